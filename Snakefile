@@ -1,0 +1,25 @@
+# mislabel: detect mislabeled training data with a trained model and unlearn it.
+# Reproduces Sugiura et al. (2024); see README.md. Run: snakemake --cores 8
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/fetch.smk"
+include: "workflow/rules/noise.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/score.smk"
+include: "workflow/rules/unlearn.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/render.smk"
+
+
+rule all:
+    input:
+        all_targets,
+    default_target: True

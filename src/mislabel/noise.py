@@ -1,0 +1,76 @@
+"""Synthetic label noise: flip training labels to another class, reproducibly."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+NOISE_MODES = ("symmetric", "exact")
+
+
+def _check_args(labels: np.ndarray, n_classes: int, ratio: float, mode: str) -> np.ndarray:
+    """Validate the arguments of `inject_noise`; return `labels` as an int64 array (n,)."""
+    if mode not in NOISE_MODES:
+        raise ValueError(f"unknown noise mode {mode!r}; choose one of {list(NOISE_MODES)}")
+    if int(n_classes) != n_classes or n_classes < 2:
+        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes}")
+    if not 0.0 <= ratio < 1.0:
+        raise ValueError(f"noise ratio must satisfy 0 <= ratio < 1, got {ratio}")
+    y = np.asarray(labels)
+    if y.ndim != 1:
+        raise ValueError(f"labels must be 1-D (n,), got shape {y.shape}")
+    if y.size and not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"labels must be integers, got dtype {y.dtype}")
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(
+            f"labels must lie in 0..{n_classes - 1} for n_classes={n_classes}, "
+            f"found range {y.min()}..{y.max()}"
+        )
+    return y.astype(np.int64)
+
+
+def _other_class(y: np.ndarray, n_classes: int, rng: np.random.Generator) -> np.ndarray:
+    """For each label (k,), a uniformly chosen class different from it (k,)."""
+    return (y + rng.integers(1, n_classes, size=y.shape)) % n_classes
+
+
+def n_flips(ratio: float, n: int) -> int:
+    """round(ratio * n) with halves rounded up (not to even): the flips of a class of `n`
+    samples under mode "exact", and the detection budget m of the paper."""
+    return int(math.floor(ratio * n + 0.5))
+
+
+def inject_noise(
+    labels: np.ndarray,
+    n_classes: int,
+    ratio: float,
+    mode: str = "symmetric",
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flip labels to a uniformly chosen other class.
+
+    Args:
+      labels: clean labels (n,), integers in 0..n_classes-1.
+      n_classes: number of classes C >= 2.
+      ratio: noise ratio r, 0 <= r < 1.
+      mode: "symmetric": each label flipped independently with probability r;
+        "exact": exactly round(r * n_c) labels of each class c flipped, at random positions.
+      seed: seed of np.random.default_rng; same seed, same result.
+
+    Returns:
+      (noisy (n,) int32, flipped (n,) bool) with flipped == (noisy != labels).
+    """
+    y = _check_args(labels, n_classes, ratio, mode)
+    n_classes = int(n_classes)
+    rng = np.random.default_rng(seed)
+    if mode == "symmetric":
+        flipped = rng.random(y.shape) < ratio
+    else:
+        flipped = np.zeros(y.shape, dtype=bool)
+        for c in range(n_classes):
+            idx = np.flatnonzero(y == c)
+            flipped[rng.choice(idx, n_flips(ratio, len(idx)), replace=False)] = True
+    noisy = y.copy()
+    noisy[flipped] = _other_class(y[flipped], n_classes, rng)
+    return noisy.astype(np.int32), flipped

@@ -1,0 +1,47 @@
+"""Table 5.2 (or its analogue for another forget set) as a GitHub Markdown table."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from mislabel.report.tables import (
+    MARKDOWN,
+    UNLEARNING_COLUMNS,
+    Row,
+    load_results,
+    ratio_label,
+    sorted_ratios,
+    unlearning_rows,
+)
+
+
+def rows_markdown(rows: Sequence[Row], ratios: Sequence[float]) -> str:
+    """Lay out table rows as Markdown: a "r" header, one right-aligned column per ratio."""
+    lines = [
+        "| r | " + " | ".join(ratio_label(r) for r in ratios) + " |",
+        "|:--|" + "--:|" * len(ratios),
+    ]
+    for row in rows:
+        if row.kind in ("group", "head"):
+            cells: Sequence[str] = [f"**{row.label}**"] + [""] * len(ratios)
+        else:
+            label = f"&nbsp;&nbsp;{row.label}" if row.kind == "sub" else row.label
+            cells = [label, *row.cells]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def table_markdown(
+    unlearning_csv: str | os.PathLike, *, target: str = "mislabeled", dataset: str = "mnist"
+) -> str:
+    """Test accuracy (%) per method and noise ratio after forgetting `target`, as Markdown.
+
+    With target="mislabeled" this is Table 5.2, cell for cell (plain-text ±).
+    """
+    unl = load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset)
+    targets = sorted(set(unl["target"]) - {"none"})
+    if target not in targets:
+        raise ValueError(f"{unlearning_csv}: no rows with target {target!r} (present: {targets})")
+    ratios = sorted_ratios(unl)
+    return rows_markdown(unlearning_rows(unl, ratios, target=target, style=MARKDOWN), ratios)

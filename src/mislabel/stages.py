@@ -1,0 +1,443 @@
+"""File-level pipeline stages: each reads its input files, calls the library, writes outputs
+atomically. The CLI (`mislabel ...`) and the Snakemake scripts both call these functions.
+
+File formats (the contract between stages):
+- raw dataset `.npz` (fetch): train_images (N,28,28) uint8, train_labels (N,) uint8,
+  test_images (M,28,28) uint8, test_labels (M,) uint8, name (str).
+- noisy dataset `.npz` (noise): x_train (n,784) uint8, y_train (n,) int32 noisy labels in
+  0..C-1, y_clean (n,) int32, flipped (n,) bool, x_test (t,784) uint8, y_test (t,) int32,
+  classes (C,) int32 original class ids, ratio, seed, noise_mode, dataset (scalars).
+- model `.msgpack` (train/unlearn): flax.serialization of {"params", "momentum", "meta"}.
+- scores `.npz` (score): scores (n,) float64, flagged (n,) bool, flipped (n,) bool,
+  detector, ratio, m.
+- detection metrics `.json`: {n, m, roc_auc, accuracy, precision, recall, f1, seconds, ...}.
+- unlearn info `.json`: {method, target, n, m_forget, seconds, ...}.
+- evaluation `.csv`: one row per model (pretrained + each unlearned).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mislabel.io import save_npz, write_json, write_text
+
+PathLike = str | os.PathLike
+
+
+def fetch_dataset(out_dir: PathLike, *, dataset: str = "mnist",
+                  source_dir: PathLike | None = None) -> Path:
+    """Load a dataset through its verified source chain into `out_dir/{dataset}.npz`.
+
+    That file is the source chain's verified cache: a second call only re-verifies it.
+    """
+    from mislabel.data import load_dataset
+
+    raw = load_dataset(dataset, out_dir, source_dir=source_dir)
+    path = Path(out_dir) / f"{dataset}.npz"
+    if not path.is_file():  # loaded from an existing cache elsewhere: keep a copy here
+        save_npz(path, train_images=raw.train_images, train_labels=raw.train_labels,
+                 test_images=raw.test_images, test_labels=raw.test_labels)
+    return path
+
+
+def read_raw(path: PathLike, dataset: str):
+    """Read and re-verify a fetched dataset file (`fetch_dataset`'s output)."""
+    from mislabel.data import load_dataset
+
+    path = Path(path)
+    if path.name != f"{dataset}.npz":
+        raise ValueError(f"{path} is not a fetched {dataset!r} file (expected {dataset}.npz)")
+    return load_dataset(dataset, path.parent, mirrors=[], pip_fetch=None, installed=None)
+
+
+def make_noisy_dataset(
+    raw_path: PathLike,
+    out_path: PathLike,
+    *,
+    dataset: str = "mnist",
+    classes: Sequence[int],
+    train_per_class: int,
+    subset: str,
+    noise_mode: str,
+    ratio: float,
+    seed: int,
+) -> dict:
+    """Select the class subset, inject label noise, write the noisy dataset file."""
+    from mislabel.data import select_subset
+    from mislabel.dataset_file import NoisyDataset, save_dataset
+    from mislabel.noise import inject_noise
+
+    raw = read_raw(raw_path, dataset)
+    sub = select_subset(raw, classes, train_per_class, subset, seed)
+    noisy, flipped = inject_noise(sub.y_train, sub.classes.size, ratio, noise_mode, seed)
+    ds = NoisyDataset(
+        sub.x_train,
+        noisy,
+        sub.y_train.astype(np.int32),
+        flipped,
+        sub.x_test,
+        sub.y_test.astype(np.int32),
+        sub.classes.astype(np.int32),
+        raw.name,
+        float(ratio),
+        int(seed),
+        noise_mode,
+    )
+    save_dataset(out_path, ds)
+    return {
+        "n_train": int(noisy.size),
+        "n_flipped": int(flipped.sum()),
+        "n_test": int(sub.y_test.size),
+    }
+
+
+def _train_config(lr: float, momentum: float, batch_size: int, epochs: int):
+    from mislabel.train import TrainConfig
+
+    return TrainConfig(
+        lr=float(lr), momentum=float(momentum), batch_size=int(batch_size), epochs=int(epochs)
+    )
+
+
+def train_model(
+    dataset_path: PathLike,
+    model_path: PathLike,
+    history_path: PathLike,
+    *,
+    hidden: Sequence[int],
+    lr: float,
+    momentum: float,
+    batch_size: int,
+    epochs: int,
+    seed: int,
+    log=print,
+) -> dict:
+    """Train the MLP on the noisy training set; write the model and the per-epoch history."""
+    import jax
+
+    from mislabel.checkpoint import save_model
+    from mislabel.data import to_float
+    from mislabel.dataset_file import load_dataset_file
+    from mislabel.model import make_model
+    from mislabel.train import train
+
+    ds = load_dataset_file(dataset_path)
+    config = _train_config(lr, momentum, batch_size, epochs)
+    model = make_model(hidden, ds.n_classes)
+    start = time.perf_counter()
+    state, hist = train(model, to_float(ds.x_train), ds.y_train, int(seed), config)
+    state, hist = jax.block_until_ready((state, hist))
+    seconds = time.perf_counter() - start
+    for e in range(config.epochs):
+        log(
+            f"epoch {e + 1:3d}/{config.epochs}: train loss {float(hist.loss_E[e]):.4f}, "
+            f"train accuracy (noisy labels) {float(hist.accuracy_E[e]):.4f}"
+        )
+    if not np.all(np.isfinite(np.asarray(hist.loss_E))):
+        from mislabel.curvature import NumericalError
+
+        raise NumericalError(
+            f"training diverged: loss per epoch {np.asarray(hist.loss_E)}; lower lr"
+        )
+    save_model(
+        model_path,
+        model,
+        state,
+        ds.x_train.shape[1],
+        extra={
+            "seed": int(seed),
+            "lr": config.lr,
+            "momentum": config.momentum,
+            "batch_size": config.batch_size,
+            "epochs": config.epochs,
+        },
+    )
+    save_npz(
+        history_path,
+        loss_E=np.asarray(hist.loss_E),
+        accuracy_E=np.asarray(hist.accuracy_E),
+        sample_loss_ExN=np.asarray(hist.sample_loss_ExN),
+        margin_ExN=np.asarray(hist.margin_ExN),
+        flipped=ds.flipped,
+    )
+    return {"seconds": seconds, "final_loss": float(hist.loss_E[-1])}
+
+
+def _load(dataset_path: PathLike, model_path: PathLike, momentum: float = 0.9):
+    from mislabel.checkpoint import load_model
+    from mislabel.dataset_file import load_dataset_file
+    from mislabel.train import TrainConfig
+
+    ds = load_dataset_file(dataset_path)
+    loaded = load_model(
+        model_path,
+        TrainConfig(momentum=momentum),
+        expect_features=ds.x_train.shape[1],
+        expect_classes=ds.n_classes,
+    )
+    return ds, loaded
+
+
+def score_samples(
+    dataset_path: PathLike,
+    model_path: PathLike,
+    scores_path: PathLike,
+    metrics_path: PathLike,
+    *,
+    detector: str,
+    ratio: float | None = None,
+    curvature: str = "last_layer",
+    damping: float = 0.0,
+    rtol: float = 1e-10,
+    log=print,
+) -> dict:
+    """Score every training sample with `detector`, flag the top m = round(n r), evaluate.
+
+    `ratio` is the assumed noise ratio r (default: the dataset's own ratio).
+    """
+    import jax.numpy as jnp
+
+    from mislabel.data import to_float
+    from mislabel.detect import anomaly_scores, budget, check_detector, detection_metrics, flag_top
+    from mislabel.precision import float64, to_float64
+
+    check_detector(detector)
+    ds, loaded = _load(dataset_path, model_path)
+    ratio = ds.ratio if ratio is None else float(ratio)
+    start = time.perf_counter()
+    with float64():
+        scores, info = anomaly_scores(
+            loaded.model,
+            to_float64(loaded.state.params),
+            to_float64(jnp.asarray(to_float(ds.x_train))),
+            jnp.asarray(ds.y_train),
+            (detector,),
+            scope=curvature,
+            damping=damping,
+            rtol=rtol,
+        )
+    seconds = time.perf_counter() - start
+    if info:
+        log(f"curvature ({curvature}): {json.dumps(info)}")
+    score = scores[detector]
+    m = budget(score.size, ratio)
+    flagged = flag_top(score, m)
+    row = {
+        "dataset": ds.dataset,
+        "ratio": ds.ratio,
+        "seed": ds.seed,
+        "detector": detector,
+        **detection_metrics(ds.flipped, score, flagged),
+        "seconds": seconds,
+        "curvature": curvature if info else "",
+        **{f"hessian_{k}": v for k, v in info.items()},
+    }
+    save_npz(
+        scores_path,
+        scores=score.astype(np.float64),
+        flagged=flagged,
+        flipped=ds.flipped,
+        detector=np.asarray(detector),
+        ratio=np.asarray(ratio),
+        m=np.asarray(m),
+    )
+    write_json(metrics_path, row)
+    log(
+        f"{detector}: ROC AUC {row['roc_auc']:.4f}, precision {row['precision']:.4f} "
+        f"(m={m} of n={score.size}, {int(ds.flipped.sum())} truly mislabeled)"
+    )
+    return row
+
+
+def forget_mask(target: str, ds, scores_path: PathLike | None) -> np.ndarray:
+    """The forget set: the truly flipped samples, or the flags of a score file."""
+    if target == "mislabeled":
+        return np.asarray(ds.flipped, bool)
+    if target == "detected":
+        if scores_path is None:
+            raise ValueError("target 'detected' needs the score file of the pipeline detector")
+        with np.load(scores_path, allow_pickle=False) as npz:
+            flagged = npz["flagged"].astype(bool)
+        if flagged.shape != ds.flipped.shape:
+            raise ValueError(
+                f"score file {scores_path} has {flagged.size} flags, the dataset "
+                f"{ds.flipped.size} samples: they come from different runs"
+            )
+        return flagged
+    raise ValueError(f"unknown target {target!r}; allowed: mislabeled, detected")
+
+
+def unlearn_model(
+    dataset_path: PathLike,
+    model_path: PathLike,
+    out_model_path: PathLike,
+    info_path: PathLike,
+    *,
+    method: str,
+    target: str,
+    scores_path: PathLike | None = None,
+    curvature: str = "last_layer",
+    damping: float = 0.0,
+    rtol: float = 1e-10,
+    lr: float = 0.01,
+    momentum: float = 0.9,
+    batch_size: int = 32,
+    epochs: int = 20,
+    finetune_epochs: int = 20,
+    seed: int | None = None,
+    log=print,
+) -> dict:
+    """Forget the target set from the trained model with `method`; write model and info."""
+    from mislabel.checkpoint import save_model
+    from mislabel.data import to_float
+    from mislabel.unlearn import check_method, unlearn
+
+    check_method(method)
+    ds, loaded = _load(dataset_path, model_path, momentum)
+    seed = int(loaded.meta.get("seed", ds.seed) if seed is None else seed)
+    forget = forget_mask(target, ds, scores_path)
+    result = unlearn(
+        method,
+        loaded.model,
+        loaded.state,
+        to_float(ds.x_train),
+        ds.y_train,
+        forget,
+        seed=seed,
+        train_config=_train_config(lr, momentum, batch_size, epochs),
+        finetune_epochs=int(finetune_epochs),
+        scope=curvature,
+        damping=damping,
+        rtol=rtol,
+    )
+    save_model(
+        out_model_path,
+        loaded.model,
+        result.state,
+        ds.x_train.shape[1],
+        extra={"seed": seed, "method": method, "target": target},
+    )
+    info = {
+        "dataset": ds.dataset,
+        "ratio": ds.ratio,
+        "seed": ds.seed,
+        "target": target,
+        "seconds": result.seconds,
+        "n_forget_mislabeled": int((forget & ds.flipped).sum()),
+        **result.info,
+    }
+    write_json(info_path, info)
+    log(
+        f"{method} on {target}: forgot {info['m_forget']} samples "
+        f"({info['n_forget_mislabeled']} truly mislabeled) in {result.seconds:.3f} s"
+    )
+    return info
+
+
+def evaluate_models(
+    dataset_path: PathLike,
+    pretrained_path: PathLike,
+    unlearned: Sequence[tuple[PathLike, PathLike]],
+    out_csv: PathLike,
+    log=print,
+) -> list[dict]:
+    """Test accuracy of the pre-trained and each unlearned model; one CSV row per model.
+
+    `unlearned` pairs (model file, info JSON). Where the model retrained on the true clean
+    set is among them, each row also gets its test-prediction agreement with that model.
+    """
+    import jax.numpy as jnp
+    import pandas as pd
+
+    from mislabel.checkpoint import load_model
+    from mislabel.data import to_float
+    from mislabel.metrics import accuracy, agreement, balanced_accuracy
+    from mislabel.model import predict
+
+    ds, pre = _load(dataset_path, pretrained_path)
+    x_test = jnp.asarray(to_float(ds.x_test))
+    entries = [({"method": "pretrained", "target": "none", "seconds": 0.0}, pre)]
+    for model_path, info_path in unlearned:
+        info = json.loads(Path(info_path).read_text())
+        loaded = load_model(
+            model_path, expect_features=ds.x_train.shape[1], expect_classes=ds.n_classes
+        )
+        entries.append((info, loaded))
+    preds = {
+        (i["method"], i["target"]): np.asarray(predict(m.model, m.state.params, x_test))
+        for i, m in entries
+    }
+    reference = preds.get(("retrain", "mislabeled"))
+    rows = []
+    for info, _ in entries:
+        pred = preds[(info["method"], info["target"])]
+        rows.append(
+            {
+                "dataset": ds.dataset,
+                "ratio": ds.ratio,
+                "seed": ds.seed,
+                "method": info["method"],
+                "target": info["target"],
+                "test_accuracy": accuracy(ds.y_test, pred),
+                "balanced_accuracy": balanced_accuracy(ds.y_test, pred),
+                "agreement_with_retrain_clean": (
+                    agreement(pred, reference) if reference is not None else float("nan")
+                ),
+                "seconds": float(info["seconds"]),
+                "seconds_first": float(info.get("seconds_first", info["seconds"])),
+                "m_forget": int(info.get("m_forget", 0)),
+                "n_forget_mislabeled": int(info.get("n_forget_mislabeled", 0)),
+            }
+        )
+        log(
+            f"{info['method']:>10s} / {info['target']:<10s} test accuracy "
+            f"{rows[-1]['test_accuracy']:.4f}"
+        )
+    write_text(out_csv, pd.DataFrame(rows).to_csv(index=False, float_format="%.6g"))
+    return rows
+
+
+def aggregate_json(paths: Sequence[PathLike], out_csv: PathLike, keys: Sequence[str]) -> None:
+    """Concatenate JSON rows into one CSV sorted by `keys` (stable column order)."""
+    import pandas as pd
+
+    rows = [json.loads(Path(p).read_text()) for p in paths]
+    df = pd.DataFrame(rows).sort_values(list(keys), kind="stable")
+    write_text(out_csv, df.to_csv(index=False, float_format="%.6g"))
+
+
+def aggregate_csv(paths: Sequence[PathLike], out_csv: PathLike, keys: Sequence[str]) -> None:
+    """Concatenate CSVs into one sorted by `keys`."""
+    import pandas as pd
+
+    df = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    df = df.sort_values(list(keys), kind="stable")
+    write_text(out_csv, df.to_csv(index=False, float_format="%.6g"))
+
+
+def aggregate_benchmarks(root: PathLike, out_csv: PathLike) -> int:
+    """Collect Snakemake `benchmark:` files under `root/{rule}/...tsv` into one CSV.
+
+    Columns: rule, job (the wildcard part of the path), seconds, max_rss_mb.
+    Returns the number of files read.
+    """
+    import pandas as pd
+
+    root = Path(root)
+    rows = []
+    for path in sorted(root.rglob("*.tsv")):
+        rel = path.relative_to(root).with_suffix("")
+        table = pd.read_csv(path, sep="\t")
+        rss = pd.to_numeric(table["max_rss"], errors="coerce")
+        rows.append({"rule": rel.parts[0], "job": "/".join(rel.parts[1:]),
+                     "seconds": float(table["s"].mean()),
+                     "max_rss_mb": float(rss.max()) if rss.notna().any() else float("nan")})
+    df = pd.DataFrame(rows, columns=["rule", "job", "seconds", "max_rss_mb"])
+    write_text(out_csv, df.to_csv(index=False, float_format="%.4g"))
+    return len(rows)

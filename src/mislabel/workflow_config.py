@@ -1,0 +1,73 @@
+"""What the Snakemake workflow needs from Python: config checks the JSON schema cannot
+express, and the one place that knows every output path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+RESULTS = "results"
+PAPER = "paper_tables"
+TARGETS = ("mislabeled", "detected")
+
+# Paper figure number of each detector's score histogram (figures 5.1-5.4).
+HISTOGRAM_FIGURES = {"loss": "fig_5_1", "if_self": "fig_5_2", "if_train": "fig_5_3",
+                     "if_train_minus_z": "fig_5_4"}
+
+
+class ConfigError(ValueError):
+    """The workflow configuration is inconsistent."""
+
+
+def fmt_ratio(ratio: float) -> str:
+    """Noise ratio as it appears in paths: shortest round-trip form (0.05 -> '0.05')."""
+    return repr(float(ratio))
+
+
+def run_dir(dataset: str, ratio: float | str, seed: int | str) -> str:
+    """Folder of one (dataset, ratio, seed) run."""
+    ratio = ratio if isinstance(ratio, str) else fmt_ratio(ratio)
+    return f"{RESULTS}/{dataset}/r{ratio}/s{seed}"
+
+
+def cross_check(config: Mapping[str, Any]) -> list[str]:
+    """Problems the schema cannot see; each message names the key, the value and the fix."""
+    from mislabel.data import TRAIN_CLASS_COUNTS
+
+    problems = []
+    if config["pipeline_detector"] not in config["detectors"]:
+        problems.append(
+            f"pipeline_detector={config['pipeline_detector']!r} is not among detectors="
+            f"{list(config['detectors'])}; add it to detectors or pick one of them"
+        )
+    ratios = [float(r) for r in config["noise_ratios"]]
+    if float(config["histogram_ratio"]) not in ratios:
+        problems.append(
+            f"histogram_ratio={config['histogram_ratio']} is not one of noise_ratios={ratios}; "
+            "pick one of them"
+        )
+    counts = TRAIN_CLASS_COUNTS[config["dataset"]]
+    for c in config["classes"]:
+        if c >= len(counts):
+            problems.append(f"classes contains {c}, but {config['dataset']} has classes "
+                            f"0..{len(counts) - 1}")
+        elif config["train_per_class"] > counts[c]:
+            problems.append(
+                f"train_per_class={config['train_per_class']} exceeds the {counts[c]} training "
+                f"images of class {c} in {config['dataset']}; lower train_per_class"
+            )
+    n_train = config["train_per_class"] * len(config["classes"])
+    if config["batch_size"] > n_train // 2:
+        problems.append(
+            f"batch_size={config['batch_size']} is more than half the {n_train} training "
+            "samples; retraining after forgetting could have fewer samples than one batch"
+        )
+    return problems
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Raise ConfigError listing every cross-field problem."""
+    problems = cross_check(config)
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

@@ -1,0 +1,139 @@
+"""Curvature against ground truth: finite differences, dense solves, per-sample loops."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from mislabel.curvature import (
+    NumericalError,
+    dense_hessian,
+    get_scoped,
+    invert_dense,
+    make_hvp,
+    make_mean_loss,
+    per_sample_grads,
+    set_scoped,
+)
+from mislabel.model import init_params, make_model
+from mislabel.precision import float64, to_float64
+from tests.conftest import blobs
+
+
+@pytest.fixture
+def tiny_mlp():
+    x, y = blobs(40, 3, seed=1)
+    model = make_model([4], 2)
+    with float64():
+        params = to_float64(init_params(model, jax.random.PRNGKey(0), 3))
+        yield model, params, jnp.asarray(x), jnp.asarray(y)
+
+
+def loss_at(model, params, theta, x, y):
+    return float(make_mean_loss(model, params, "last_layer")(jnp.asarray(theta), x, y))
+
+
+def test_scope_is_the_last_dense_kernel(tiny_mlp):
+    model, params, _, _ = tiny_mlp
+    theta = get_scoped(params, "last_layer")
+    assert theta.shape == (4 * 2,)
+    np.testing.assert_array_equal(theta, params["params"]["head"]["kernel"].reshape(-1))
+    again = set_scoped(params, theta + 1.0, "last_layer")
+    np.testing.assert_allclose(again["params"]["head"]["kernel"].reshape(-1), theta + 1.0)
+    np.testing.assert_array_equal(
+        again["params"]["layers_0"]["kernel"], params["params"]["layers_0"]["kernel"]
+    )
+
+
+def test_unknown_scope_is_refused(tiny_mlp):
+    _, params, _, _ = tiny_mlp
+    with pytest.raises(ValueError, match="allowed: last_layer"):
+        get_scoped(params, "everything")
+
+
+def test_hessian_matches_finite_differences_of_the_loss(tiny_mlp):
+    model, params, x, y = tiny_mlp
+    hess = np.asarray(dense_hessian(model, params, x, y, "last_layer"))
+    theta = np.asarray(get_scoped(params, "last_layer"))
+    eps = 1e-4
+    p = theta.size
+    fd = np.zeros((p, p))
+    for i in range(p):
+        for j in range(p):
+
+            def shifted(si, sj, i=i, j=j):
+                t = theta.copy()
+                t[i] += si * eps
+                t[j] += sj * eps
+                return loss_at(model, params, t, x, y)
+
+            fd[i, j] = (shifted(1, 1) - shifted(1, -1) - shifted(-1, 1) + shifted(-1, -1)) / (
+                4 * eps**2
+            )
+    np.testing.assert_allclose(hess, fd, atol=1e-6)
+    # The two-class softmax head is singular: adding one vector to both class columns
+    # changes nothing, so the rank is at most half the parameters.
+    assert np.linalg.matrix_rank(hess, tol=1e-10 * np.abs(hess).max()) <= p // 2
+
+
+def test_hvp_matches_dense_hessian(tiny_mlp):
+    model, params, x, y = tiny_mlp
+    hess = dense_hessian(model, params, x, y, "last_layer")
+    hvp = make_hvp(make_mean_loss(model, params, "last_layer"))
+    theta = get_scoped(params, "last_layer")
+    v = jnp.linspace(-1.0, 1.0, theta.size)
+    np.testing.assert_allclose(hvp(theta, v, x, y), hess @ v, atol=1e-12)
+
+
+def test_per_sample_grads_match_a_loop(tiny_mlp):
+    model, params, x, y = tiny_mlp
+    grads = per_sample_grads(model, params, x, y, "last_layer")
+    loss = make_mean_loss(model, params, "last_layer")
+    theta = get_scoped(params, "last_layer")
+    for i in (0, 7, 39):
+        np.testing.assert_allclose(
+            grads[i], jax.grad(loss)(theta, x[i : i + 1], y[i : i + 1]), atol=1e-12
+        )
+    np.testing.assert_allclose(grads.mean(0), jax.grad(loss)(theta, x, y), atol=1e-12)
+
+
+def test_pinv_solves_on_the_range_and_matches_numpy(tiny_mlp):
+    model, params, x, y = tiny_mlp
+    hess = np.asarray(dense_hessian(model, params, x, y, "last_layer"))
+    inverse = invert_dense(hess)
+    assert inverse.info["method"] == "pinv"
+    assert inverse.info["rank"] == np.linalg.matrix_rank(hess, tol=1e-10 * np.abs(hess).max())
+    b = hess @ np.arange(1.0, hess.shape[0] + 1)  # in the range of H
+    sol = np.asarray(inverse.solve(jnp.asarray(b)))
+    np.testing.assert_allclose(hess @ sol, b, atol=1e-10)
+    np.testing.assert_allclose(
+        sol, np.linalg.pinv(hess, rcond=1e-10, hermitian=True) @ b, atol=1e-8
+    )
+    batch = np.stack([b, 2 * b], axis=1)
+    np.testing.assert_allclose(
+        np.asarray(inverse.solve(jnp.asarray(batch)))[:, 1], 2 * sol, atol=1e-8
+    )
+
+
+def test_damped_inverse_solves_the_damped_system():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(6, 3))
+    hess = a @ a.T  # rank 3
+    with float64():
+        inverse = invert_dense(jnp.asarray(hess), damping=0.1)
+        b = rng.normal(size=6)
+        sol = np.asarray(inverse.solve(jnp.asarray(b)))
+    np.testing.assert_allclose((hess + 0.1 * np.eye(6)) @ sol, b, atol=1e-10)
+    assert inverse.info["method"] == "damped" and inverse.info["rank"] == 6
+
+
+def test_non_finite_hessian_is_reported():
+    with pytest.raises(NumericalError, match="NaN/Inf"):
+        invert_dense(jnp.array([[1.0, jnp.nan], [jnp.nan, 1.0]]))
+
+
+def test_negative_damping_is_refused():
+    with pytest.raises(ValueError, match="damping"):
+        invert_dense(jnp.eye(2), damping=-1.0)

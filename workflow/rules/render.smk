@@ -1,0 +1,127 @@
+# Cheap rendering, separate from compute: restyling a table never retrains a model.
+
+
+rule render_tables:
+    """Tables 5.1-5.3 (LaTeX, booktabs) from the summaries."""
+    input:
+        detection=wc.RESULTS + "/summary/detection.csv",
+        unlearning=wc.RESULTS + "/summary/unlearning.csv",
+    output:
+        report(
+            expand(PAPER + "/table_5_{i}.tex", i=[1, 2, 3]),
+            caption="../report/tables.rst",
+            category="Tables",
+        ),
+    log:
+        LOGS + "/render_tables.log",
+    params:
+        dataset=DATASET,
+        out_dir=PAPER,
+    script:
+        "../scripts/render_tables.py"
+
+
+rule render_histograms:
+    """Figures 5.1-5.4: score histograms at histogram_ratio, first seed."""
+    input:
+        unpack(histogram_scores),
+    output:
+        report(
+            [
+                PAPER + "/" + wc.HISTOGRAM_FIGURES[d] + ".png"
+                for d in config["detectors"]
+            ],
+            caption="../report/histograms.rst",
+            category="Figures 5.1-5.4",
+        ),
+        [
+            PAPER + "/" + wc.HISTOGRAM_FIGURES[d] + "." + ext
+            for d in config["detectors"]
+            for ext in ("pdf", "tex")
+        ],
+    log:
+        LOGS + "/render_histograms.log",
+    params:
+        seed=int(SEEDS[0]),
+        n_seeds=len(SEEDS),
+        out_dir=PAPER,
+    script:
+        "../scripts/render_histograms.py"
+
+
+rule render_curves:
+    """Extra figures: accuracy and detection AUC against the noise ratio (mean +- std)."""
+    input:
+        detection=wc.RESULTS + "/summary/detection.csv",
+        unlearning=wc.RESULTS + "/summary/unlearning.csv",
+    output:
+        report(
+            expand(
+                PAPER + "/{stem}.png", stem=["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"]
+            ),
+            caption="../report/curves.rst",
+            category="Beyond the paper",
+        ),
+        expand(
+            PAPER + "/{stem}.{ext}",
+            stem=["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"],
+            ext=["pdf", "tex"],
+        ),
+    log:
+        LOGS + "/render_curves.log",
+    params:
+        dataset=DATASET,
+        out_dir=PAPER,
+    script:
+        "../scripts/render_curves.py"
+
+
+rule render_rulegraph:
+    """Figure 1.1: the method's overview, drawn as this workflow's rule graph (Graphviz)."""
+    output:
+        pdf=PAPER + "/fig_1_1.pdf",
+    log:
+        LOGS + "/render_rulegraph.log",
+    params:
+        snakefile=workflow.main_snakefile,
+    script:
+        "../scripts/render_rulegraph.py"
+
+
+rule write_paper:
+    """paper.tex: every table and figure in one article."""
+    input:
+        [f for f in paper_outputs() if not f.endswith("paper.tex")],
+    output:
+        tex=PAPER + "/paper.tex",
+    log:
+        LOGS + "/write_paper.log",
+    params:
+        out_dir=PAPER,
+        tables=["table_5_1", "table_5_2", "table_5_3"],
+        figures=[wc.HISTOGRAM_FIGURES[d] for d in config["detectors"]]
+        + ["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"],
+    script:
+        "../scripts/write_paper.py"
+
+
+rule compile_paper:
+    """paper.pdf with pdflatex (only requested when a TeX engine is installed)."""
+    input:
+        tex=PAPER + "/paper.tex",
+    output:
+        pdf=PAPER + "/paper.pdf",
+    log:
+        LOGS + "/compile_paper.log",
+    script:
+        "../scripts/compile_paper.py"
+
+
+rule explain_no_tex:
+    """Without a TeX engine: say so in the log; everything else is unaffected."""
+    output:
+        note=LOGS + "/compile_paper_skipped.txt",
+    log:
+        LOGS + "/compile_paper.log",
+    script:
+        "../scripts/compile_paper.py"

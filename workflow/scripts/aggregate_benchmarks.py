@@ -1,0 +1,9 @@
+"""Adapter for rule aggregate_benchmarks: mislabel.stages.aggregate_benchmarks."""
+
+from mislabel.joblog import job_log
+from mislabel.stages import aggregate_benchmarks
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm.log[0], "aggregate_benchmarks") as log:
+    n = aggregate_benchmarks(sm.params.root, sm.output.csv)
+    log(f"{n} benchmark files")

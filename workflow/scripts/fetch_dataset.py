@@ -1,0 +1,13 @@
+"""Adapter for rule fetch_dataset: mislabel.stages.fetch_dataset."""
+
+from pathlib import Path
+
+from mislabel.joblog import job_log
+from mislabel.stages import fetch_dataset
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm.log[0], f"fetch_dataset {sm.wildcards.dataset}") as log:
+    path = fetch_dataset(
+        Path(sm.output.data).parent, dataset=sm.wildcards.dataset, source_dir=sm.params.source_dir
+    )
+    log(f"verified {path}")

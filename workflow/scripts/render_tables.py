@@ -1,0 +1,11 @@
+"""Adapter for rule render_tables: mislabel.report.tables.render_tables."""
+
+from mislabel.joblog import job_log
+from mislabel.report.tables import render_tables
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm.log[0], "render_tables") as log:
+    paths = render_tables(
+        sm.input.detection, sm.input.unlearning, sm.params.out_dir, dataset=sm.params.dataset
+    )
+    log(f"wrote {[str(p) for p in paths]}")
