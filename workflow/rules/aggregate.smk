@@ -1,13 +1,18 @@
 rule aggregate_detection:
     """One row per (dataset, ratio, seed, detector)."""
     input:
-        expand_runs(RUN + "/scores/{detector}.json", detector=config["detectors"]),
+        expand_runs(
+            "results/{dataset}/r{ratio}/s{seed}/scores/{detector}.json",
+            detector=config["detectors"],
+        ),
     output:
-        csv=wc.RESULTS + "/summary/detection.csv",
+        csv="results/summary/detection.csv",
     log:
-        LOGS + "/aggregate_detection.log",
+        "results/logs/aggregate_detection.log",
     benchmark:
-        BENCH + "/aggregate/detection.tsv"
+        "results/benchmarks/aggregate/detection.tsv"
+    conda:
+        ENV
     params:
         sort_by=["dataset", "ratio", "seed", "detector"],
     script:
@@ -17,13 +22,15 @@ rule aggregate_detection:
 rule aggregate_unlearning:
     """One row per (dataset, ratio, seed, method, target)."""
     input:
-        expand_runs(RUN + "/evaluation.csv"),
+        expand_runs("results/{dataset}/r{ratio}/s{seed}/evaluation.csv"),
     output:
-        csv=wc.RESULTS + "/summary/unlearning.csv",
+        csv="results/summary/unlearning.csv",
     log:
-        LOGS + "/aggregate_unlearning.log",
+        "results/logs/aggregate_unlearning.log",
     benchmark:
-        BENCH + "/aggregate/unlearning.tsv"
+        "results/benchmarks/aggregate/unlearning.tsv"
+    conda:
+        ENV
     params:
         sort_by=["dataset", "ratio", "seed", "method", "target"],
     script:
@@ -33,13 +40,15 @@ rule aggregate_unlearning:
 rule aggregate_benchmarks:
     """Wall time and peak memory of every compute job (from the benchmark: files)."""
     input:
-        wc.RESULTS + "/summary/detection.csv",
-        wc.RESULTS + "/summary/unlearning.csv",
+        "results/summary/detection.csv",
+        "results/summary/unlearning.csv",
     output:
-        csv=wc.RESULTS + "/summary/benchmarks.csv",
+        csv="results/summary/benchmarks.csv",
     log:
-        LOGS + "/aggregate_benchmarks.log",
+        "results/logs/aggregate_benchmarks.log",
+    conda:
+        ENV
     params:
-        root=BENCH,
+        root="results/benchmarks",
     script:
         "../scripts/aggregate_benchmarks.py"

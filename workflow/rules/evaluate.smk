@@ -2,14 +2,16 @@ rule evaluate:
     """Test accuracy of the pre-trained and every unlearned model of one run."""
     input:
         unpack(unlearned_models),
-        dataset=RUN + "/noisy.npz",
-        pretrained=RUN + "/model.msgpack",
+        dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
+        pretrained="results/{dataset}/r{ratio}/s{seed}/model.msgpack",
     output:
-        evaluation=RUN + "/evaluation.csv",
+        evaluation="results/{dataset}/r{ratio}/s{seed}/evaluation.csv",
     log:
-        LOGS + "/evaluate/{dataset}/r{ratio}/s{seed}.log",
+        "results/logs/evaluate/{dataset}/r{ratio}/s{seed}.log",
     benchmark:
-        BENCH + "/evaluate/{dataset}/r{ratio}/s{seed}.tsv"
+        "results/benchmarks/evaluate/{dataset}/r{ratio}/s{seed}.tsv"
+    conda:
+        ENV
     params:
         unlearners=config["unlearners"],
         targets=list(wc.TARGETS),

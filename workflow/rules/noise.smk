@@ -1,13 +1,15 @@
 rule inject_noise:
     """Select the class subset and flip labels at ratio r with the run's seed."""
     input:
-        raw=wc.RESULTS + "/data/{dataset}.npz",
+        raw="results/data/{dataset}.npz",
     output:
-        dataset=RUN + "/noisy.npz",
+        dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
     log:
-        LOGS + "/inject_noise/{dataset}/r{ratio}/s{seed}.log",
+        "results/logs/inject_noise/{dataset}/r{ratio}/s{seed}.log",
     benchmark:
-        BENCH + "/inject_noise/{dataset}/r{ratio}/s{seed}.tsv"
+        "results/benchmarks/inject_noise/{dataset}/r{ratio}/s{seed}.tsv"
+    conda:
+        ENV
     params:
         classes=config["classes"],
         train_per_class=config["train_per_class"],

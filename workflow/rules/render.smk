@@ -4,19 +4,20 @@
 rule render_tables:
     """Tables 5.1-5.3 (LaTeX, booktabs) from the summaries."""
     input:
-        detection=wc.RESULTS + "/summary/detection.csv",
-        unlearning=wc.RESULTS + "/summary/unlearning.csv",
+        detection="results/summary/detection.csv",
+        unlearning="results/summary/unlearning.csv",
     output:
         report(
-            expand(PAPER + "/table_5_{i}.tex", i=[1, 2, 3]),
+            expand("paper_tables/table_5_{i}.tex", i=[1, 2, 3]),
             caption="../report/tables.rst",
             category="Tables",
         ),
     log:
-        LOGS + "/render_tables.log",
+        "results/logs/render_tables.log",
+    conda:
+        ENV
     params:
         dataset=DATASET,
-        out_dir=PAPER,
     script:
         "../scripts/render_tables.py"
 
@@ -28,23 +29,24 @@ rule render_histograms:
     output:
         report(
             [
-                PAPER + "/" + wc.HISTOGRAM_FIGURES[d] + ".png"
+                f"paper_tables/{wc.HISTOGRAM_FIGURES[d]}.png"
                 for d in config["detectors"]
             ],
             caption="../report/histograms.rst",
             category="Figures 5.1-5.4",
         ),
         [
-            PAPER + "/" + wc.HISTOGRAM_FIGURES[d] + "." + ext
+            f"paper_tables/{wc.HISTOGRAM_FIGURES[d]}.{ext}"
             for d in config["detectors"]
             for ext in ("pdf", "tex")
         ],
     log:
-        LOGS + "/render_histograms.log",
+        "results/logs/render_histograms.log",
+    conda:
+        ENV
     params:
         seed=int(SEEDS[0]),
         n_seeds=len(SEEDS),
-        out_dir=PAPER,
     script:
         "../scripts/render_histograms.py"
 
@@ -52,26 +54,28 @@ rule render_histograms:
 rule render_curves:
     """Extra figures: accuracy and detection AUC against the noise ratio (mean +- std)."""
     input:
-        detection=wc.RESULTS + "/summary/detection.csv",
-        unlearning=wc.RESULTS + "/summary/unlearning.csv",
+        detection="results/summary/detection.csv",
+        unlearning="results/summary/unlearning.csv",
     output:
         report(
             expand(
-                PAPER + "/{stem}.png", stem=["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"]
+                "paper_tables/{stem}.png",
+                stem=["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"],
             ),
             caption="../report/curves.rst",
             category="Beyond the paper",
         ),
         expand(
-            PAPER + "/{stem}.{ext}",
+            "paper_tables/{stem}.{ext}",
             stem=["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"],
             ext=["pdf", "tex"],
         ),
     log:
-        LOGS + "/render_curves.log",
+        "results/logs/render_curves.log",
+    conda:
+        ENV
     params:
         dataset=DATASET,
-        out_dir=PAPER,
     script:
         "../scripts/render_curves.py"
 
@@ -79,9 +83,11 @@ rule render_curves:
 rule render_rulegraph:
     """Figure 1.1: the method's overview, drawn as this workflow's rule graph (Graphviz)."""
     output:
-        pdf=PAPER + "/fig_1_1.pdf",
+        pdf="paper_tables/fig_1_1.pdf",
     log:
-        LOGS + "/render_rulegraph.log",
+        "results/logs/render_rulegraph.log",
+    conda:
+        ENV
     params:
         snakefile=workflow.main_snakefile,
     script:
@@ -91,13 +97,14 @@ rule render_rulegraph:
 rule write_paper:
     """paper.tex: every table and figure in one article."""
     input:
-        [f for f in paper_outputs() if not f.endswith("paper.tex")],
+        [f for f in wc.paper_files(config["detectors"]) if not f.endswith("paper.tex")],
     output:
-        tex=PAPER + "/paper.tex",
+        tex="paper_tables/paper.tex",
     log:
-        LOGS + "/write_paper.log",
+        "results/logs/write_paper.log",
+    conda:
+        ENV
     params:
-        out_dir=PAPER,
         tables=["table_5_1", "table_5_2", "table_5_3"],
         figures=[wc.HISTOGRAM_FIGURES[d] for d in config["detectors"]]
         + ["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"],
@@ -108,11 +115,13 @@ rule write_paper:
 rule compile_paper:
     """paper.pdf with pdflatex (only requested when a TeX engine is installed)."""
     input:
-        tex=PAPER + "/paper.tex",
+        tex="paper_tables/paper.tex",
     output:
-        pdf=PAPER + "/paper.pdf",
+        pdf="paper_tables/paper.pdf",
     log:
-        LOGS + "/compile_paper.log",
+        "results/logs/compile_paper.log",
+    conda:
+        ENV
     script:
         "../scripts/compile_paper.py"
 
@@ -120,8 +129,10 @@ rule compile_paper:
 rule explain_no_tex:
     """Without a TeX engine: say so in the log; everything else is unaffected."""
     output:
-        note=LOGS + "/compile_paper_skipped.txt",
+        note="results/logs/compile_paper_skipped.txt",
     log:
-        LOGS + "/compile_paper.log",
+        "results/logs/compile_paper.log",
+    conda:
+        ENV
     script:
         "../scripts/compile_paper.py"

@@ -1,15 +1,17 @@
 rule score:
     """Anomaly score of every training sample, top-m flags and detection metrics."""
     input:
-        dataset=RUN + "/noisy.npz",
-        model=RUN + "/model.msgpack",
+        dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
+        model="results/{dataset}/r{ratio}/s{seed}/model.msgpack",
     output:
-        scores=RUN + "/scores/{detector}.npz",
-        metrics=RUN + "/scores/{detector}.json",
+        scores="results/{dataset}/r{ratio}/s{seed}/scores/{detector}.npz",
+        metrics="results/{dataset}/r{ratio}/s{seed}/scores/{detector}.json",
     log:
-        LOGS + "/score/{dataset}/r{ratio}/s{seed}/{detector}.log",
+        "results/logs/score/{dataset}/r{ratio}/s{seed}/{detector}.log",
     benchmark:
-        BENCH + "/score/{dataset}/r{ratio}/s{seed}/{detector}.tsv"
+        "results/benchmarks/score/{dataset}/r{ratio}/s{seed}/{detector}.tsv"
+    conda:
+        ENV
     params:
         curvature=config["curvature"],
         damping=config["damping"],

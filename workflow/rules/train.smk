@@ -1,14 +1,16 @@
 rule train:
     """Train the MLP on the noisy labels (one jitted lax.scan)."""
     input:
-        dataset=RUN + "/noisy.npz",
+        dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
     output:
-        model=RUN + "/model.msgpack",
-        history=RUN + "/train_history.npz",
+        model="results/{dataset}/r{ratio}/s{seed}/model.msgpack",
+        history="results/{dataset}/r{ratio}/s{seed}/train_history.npz",
     log:
-        LOGS + "/train/{dataset}/r{ratio}/s{seed}.log",
+        "results/logs/train/{dataset}/r{ratio}/s{seed}.log",
     benchmark:
-        BENCH + "/train/{dataset}/r{ratio}/s{seed}.tsv"
+        "results/benchmarks/train/{dataset}/r{ratio}/s{seed}.tsv"
+    conda:
+        ENV
     params:
         hidden=config["hidden"],
         lr=config["lr"],

@@ -1,23 +1,18 @@
-def forget_inputs(wildcards):
-    """Detected targets need the pipeline detector's flags; mislabeled ones do not."""
-    if wildcards.target == "detected":
-        return {"scores": RUN + "/scores/" + config["pipeline_detector"] + ".npz"}
-    return {}
-
-
 rule unlearn:
     """Forget the target set (true flips or detected flags) with one method."""
     input:
         unpack(forget_inputs),
-        dataset=RUN + "/noisy.npz",
-        model=RUN + "/model.msgpack",
+        dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
+        model="results/{dataset}/r{ratio}/s{seed}/model.msgpack",
     output:
-        model=RUN + "/unlearn/{method}_{target}.msgpack",
-        info=RUN + "/unlearn/{method}_{target}.json",
+        model="results/{dataset}/r{ratio}/s{seed}/unlearn/{method}_{target}.msgpack",
+        info="results/{dataset}/r{ratio}/s{seed}/unlearn/{method}_{target}.json",
     log:
-        LOGS + "/unlearn/{dataset}/r{ratio}/s{seed}/{method}_{target}.log",
+        "results/logs/unlearn/{dataset}/r{ratio}/s{seed}/{method}_{target}.log",
     benchmark:
-        BENCH + "/unlearn/{dataset}/r{ratio}/s{seed}/{method}_{target}.tsv"
+        "results/benchmarks/unlearn/{dataset}/r{ratio}/s{seed}/{method}_{target}.tsv"
+    conda:
+        ENV
     params:
         curvature=config["curvature"],
         damping=config["damping"],

@@ -12,6 +12,4 @@ with job_log(sm.log[0], f"evaluate {dict(sm.wildcards)}") as log:
         for m in sm.params.unlearners
         for t in sm.params.targets
     ]
-    evaluate_models(
-        sm.input.dataset, sm.input.pretrained, unlearned, sm.output.evaluation, log=log
-    )
+    evaluate_models(sm.input.dataset, sm.input.pretrained, unlearned, sm.output.evaluation, log=log)

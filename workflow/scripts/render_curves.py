@@ -1,11 +1,16 @@
 """Adapter for rule render_curves: mislabel.report.figures.render_curves."""
 
+from pathlib import Path
+
 from mislabel.joblog import job_log
 from mislabel.report.figures import render_curves
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "render_curves") as log:
     paths = render_curves(
-        sm.input.detection, sm.input.unlearning, sm.params.out_dir, dataset=sm.params.dataset
+        sm.input.detection,
+        sm.input.unlearning,
+        str(Path(sm.output[0]).parent),
+        dataset=sm.params.dataset,
     )
     log(f"wrote {[str(p) for p in paths]}")

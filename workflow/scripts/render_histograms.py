@@ -1,11 +1,16 @@
 """Adapter for rule render_histograms: mislabel.report.figures.render_histograms."""
 
+from pathlib import Path
+
 from mislabel.joblog import job_log
 from mislabel.report.figures import render_histograms
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "render_histograms") as log:
     paths = render_histograms(
-        dict(sm.input.items()), sm.params.out_dir, seed=sm.params.seed, n_seeds=sm.params.n_seeds
+        dict(sm.input.items()),
+        str(Path(sm.output[0]).parent),
+        seed=sm.params.seed,
+        n_seeds=sm.params.n_seeds,
     )
     log(f"wrote {[str(p) for p in paths]}")

@@ -1,11 +1,16 @@
 """Adapter for rule render_tables: mislabel.report.tables.render_tables."""
 
+from pathlib import Path
+
 from mislabel.joblog import job_log
 from mislabel.report.tables import render_tables
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "render_tables") as log:
     paths = render_tables(
-        sm.input.detection, sm.input.unlearning, sm.params.out_dir, dataset=sm.params.dataset
+        sm.input.detection,
+        sm.input.unlearning,
+        str(Path(sm.output[0]).parent),
+        dataset=sm.params.dataset,
     )
     log(f"wrote {[str(p) for p in paths]}")

@@ -1,11 +1,13 @@
 """Adapter for rule write_paper: mislabel.report.paper.write_paper_tex."""
 
+from pathlib import Path
+
 from mislabel.joblog import job_log
 from mislabel.report.paper import write_paper_tex
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "write_paper") as log:
     path = write_paper_tex(
-        sm.params.out_dir, tables=sm.params.tables, figures=sm.params.figures
+        str(Path(sm.output[0]).parent), tables=sm.params.tables, figures=sm.params.figures
     )
     log(f"wrote {path}")

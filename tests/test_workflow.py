@@ -1,0 +1,156 @@
+"""The real Snakemake DAG, end to end, on a tiny config in a temporary directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "tests" / "tiny_config.yaml"
+
+
+def copy_workflow(dest: Path) -> Path:
+    """A fresh checkout-like folder: Snakefile, workflow/ and config.yaml."""
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(REPO / name, dest / name)
+    shutil.copytree(REPO / "workflow", dest / "workflow")
+    shutil.copytree(REPO / "envs", dest / "envs")
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+        )
+    return proc
+
+
+def planned_jobs(proc: subprocess.CompletedProcess) -> dict[str, int]:
+    """Job counts per rule from a dry run's 'Job stats' table."""
+    text = proc.stdout + proc.stderr
+    if "Nothing to be done" in text:
+        return {}
+    counts, in_table = {}, False
+    for line in text.splitlines():
+        if line.startswith("job ") and "count" in line:
+            in_table = True
+            continue
+        if in_table:
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                if parts[0] == "total":
+                    break
+                counts[parts[0]] = int(parts[1])
+    return counts
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    workdir = copy_workflow(tmp_path_factory.mktemp("tiny"))
+    snakemake(workdir, "--configfile", str(TINY))
+    return workdir
+
+
+@pytest.mark.slow
+def test_summaries_have_every_row_and_column(tiny_run):
+    det = pd.read_csv(tiny_run / "results/summary/detection.csv")
+    assert {
+        "dataset",
+        "ratio",
+        "seed",
+        "detector",
+        "n",
+        "m",
+        "roc_auc",
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+    } <= set(det.columns)
+    assert len(det) == 2 * 2 * 4  # ratios x seeds x detectors
+    assert set(det.detector) == {"loss", "if_self", "if_train", "if_train_minus_z"}
+    assert (det.n == 128).all()
+    assert sorted(det.m.unique()) == [13, 38]  # round(128 * 0.1), round(128 * 0.3)
+    for col in ("accuracy", "precision", "recall", "f1"):
+        assert det[col].between(0, 1).all()
+    unl = pd.read_csv(tiny_run / "results/summary/unlearning.csv")
+    assert {"dataset", "ratio", "seed", "method", "target", "test_accuracy", "seconds"} <= set(
+        unl.columns
+    )
+    assert len(unl) == 2 * 2 * (1 + 4 * 2)  # pretrained + methods x targets
+    assert set(unl.method) == {"pretrained", "influence", "ssse", "finetune", "retrain"}
+    assert set(unl[unl.method == "pretrained"].target) == {"none"}
+    assert set(unl[unl.method != "pretrained"].target) == {"mislabeled", "detected"}
+    assert unl.test_accuracy.between(0, 1).all()
+    bench = pd.read_csv(tiny_run / "results/summary/benchmarks.csv")
+    assert {"rule", "job", "seconds", "max_rss_mb"} <= set(bench.columns)
+    assert {"train", "score", "unlearn", "evaluate"} <= set(bench.rule)
+
+
+@pytest.mark.slow
+def test_paper_artifacts_are_rendered(tiny_run):
+    paper = tiny_run / "paper_tables"
+    for i in (1, 2, 3):
+        tex = (paper / f"table_5_{i}.tex").read_text()
+        assert "\\toprule" in tex and "over 2 seeds" in tex and "$\\pm$" in tex
+    for i in (1, 2, 3, 4):
+        for ext in ("pdf", "png", "tex"):
+            assert (paper / f"fig_5_{i}.{ext}").stat().st_size > 0
+    assert (paper / "fig_1_1.pdf").read_bytes().startswith(b"%PDF")
+    assert (
+        "\\input{table_5_1}" in (paper / "paper.tex").read_text()
+        or "table_5_1" in (paper / "paper.tex").read_text()
+    )
+    if shutil.which("pdflatex"):
+        assert (paper / "paper.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.slow
+def test_scores_and_models_are_consistent(tiny_run):
+    run = tiny_run / "results/mnist/r0.3/s1"
+    with np.load(run / "scores/loss.npz") as npz:
+        assert npz["scores"].shape == (128,) and int(npz["flagged"].sum()) == 38
+    with np.load(run / "noisy.npz") as npz:
+        assert npz["flipped"].sum() == (npz["y_train"] != npz["y_clean"]).sum() > 0
+
+
+@pytest.mark.slow
+def test_second_run_is_a_no_op(tiny_run):
+    proc = snakemake(tiny_run, "--configfile", str(TINY), "--dry-run")
+    assert planned_jobs(proc) == {}, proc.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_adding_a_seed_runs_only_the_new_seeds_jobs(tiny_run):
+    proc = snakemake(tiny_run, "--configfile", str(TINY), "--config", "seeds=[0,1,2]", "--dry-run")
+    jobs = planned_jobs(proc)
+    # 2 ratios x 1 new seed: noise, train, evaluate; x4 detectors; x4 methods x2 targets.
+    assert jobs["inject_noise"] == 2 and jobs["train"] == 2 and jobs["evaluate"] == 2
+    assert jobs["score"] == 8 and jobs["unlearn"] == 16
+    assert "fetch_dataset" not in jobs and "render_rulegraph" not in jobs
+    assert "results/mnist/r0.1/s0/" not in proc.stdout
+
+
+def test_lint_is_clean():
+    proc = snakemake(REPO, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Lints for" not in proc.stdout + proc.stderr
+
+
+def test_dry_run_of_the_default_config_plans_the_paper_grid(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    jobs = planned_jobs(snakemake(workdir, "--dry-run"))
+    assert jobs["inject_noise"] == 7 and jobs["train"] == 7
+    assert jobs["score"] == 28 and jobs["unlearn"] == 56 and jobs["evaluate"] == 7
+    assert not (workdir / "results").exists()
