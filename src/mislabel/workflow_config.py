@@ -35,6 +35,30 @@ def run_dir(dataset: str, ratio: float | str, seed: int | str) -> str:
     return f"{RESULTS}/{dataset}/r{ratio}/s{seed}"
 
 
+INT_LIST_KEYS = ("classes", "seeds", "hidden")
+FLOAT_LIST_KEYS = ("noise_ratios",)
+
+
+def coerce_numbers(config: dict[str, Any]) -> None:
+    """Turn numeric strings inside list values into numbers, in place.
+
+    `snakemake --config seeds=[0,1,2]` delivers ['0', '1', '2']; the schema then checks the
+    numbers. Strings that are not numbers are left for the schema to refuse.
+    """
+
+    def number(value: Any, kind: type) -> Any:
+        if isinstance(value, str):
+            try:
+                return kind(value) if kind is float else int(value.strip())
+            except ValueError:
+                return value
+        return value
+
+    for key, kind in [(k, int) for k in INT_LIST_KEYS] + [(k, float) for k in FLOAT_LIST_KEYS]:
+        if isinstance(config.get(key), list):
+            config[key] = [number(v, kind) for v in config[key]]
+
+
 def summary_files() -> list[str]:
     """The CSV summaries of a run."""
     return [f"{RESULTS}/summary/{name}.csv" for name in ("detection", "unlearning", "benchmarks")]

@@ -5,6 +5,7 @@ from snakemake.utils import validate
 
 from mislabel import workflow_config as wc
 
+wc.coerce_numbers(config)
 validate(config, "../schemas/config.schema.yaml")
 wc.check(config)
 

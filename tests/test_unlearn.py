@@ -1,0 +1,96 @@
+"""The four unlearners: contracts, what changes, and that forgetting noise helps."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from mislabel.model import make_model
+from mislabel.noise import inject_noise
+from mislabel.train import TrainConfig, train
+from mislabel.unlearn import METHODS, unlearn
+from tests.conftest import blobs
+
+CONFIG = TrainConfig(batch_size=16, epochs=10)
+
+
+@pytest.fixture(scope="module")
+def noisy():
+    x, y_clean = blobs(320, 10, seed=2, sep=2.0)
+    y, flipped = inject_noise(y_clean, 2, 0.3, "exact", seed=1)
+    model = make_model([16], 2)
+    state, _ = train(model, x.astype(np.float32), y, 0, CONFIG)
+    return model, state, x.astype(np.float32), y, y_clean, flipped
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_each_method_returns_finite_params_and_timing(noisy, method):
+    model, state, x, y, _, flipped = noisy
+    res = unlearn(
+        method, model, state, x, y, flipped, seed=0, train_config=CONFIG, finetune_epochs=3
+    )
+    assert res.seconds > 0 and res.info["seconds_first"] >= res.seconds
+    assert res.info["m_forget"] == flipped.sum()
+    leaves = jax.tree_util.tree_leaves(res.state.params)
+    assert all(np.isfinite(np.asarray(leaf)).all() for leaf in leaves)
+    changed = {path for path, a, b in _diff(state.params, res.state.params)}
+    if method in ("influence", "ssse"):
+        assert changed == {"params/head/kernel"}  # only the curvature scope moves
+    else:
+        assert "params/layers_0/kernel" in changed
+
+
+def _diff(a, b):
+    flat_a = jax.tree_util.tree_flatten_with_path(a)[0]
+    flat_b = jax.tree_util.tree_flatten_with_path(b)[0]
+    for (path, la), (_, lb) in zip(flat_a, flat_b, strict=True):
+        if not np.array_equal(np.asarray(la), np.asarray(lb)):
+            yield "/".join(str(getattr(p, "key", p)) for p in path), la, lb
+
+
+def test_retrain_equals_training_from_scratch_on_the_rest(noisy):
+    model, state, x, y, _, flipped = noisy
+    res = unlearn("retrain", model, state, x, y, flipped, seed=0, train_config=CONFIG)
+    keep = ~flipped
+    direct, _ = train(model, x[keep], y[keep], 0, CONFIG)
+    for la, lb in zip(
+        jax.tree_util.tree_leaves(res.state.params),
+        jax.tree_util.tree_leaves(direct.params),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(la, lb)
+
+
+def test_forgetting_the_flips_lowers_loss_on_clean_labels(noisy):
+    """Every method should fit the true labels of the training set better afterwards."""
+    from mislabel.model import per_sample_loss
+
+    model, state, x, y, y_clean, flipped = noisy
+    before = float(per_sample_loss(model.apply(state.params, x), y_clean).mean())
+    for method in METHODS:
+        res = unlearn(method, model, state, x, y, flipped, seed=0, train_config=CONFIG)
+        after = float(per_sample_loss(model.apply(res.state.params, x), y_clean).mean())
+        assert after < before, method
+
+
+def test_empty_forget_set_leaves_closed_form_updates_unchanged(noisy):
+    model, state, x, y, _, _ = noisy
+    none = np.zeros(len(y), bool)
+    for method in ("influence", "ssse"):
+        res = unlearn(method, model, state, x, y, none, seed=0, train_config=CONFIG)
+        np.testing.assert_allclose(
+            res.state.params["params"]["head"]["kernel"],
+            state.params["params"]["head"]["kernel"],
+            atol=1e-7,
+        )
+
+
+def test_bad_forget_sets_and_methods_are_refused(noisy):
+    model, state, x, y, _, flipped = noisy
+    with pytest.raises(ValueError, match="whole training set"):
+        unlearn("influence", model, state, x, y, np.ones(len(y), bool), seed=0)
+    with pytest.raises(ValueError, match="boolean of shape"):
+        unlearn("influence", model, state, x, y, flipped[:-1], seed=0)
+    with pytest.raises(ValueError, match="allowed: influence, ssse"):
+        unlearn("forget", model, state, x, y, flipped, seed=0)
