@@ -20,6 +20,7 @@ from sklearn import metrics as skm
 from mislabel.curvature import InverseHessian, NumericalError, inverse_hessian, per_sample_grads
 from mislabel.model import MLP, Params, per_sample_loss
 from mislabel.noise import n_flips
+from mislabel.precision import float64, to_float64
 
 DETECTORS = ("loss", "if_self", "if_train", "if_train_minus_z")
 INFLUENCE_DETECTORS = ("if_self", "if_train", "if_train_minus_z")
@@ -68,7 +69,7 @@ def anomaly_scores(
     damping: float = 0.0,
     rtol: float = 1e-10,
 ) -> tuple[dict[str, np.ndarray], dict]:
-    """Scores of every requested detector (Hessian computed at most once).
+    """Scores of every requested detector (Hessian computed at most once), in float64.
 
     Returns:
       ({detector: scores (N,)}, curvature info dict or {} if no influence detector ran).
@@ -77,15 +78,18 @@ def anomaly_scores(
         check_detector(detector)
     out: dict[str, np.ndarray] = {}
     info: dict = {}
-    if "loss" in detectors:
-        out["loss"] = np.asarray(loss_scores(model, params, x_NxD, y_N))
-    wanted = [d for d in detectors if d in INFLUENCE_DETECTORS]
-    if wanted:
-        inverse = inverse_hessian(model, params, x_NxD, y_N, scope, damping, rtol)
-        info = inverse.info
-        grads = per_sample_grads(model, params, x_NxD, y_N, scope)
-        scores = influence_scores(grads, inverse)
-        out.update({d: np.asarray(scores[d]) for d in wanted})
+    with float64():  # the curvature needs float64 (see mislabel.precision)
+        params, x_NxD = to_float64(params), to_float64(jnp.asarray(x_NxD))
+        y_N = jnp.asarray(y_N, jnp.int32)
+        if "loss" in detectors:
+            out["loss"] = np.asarray(loss_scores(model, params, x_NxD, y_N))
+        wanted = [d for d in detectors if d in INFLUENCE_DETECTORS]
+        if wanted:
+            inverse = inverse_hessian(model, params, x_NxD, y_N, scope, damping, rtol)
+            info = inverse.info
+            grads = per_sample_grads(model, params, x_NxD, y_N, scope)
+            scores = influence_scores(grads, inverse)
+            out.update({d: np.asarray(scores[d]) for d in wanted})
     for name, values in out.items():
         check_finite(values, f"{name} scores")
     return out, info
