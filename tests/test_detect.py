@@ -12,9 +12,9 @@ from mislabel.detect import (
     anomaly_scores,
     budget,
     check_finite,
-    detection_metrics,
     flag_top,
 )
+from mislabel.metrics import detection_metrics
 from mislabel.model import make_model
 from mislabel.noise import inject_noise
 from mislabel.precision import float64, to_float64

@@ -155,3 +155,36 @@ def test_dry_run_of_the_default_config_plans_the_paper_grid(tmp_path):
     assert jobs["inject_noise"] == 7 and jobs["train"] == 7
     assert jobs["score"] == 28 and jobs["unlearn"] == 56 and jobs["evaluate"] == 7
     assert not (workdir / "results").exists()
+
+
+@pytest.mark.slow
+def test_self_contained_report_is_built(tiny_run):
+    snakemake(tiny_run, "--configfile", str(TINY), "--report", "report.html")
+    html = (tiny_run / "report.html").read_text(errors="replace")
+    assert len(html) > 100_000
+    for name in ("table_5_1.tex", "fig_5_1.png", "fig_accuracy_vs_ratio.png"):
+        assert name in html
+
+
+@pytest.mark.slow
+def test_slurm_profile_plans_the_same_jobs_as_the_local_one(tiny_run):
+    repo_profiles = REPO / "profiles"
+    local = snakemake(
+        tiny_run,
+        "--configfile",
+        str(TINY),
+        "--dry-run",
+        "--forceall",
+        "--profile",
+        str(repo_profiles / "default"),
+    )
+    slurm = snakemake(
+        tiny_run,
+        "--configfile",
+        str(TINY),
+        "--dry-run",
+        "--forceall",
+        "--profile",
+        str(repo_profiles / "slurm"),
+    )
+    assert planned_jobs(local) == planned_jobs(slurm) != {}

@@ -15,7 +15,6 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from sklearn import metrics as skm
 
 from mislabel.curvature import InverseHessian, NumericalError, inverse_hessian, per_sample_grads
 from mislabel.model import MLP, Params, per_sample_loss
@@ -122,24 +121,3 @@ def flag_top(scores_N: np.ndarray, m: int) -> np.ndarray:
     flagged = np.zeros(scores_N.shape[0], bool)
     flagged[order[:m]] = True
     return flagged
-
-
-def detection_metrics(flipped_N: np.ndarray, scores_N: np.ndarray, flagged_N: np.ndarray) -> dict:
-    """ROC AUC of the scores, and accuracy/precision/recall/F1 of the flags (scikit-learn).
-
-    The mislabeled (flipped) samples are the positive class. ROC AUC is NaN when all samples
-    are of one kind (it is undefined); precision/recall are 0 when they have no denominator.
-    """
-    flipped_N = np.asarray(flipped_N, bool)
-    flagged_N = np.asarray(flagged_N, bool)
-    both = flipped_N.any() and not flipped_N.all()
-    return {
-        "n": int(flipped_N.size),
-        "m": int(flagged_N.sum()),
-        "n_mislabeled": int(flipped_N.sum()),
-        "roc_auc": float(skm.roc_auc_score(flipped_N, scores_N)) if both else float("nan"),
-        "accuracy": float(skm.accuracy_score(flipped_N, flagged_N)),
-        "precision": float(skm.precision_score(flipped_N, flagged_N, zero_division=0)),
-        "recall": float(skm.recall_score(flipped_N, flagged_N, zero_division=0)),
-        "f1": float(skm.f1_score(flipped_N, flagged_N, zero_division=0)),
-    }

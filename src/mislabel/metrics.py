@@ -1,18 +1,48 @@
-"""Test-set metrics of a model: accuracy, balanced (mean per-class) accuracy, agreement."""
+"""Metrics: detection quality of flags and scores, and test accuracy of a model.
+
+scikit-learn is imported inside the functions that use it: importing it costs seconds,
+and most workflow jobs never need it.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn import metrics as skm
+
+
+def detection_metrics(flipped_N: np.ndarray, scores_N: np.ndarray, flagged_N: np.ndarray) -> dict:
+    """ROC AUC of the scores, and accuracy/precision/recall/F1 of the flags (scikit-learn).
+
+    The mislabeled (flipped) samples are the positive class. ROC AUC is NaN when all samples
+    are of one kind (it is undefined); precision/recall are 0 when they have no denominator.
+    """
+    from sklearn import metrics as skm
+
+    flipped_N = np.asarray(flipped_N, bool)
+    flagged_N = np.asarray(flagged_N, bool)
+    both = flipped_N.any() and not flipped_N.all()
+    return {
+        "n": int(flipped_N.size),
+        "m": int(flagged_N.sum()),
+        "n_mislabeled": int(flipped_N.sum()),
+        "roc_auc": float(skm.roc_auc_score(flipped_N, scores_N)) if both else float("nan"),
+        "accuracy": float(skm.accuracy_score(flipped_N, flagged_N)),
+        "precision": float(skm.precision_score(flipped_N, flagged_N, zero_division=0)),
+        "recall": float(skm.recall_score(flipped_N, flagged_N, zero_division=0)),
+        "f1": float(skm.f1_score(flipped_N, flagged_N, zero_division=0)),
+    }
 
 
 def accuracy(y_true_N: np.ndarray, y_pred_N: np.ndarray) -> float:
     """Fraction of correct predictions."""
+    from sklearn import metrics as skm
+
     return float(skm.accuracy_score(y_true_N, y_pred_N))
 
 
 def balanced_accuracy(y_true_N: np.ndarray, y_pred_N: np.ndarray) -> float:
     """Mean of the per-class accuracies (the authors' test metric)."""
+    from sklearn import metrics as skm
+
     return float(skm.balanced_accuracy_score(y_true_N, y_pred_N))
 
 

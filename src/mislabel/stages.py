@@ -205,16 +205,20 @@ def score_samples(
     curvature: str = "last_layer",
     damping: float = 0.0,
     rtol: float = 1e-10,
+    with_metrics: bool = True,
     log=print,
 ) -> dict:
     """Score every training sample with `detector`, flag the top m = round(n r), evaluate.
 
-    `ratio` is the assumed noise ratio r (default: the dataset's own ratio).
+    `ratio` is the assumed noise ratio r (default: the dataset's own ratio). With
+    `with_metrics=False` the JSON row holds only the run's facts (timing, curvature) and
+    the detection metrics are left to `aggregate_detection` (the workflow does this, so
+    the many score jobs need not import scikit-learn).
     """
     import jax.numpy as jnp
 
     from mislabel.data import to_float
-    from mislabel.detect import anomaly_scores, budget, check_detector, detection_metrics, flag_top
+    from mislabel.detect import anomaly_scores, budget, check_detector, flag_top
     from mislabel.precision import float64, to_float64
 
     check_detector(detector)
@@ -244,7 +248,8 @@ def score_samples(
         "seed": ds.seed,
         "detector": detector,
         "assumed_ratio": ratio,
-        **detection_metrics(ds.flipped, score, flagged),
+        "n": int(score.size),
+        "m": int(m),
         "seconds": seconds,
         "curvature": curvature if info else "",
         **{f"hessian_{k}": v for k, v in info.items()},
@@ -258,11 +263,14 @@ def score_samples(
         ratio=np.asarray(ratio),
         m=np.asarray(m),
     )
+    if with_metrics:
+        from mislabel.metrics import detection_metrics
+
+        row.update(detection_metrics(ds.flipped, score, flagged))
+        log(f"{detector}: ROC AUC {row['roc_auc']:.4f}, precision {row['precision']:.4f}")
     write_json(metrics_path, row)
-    log(
-        f"{detector}: ROC AUC {row['roc_auc']:.4f}, precision {row['precision']:.4f} "
-        f"(m={m} of n={score.size}, {int(ds.flipped.sum())} truly mislabeled)"
-    )
+    log(f"{detector}: flagged m={m} of n={score.size} ({int(ds.flipped.sum())} truly "
+        f"mislabeled, {int((flagged & ds.flipped).sum())} of them flagged)")
     return row
 
 
@@ -426,12 +434,21 @@ def evaluate_models(
     return rows
 
 
-def aggregate_json(paths: Sequence[PathLike], out_csv: PathLike, keys: Sequence[str]) -> None:
-    """Concatenate JSON rows into one CSV sorted by `keys` (stable column order)."""
+def aggregate_detection(
+    scores_paths: Sequence[PathLike], info_paths: Sequence[PathLike], out_csv: PathLike
+) -> None:
+    """One row per score file: its run facts (JSON) plus detection metrics (scikit-learn)."""
     import pandas as pd
 
-    rows = [json.loads(Path(p).read_text()) for p in paths]
-    df = pd.DataFrame(rows).sort_values(list(keys), kind="stable")
+    from mislabel.metrics import detection_metrics
+
+    rows = []
+    for scores_path, info_path in zip(scores_paths, info_paths, strict=True):
+        row = json.loads(Path(info_path).read_text())
+        with np.load(scores_path, allow_pickle=False) as npz:
+            row.update(detection_metrics(npz["flipped"], npz["scores"], npz["flagged"]))
+        rows.append(row)
+    df = pd.DataFrame(rows).sort_values(["dataset", "ratio", "seed", "detector"], kind="stable")
     write_text(out_csv, df.to_csv(index=False, float_format="%.6g"))
 
 

@@ -1,7 +1,17 @@
+localrules:
+    aggregate_detection,
+    aggregate_unlearning,
+    aggregate_benchmarks,
+
+
 rule aggregate_detection:
-    """One row per (dataset, ratio, seed, detector)."""
+    """One row per (dataset, ratio, seed, detector), with the detection metrics."""
     input:
-        expand_runs(
+        scores=expand_runs(
+            "results/{dataset}/r{ratio}/s{seed}/scores/{detector}.npz",
+            detector=config["detectors"],
+        ),
+        info=expand_runs(
             "results/{dataset}/r{ratio}/s{seed}/scores/{detector}.json",
             detector=config["detectors"],
         ),
@@ -13,10 +23,8 @@ rule aggregate_detection:
         "results/benchmarks/aggregate/detection.tsv"
     conda:
         ENV
-    params:
-        sort_by=["dataset", "ratio", "seed", "detector"],
     script:
-        "../scripts/aggregate_json.py"
+        "../scripts/aggregate_detection.py"
 
 
 rule aggregate_unlearning:

@@ -1,6 +1,16 @@
 # Cheap rendering, separate from compute: restyling a table never retrains a model.
 
 
+localrules:
+    render_tables,
+    render_histograms,
+    render_curves,
+    render_rulegraph,
+    write_paper,
+    compile_paper,
+    explain_no_tex,
+
+
 rule render_tables:
     """Tables 5.1-5.3 (LaTeX, booktabs) from the summaries."""
     input:

@@ -18,5 +18,6 @@ with job_log(sm.log[0], f"score {dict(sm.wildcards)}") as log:
         curvature=p.curvature,
         damping=p.damping,
         rtol=p.rtol,
+        with_metrics=False,
         log=log,
     )

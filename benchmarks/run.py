@@ -1,0 +1,528 @@
+"""Per-stage timings of `mislabel` on the paper's problem, next to the performance targets.
+
+    python benchmarks/run.py [--quick] [--grid] [--seeds N] [--out benchmarks/results.md]
+
+The problem: MNIST 0 vs 1, 1000 training images per class, symmetric noise r = 0.2, MLP
+784-50-50-2, SGD lr 0.01, momentum 0.9, batch 32, 20 epochs. "first" is the first call in
+this process (JIT compilation + run); "steady" is the median (and min) of later calls, each
+blocked until its result is ready. Job timings run each stage as its own Python process,
+as Snakemake does, with an empty and then a warm persistent JAX compilation cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import inspect
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from timing import (
+    Timing,
+    clean_env,
+    fmt_s,
+    machine_info,
+    md_table,
+    run_process,
+    time_calls,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+RATIO = 0.2
+HIDDEN = (50, 50)
+PAPER = {"lr": 0.01, "momentum": 0.9, "batch_size": 32, "epochs": 20}
+NOISY = {"classes": [0, 1], "train_per_class": 1000, "subset": "first", "noise_mode": "symmetric"}
+MIB_LIMIT = 1024
+
+
+class Report:
+    """Markdown sections, printed as they come; the target table goes first in the file."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.targets: list[tuple[str, str, str, bool | None]] = []
+
+    def add(self, text: str) -> None:
+        print(text + "\n", flush=True)
+        self.parts.append(text)
+
+    def target(self, what: str, limit: str, measured: str, ok: bool | None) -> None:
+        self.targets.append((what, limit, measured, ok))
+
+    def target_table(self) -> str:
+        status = {True: "PASS", False: "**MISS**", None: "not measured"}
+        rows = [(w, lim, m, status[ok]) for w, lim, m, ok in self.targets]
+        return md_table(["target", "limit", "measured", "status"], rows)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def bench_imports(report: Report, repeats: int) -> None:
+    """1. Start-to-exit time of `python -c STATEMENT` (interpreter start + imports)."""
+    statements = [
+        "pass",
+        "import jax",
+        "import flax.linen",
+        "import optax",
+        "import sklearn.metrics",
+        "import mislabel.detect",
+        "import mislabel.unlearn",
+    ]
+    rows = []
+    for stmt in statements:
+        times = [run_process([PYTHON, "-c", stmt], env=clean_env()).seconds for _ in range(repeats)]
+        rows.append((f"`python -c '{stmt}'`", fmt_s(statistics.median(times)), fmt_s(min(times))))
+    report.add(
+        "## 1. Import time (separate processes)\n\n"
+        + md_table(["command", "median", "min"], rows)
+        + f"\n\n{repeats} runs each, start to exit (interpreter start, imports, and the "
+        "interpreter's teardown of the imported modules)."
+    )
+
+
+def load_problem(cache_dir: str):
+    """(x float32 (n, 784), noisy labels (n,), flipped mask (n,)) of the paper's problem."""
+    from mislabel.data import load_dataset, select_subset, to_float
+    from mislabel.noise import inject_noise
+
+    sub = select_subset(load_dataset("mnist", cache_dir), classes=[0, 1], train_per_class=1000)
+    y_noisy, flipped = inject_noise(sub.y_train, n_classes=2, ratio=RATIO, seed=0)
+    return to_float(sub.x_train), y_noisy, flipped
+
+
+def bench_train(report: Report, model, x, y, repeats: int):
+    """2. One paper model with `mislabel.train.train`; returns the trained state."""
+    import jax
+
+    from mislabel.train import TrainConfig, train
+
+    out = {}
+
+    def call() -> None:
+        out["state"], _ = jax.block_until_ready(train(model, x, y, 0, TrainConfig(**PAPER)))
+
+    t = time_calls(call, repeats)
+    report.add(
+        "## 2. Training one paper model (`mislabel.train.train`, 20 epochs, 62 steps each)\n\n"
+        + md_table(
+            ["", "first call (compile + run)", "steady median (min)"],
+            [("train", fmt_s(t.first), t.steady())],
+        )
+    )
+    report.target(
+        "training one paper model, after compilation", "<= 0.5 s", fmt_s(t.median), t.median <= 0.5
+    )
+    return out["state"]
+
+
+def bench_detect(report: Report, model, params, x, y, repeats: int):
+    """3. The four detectors with `anomaly_scores`; returns (scores, timing of all four)."""
+    from mislabel.detect import DETECTORS, anomaly_scores
+
+    out = {}
+
+    def call(detectors) -> None:
+        out["scores"], _ = anomaly_scores(model, params, x, y, detectors)
+
+    rows, timings = [], {}
+    for label, detectors in [
+        ("all four together", DETECTORS),
+        ("loss only", ("loss",)),
+        ("if_self only (one influence score job)", ("if_self",)),
+    ]:
+        timings[label] = time_calls(lambda d=detectors: call(d), repeats)
+        rows.append((label, fmt_s(timings[label].first), timings[label].steady()))
+        out.setdefault("all four", out["scores"])
+    report.add(
+        f"## 3. Detection, n = {x.shape[0]} (`mislabel.detect.anomaly_scores`, float64)\n\n"
+        + md_table(["detectors", "first call (compile + run)", "steady median (min)"], rows)
+        + "\n\n'first' of the single-detector rows reuses the programs compiled for all four."
+    )
+    t = timings["all four together"]
+    report.target(
+        "all four detectors together, after compilation", "<= 1 s", fmt_s(t.median), t.median <= 1.0
+    )
+    return out["all four"], t
+
+
+def bench_unlearn(report: Report, model, state, x, y, flipped, repeats: int) -> None:
+    """4. The four forgetting methods (`unlearn(..., repeats=1)`), forgetting D_mislabeled."""
+    from mislabel.train import TrainConfig
+    from mislabel.unlearn import METHODS, unlearn
+
+    rows = []
+    for method in METHODS:
+        t = time_calls(
+            lambda m=method: unlearn(
+                m, model, state, x, y, flipped, seed=0, train_config=TrainConfig(**PAPER), repeats=1
+            ),
+            repeats,
+        )
+        rows.append((method, fmt_s(t.first), t.steady()))
+        if method in ("influence", "ssse"):
+            report.target(
+                f"{method} update, after compilation", "<= 0.5 s", fmt_s(t.median), t.median <= 0.5
+            )
+    report.add(
+        f"## 4. Unlearning D_mislabeled (m = {int(flipped.sum())} of n = {flipped.size}; "
+        "`mislabel.unlearn.unlearn`)\n\n"
+        + md_table(["method", "first call (compile + run)", "steady median (min)"], rows)
+        + "\n\n`retrain`'s first call reuses the training program `finetune` compiled "
+        "(same shapes, same number of epochs)."
+    )
+
+
+def bench_naive(report: Report, model, params, x, y, fast_scores, fast: Timing, k: int) -> None:
+    """5. The naive per-sample baseline on k samples, checked against ours, extrapolated."""
+    from naive import DETECTORS, max_relative_error, naive_scores
+
+    n = x.shape[0]
+    # one warm-up sample (its eager ops compile), then k timed ones, spread over the set
+    idx = np.linspace(0, n - 1, k + 1).round().astype(int)
+    scores, seconds = naive_scores(model, params, x, y, idx)
+    first, per_sample = seconds[0], statistics.median(seconds[1:])
+    rows = []
+    all_equal = True
+    for d in DETECTORS:
+        err = max_relative_error(scores[d], fast_scores[d][idx])
+        all_equal &= err <= 1e-6
+        rows.append((d, f"{err:.1e}", "yes" if err <= 1e-6 else "**NO**"))
+    steady_total = n * per_sample
+    cold_total = first + (n - 1) * per_sample
+    ratio_steady = steady_total / fast.median
+    ratio_cold = cold_total / fast.first
+    table = [
+        ("naive, first sample (eager op compilation + run)", fmt_s(first)),
+        (f"naive, per sample (median of {k}; min {fmt_s(min(seconds[1:]))})", fmt_s(per_sample)),
+        (f"naive, all n = {n}, steady: n x per sample (**extrapolated**)", fmt_s(steady_total)),
+        (f"naive, all n = {n}, first + (n-1) x per sample (**extrapolated**)", fmt_s(cold_total)),
+        ("ours, all four detectors, steady median", fmt_s(fast.median)),
+        ("ours, all four detectors, first call (compile + run)", fmt_s(fast.first)),
+        ("**naive / ours, steady state**", f"**{ratio_steady:,.0f}x**"),
+        ("naive / ours, both including compilation", f"{ratio_cold:,.0f}x"),
+    ]
+    report.add(
+        "## 5. Naive per-sample baseline (`benchmarks/naive.py`), same work\n\n"
+        "For each sample: `jax.hessian` of the mean training loss w.r.t. the last kernel "
+        "(eager, recomputed per sample as the authors' code), `numpy.linalg.pinv` "
+        "(rcond 1e-10), the sample's gradient, the gradients over D and D \\ {z}, four scores; "
+        f"float64. Timed on {k + 1} samples spread over the training set (the first one is "
+        f"the warm-up), extrapolated linearly to n = {n}.\n\n"
+        + md_table(["", "seconds"], table)
+        + "\n\nSame numbers as ours on those samples (max relative error, limit 1e-6):\n\n"
+        + md_table(["detector", "max rel. error", "equal"], rows)
+    )
+    report.target(
+        "naive / ours, detection work (steady state, naive extrapolated)",
+        ">= 100x",
+        f"{ratio_steady:,.0f}x" + ("" if all_equal else " (scores differ!)"),
+        ratio_steady >= 100 and all_equal,
+    )
+
+
+JOB_CODE = """\
+import json, time
+t0 = time.perf_counter()
+from mislabel.joblog import use_jax_cache
+use_jax_cache({cache!r})
+import jax, {modules}
+t1 = time.perf_counter()
+from mislabel.stages import {func}
+{func}(**{kwargs!r}, log=lambda line: None)
+t2 = time.perf_counter()
+hwm = next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:"))
+phases = {{"imports": t1 - t0, "work": t2 - t1, "peak_mib": int(hwm.split()[1]) / 1024}}
+print("PHASES", json.dumps(phases))
+"""
+
+
+def run_job(func: str, modules: str, kwargs: dict, cache: Path):
+    """One stage as its own process; (ProcessRun, {"imports": s, "work": s})."""
+    code = JOB_CODE.format(cache=str(cache), modules=modules, func=func, kwargs=kwargs)
+    run = run_process([PYTHON, "-c", code], env=clean_env(), cwd=str(cache.parent))
+    if run.returncode != 0:
+        raise RuntimeError(f"job {func} failed ({run.returncode}):\n{run.output[-3000:]}")
+    line = next(ln for ln in run.output.splitlines() if ln.startswith("PHASES "))
+    return run, json.loads(line.split(" ", 1)[1])
+
+
+def prepare_runs(work: Path, cache_dir: str, ratios) -> dict[float, Path]:
+    """Noisy dataset and trained model for each ratio (in this process); their folders."""
+    from mislabel.stages import make_noisy_dataset, train_model
+
+    raw = Path(cache_dir) / "mnist.npz"  # the verified cache load_problem filled
+    dirs = {}
+    for r in ratios:
+        d = work / f"r{r}"
+        d.mkdir(parents=True)
+        make_noisy_dataset(raw, d / "noisy.npz", dataset="mnist", ratio=r, seed=0, **NOISY)
+        train_model(
+            d / "noisy.npz",
+            d / "model.msgpack",
+            d / "history.npz",
+            hidden=HIDDEN,
+            seed=0,
+            log=lambda line: None,
+            **PAPER,
+        )
+        dirs[r] = d
+    return dirs
+
+
+def job_kwargs(kind: str, d: Path, out: Path) -> tuple[str, str, dict]:
+    """(stage function, modules it imports, keyword arguments) of one job kind, with the
+    arguments the workflow's adapter (`workflow/scripts/*.py`) passes."""
+    from mislabel.stages import score_samples
+
+    data, model = str(d / "noisy.npz"), str(d / "model.msgpack")
+    kind, _, variant = kind.partition(" ")
+    if kind == "train":
+        files = {"model_path": out / "model.msgpack", "history_path": out / "history.npz"}
+        kwargs = {"hidden": list(HIDDEN), "seed": 0, **PAPER}
+        func, modules = "train_model", "mislabel.train"
+    elif kind == "score":
+        files = {"scores_path": out / "scores.npz", "metrics_path": out / "metrics.json"}
+        kwargs = {"detector": variant}
+        if "with_metrics" in inspect.signature(score_samples).parameters:
+            kwargs["with_metrics"] = False  # as workflow/scripts/score.py does
+        func, modules = "score_samples", "mislabel.detect"
+    else:
+        files = {"out_model_path": out / "model.msgpack", "info_path": out / "info.json"}
+        kwargs = {"method": variant, "target": "mislabeled", **PAPER}
+        func, modules = "unlearn_model", "mislabel.unlearn"
+    if kind != "train":
+        kwargs["model_path"] = model
+    kwargs.update(dataset_path=data, **{k: str(v) for k, v in files.items()})
+    return func, modules + ", mislabel.checkpoint", kwargs
+
+
+def bench_jobs(report: Report, work: Path, cache_dir: str, repeats: int) -> None:
+    """6. Whole stages as separate processes: cold vs warm persistent compilation cache."""
+    other_ratios = (0.1, 0.3, 0.4)
+    dirs = prepare_runs(work, cache_dir, (RATIO, *other_ratios))
+    kinds = [
+        "train",
+        "score loss",
+        "score if_self",
+        "unlearn influence",
+        "unlearn ssse",
+        "unlearn finetune",
+    ]
+    rows, peak = [], 0.0
+    for kind in kinds:
+        cache = work / ("jax_cache_" + kind.replace(" ", "_"))
+        out = work / ("out_" + kind.replace(" ", "_"))
+        out.mkdir()
+        func, modules, kwargs = job_kwargs(kind, dirs[RATIO], out)
+        cold, cold_phases = run_job(func, modules, kwargs, cache)
+        warm = [run_job(func, modules, kwargs, cache) for _ in range(repeats)]
+        secs = Timing(cold.seconds, [w.seconds for w, _ in warm])
+        imports = statistics.median(p["imports"] for _, p in warm)
+        compute = statistics.median(p["work"] for _, p in warm)
+        rss = max([cold_phases["peak_mib"]] + [p["peak_mib"] for _, p in warm])
+        row = [
+            kind,
+            fmt_s(secs.first),
+            secs.steady(),
+            fmt_s(imports),
+            fmt_s(compute),
+            fmt_s(secs.median - imports - compute),
+        ]
+        if kind.startswith("unlearn"):
+            # the grid's situation: a warm cache, but another forget-set size m
+            new = [run_job(*job_kwargs(kind, dirs[r], out), cache) for r in other_ratios]
+            new_median = statistics.median(n.seconds for n, _ in new)
+            row.append(fmt_s(new_median))
+            rss = max([rss] + [p["peak_mib"] for _, p in new])
+        else:
+            row.append("same shapes")
+        rows.append([*row, f"{rss:.0f} MiB"])
+        peak = max(peak, rss)
+        if kind.startswith(("score", "unlearn")):
+            report.target(
+                f"warm `{kind}` job, start to exit",
+                "<= 2.5 s",
+                fmt_s(secs.median),
+                secs.median <= 2.5,
+            )
+        if kind in ("unlearn ssse", "unlearn finetune"):
+            report.target(
+                f"warm `{kind}` job, new forget-set size (as in the grid)",
+                "<= 2.5 s",
+                fmt_s(new_median),
+                new_median <= 2.5,
+            )
+    report.target(
+        "peak memory per job (section 6 processes)",
+        f"<= {MIB_LIMIT} MiB",
+        f"{peak:.0f} MiB",
+        peak <= MIB_LIMIT,
+    )
+    report.add(
+        "## 6. Per-job overhead: each stage as its own process (as Snakemake runs them)\n\n"
+        '`python -c "from mislabel.joblog import use_jax_cache; use_jax_cache(DIR); '
+        "from mislabel.stages import ...; ...(...)\"` with the arguments the workflow's "
+        "adapter passes, r = 0.2, start to exit; no job log, no Snakemake. 'cold': empty "
+        f"cache DIR (one per job kind); 'warm': {repeats} more runs with the same inputs. "
+        "Warm breakdown: imports (JAX + the stage's modules), work (load, compile or cache "
+        "load, compute, write), and the rest (interpreter start and exit). 'new m': warm "
+        f"cache, but the model and forget set of r = {', '.join(map(str, other_ratios))} "
+        "(median of 3), so the forget-set size and thus the array shapes differ, as between "
+        "the jobs of a grid. Peak RSS: the job's own `VmHWM`.\n\n"
+        + md_table(
+            [
+                "job",
+                "cold",
+                "warm median (min)",
+                "imports",
+                "work",
+                "start+exit",
+                "warm, new m",
+                "peak RSS",
+            ],
+            rows,
+        )
+    )
+
+
+def bench_grid(report: Report, seeds: int, keep: bool) -> None:
+    """7. The whole default workflow from a cold cache, `snakemake --cores 2`."""
+    work = Path(tempfile.mkdtemp(prefix="mislabel-grid-"))
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(ROOT / name, work / name)
+    for name in ("workflow", "envs"):
+        shutil.copytree(ROOT / name, work / name)
+    argv = [PYTHON, "-m", "snakemake", "--cores", "2"]
+    if seeds > 1:
+        argv += ["--config", f"seeds=[{','.join(map(str, range(seeds)))}]"]
+    run = run_process(argv, env=clean_env(), cwd=str(work))
+    title = f"## 7. Full workflow, {seeds} seed(s), cold cache: `{' '.join(argv[1:])}`"
+    limit = 180 if seeds == 1 else 480
+    what = "full default grid, --cores 2, cold cache" if seeds == 1 else f"{seeds} seeds grid"
+    if run.returncode != 0:
+        report.add(
+            f"{title}\n\nFAILED (exit {run.returncode}) after {fmt_s(run.seconds)}:"
+            f"\n\n```\n{run.output[-3000:]}\n```"
+        )
+        report.target(what, f"<= {limit // 60} min", "failed", False)
+        return
+    with open(work / "results/summary/benchmarks.csv") as fh:
+        jobs = list(csv.DictReader(fh))
+    by_rule: dict[str, list[dict]] = {}
+    for job in jobs:
+        by_rule.setdefault(job["rule"], []).append(job)
+    rows = []
+    for rule, rs in sorted(
+        by_rule.items(), key=lambda kv: -sum(float(j["seconds"]) for j in kv[1])
+    ):
+        secs = [float(j["seconds"]) for j in rs]
+        rss = [float(j["max_rss_mb"]) for j in rs if j["max_rss_mb"] not in ("", "nan")]
+        rows.append(
+            (
+                rule,
+                len(rs),
+                fmt_s(sum(secs)),
+                fmt_s(statistics.median(secs)),
+                fmt_s(max(secs)),
+                f"{max(rss):.0f} MiB" if rss else "-",
+            )
+        )
+    job_sum = sum(float(j["seconds"]) for j in jobs)
+    peak = max(
+        (float(j["max_rss_mb"]) for j in jobs if j["max_rss_mb"] not in ("", "nan")),
+        default=float("nan"),
+    )
+    report.add(
+        f"{title}\n\nWall time start to exit: **{fmt_s(run.seconds)}**; {len(jobs)} jobs with "
+        f"a `benchmark:` file, their seconds sum to {fmt_s(job_sum)} (2 cores: at best "
+        f"{fmt_s(job_sum / 2)} of wall time). Load average (1, 5, 15 min) at the end: "
+        + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+        + ".\n\n"
+        + md_table(["rule", "jobs", "total", "median", "max", "max of max_rss"], rows)
+        + "\n\nFrom `results/summary/benchmarks.csv` (Snakemake's `benchmark:` files)."
+    )
+    report.target(what, f"<= {limit // 60} min", fmt_s(run.seconds), run.seconds <= limit)
+    report.target(
+        f"peak memory per job ({what})", f"<= {MIB_LIMIT} MiB", f"{peak:.0f} MiB", peak <= MIB_LIMIT
+    )
+    if keep:
+        print(f"kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a few minutes)")
+    parser.add_argument("--grid", action="store_true", help="also run the full workflow")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=0,
+        help="also run the workflow with this many seeds (e.g. 5), cold cache",
+    )
+    parser.add_argument("--out", default=str(ROOT / "benchmarks/results.md"))
+    parser.add_argument("--mnist-cache", default="/tmp/mnist_cache")
+    parser.add_argument("--keep", action="store_true", help="keep the workflow's temp folder")
+    args = parser.parse_args()
+    repeats, imports, naive_k, job_repeats = (5, 3, 5, 3) if args.quick else (10, 5, 20, 5)
+
+    # this process measures first calls: no persistent compilation cache may serve them
+    for key in [k for k in os.environ if k.startswith("JAX_")]:
+        del os.environ[key]
+    started = time.perf_counter()
+    report = Report()
+    info = machine_info()
+    report.add("## Machine\n\n" + md_table(["", ""], list(info.items())))
+    bench_imports(report, imports)
+
+    from mislabel.model import make_model
+
+    x, y, flipped = load_problem(args.mnist_cache)
+    model = make_model(HIDDEN, n_classes=2)
+    state = bench_train(report, model, x, y, repeats)
+    scores, fast = bench_detect(report, model, state.params, x, y, repeats)
+    bench_unlearn(report, model, state, x, y, flipped, repeats)
+    bench_naive(report, model, state.params, x, y, scores, fast, naive_k)
+    with tempfile.TemporaryDirectory(prefix="mislabel-jobs-") as work:
+        bench_jobs(report, Path(work), args.mnist_cache, job_repeats)
+    if args.grid:
+        bench_grid(report, 1, args.keep)
+    else:
+        report.target("full default grid, --cores 2, cold cache", "<= 3 min", "use --grid", None)
+    if args.seeds > 1:
+        bench_grid(report, args.seeds, args.keep)
+    else:
+        report.target("5 seeds grid", "<= 8 min", "use --seeds 5", None)
+
+    mode = "--quick" if args.quick else "full"
+    flags = " --grid" if args.grid else ""
+    flags += f" --seeds {args.seeds}" if args.seeds > 1 else ""
+    header = (
+        "# mislabel benchmarks\n\n"
+        f"`python benchmarks/run.py{' --quick' if args.quick else ''}{flags}` ({mode} repeats; "
+        f"the run took {fmt_s(time.perf_counter() - started)}). Paper problem: MNIST 0 vs 1, "
+        f"1000 per class, r = {RATIO}, MLP 784-50-50-2, SGD lr 0.01 momentum 0.9 batch 32, "
+        "20 epochs. Steady state = median of repeated calls after the first (which compiles)."
+    )
+    targets = "## Targets\n\n" + report.target_table()
+    print(targets, flush=True)
+    text = "\n\n".join([header, report.parts[0], targets, *report.parts[1:]]) + "\n"
+    Path(args.out).write_text(text)
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

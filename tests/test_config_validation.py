@@ -1,0 +1,75 @@
+"""Bad configuration is refused before any job runs, naming the key, value and the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from mislabel import workflow_config as wc
+from tests.test_workflow import copy_workflow, snakemake
+
+BAD = [
+    # (override, words the error must contain)
+    ("noise_ratios=[0.1,1.0]", ["noise_ratios", "1.0", "exclusiveMaximum"]),
+    ("noise_ratios=[-0.1]", ["noise_ratios", "-0.1", "minimum"]),
+    ("epochs=0", ["epochs", "0", "minimum"]),
+    ("batch_size=0", ["batch_size"]),
+    ("train_per_class=0", ["train_per_class"]),
+    ("classes=[0,0]", ["classes", "non-unique"]),
+    ("classes=[3]", ["classes", "too short"]),
+    ("classes=[0,12]", ["classes", "12", "maximum"]),
+    ("seeds=[1,1]", ["seeds", "non-unique"]),
+    ("dataset=cifar10", ["dataset", "cifar10", "mnist", "fashion_mnist"]),
+    ("noise_mode=asymmetric", ["noise_mode", "asymmetric", "symmetric", "exact"]),
+    ("detectors=[loss,margin]", ["detectors", "margin"]),
+    ("unlearners=[forget]", ["unlearners", "forget"]),
+    ("curvature=everything", ["curvature", "everything", "last_layer"]),
+    ("lr=-1", ["lr", "-1"]),
+    ("momentum=1.5", ["momentum", "1.5"]),
+    ("typo_key=3", ["typo_key", "Additional properties"]),
+    ("pipeline_detector=if_self detectors=[loss]", ["pipeline_detector", "if_self", "detectors"]),
+    ("histogram_ratio=0.25", ["histogram_ratio", "0.25", "noise_ratios"]),
+    ("train_per_class=6000", ["train_per_class=6000", "5923", "class 0"]),
+    ("batch_size=1500", ["batch_size=1500", "2000 training samples"]),
+]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return copy_workflow(tmp_path_factory.mktemp("validation"))
+
+
+@pytest.mark.parametrize(("override", "words"), BAD, ids=[b[0] for b in BAD])
+def test_bad_config_fails_before_any_job_with_a_clear_message(workdir, override, words):
+    proc = snakemake(workdir, "--dry-run", "--config", *override.split(), check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0, text[-2000:]
+    for word in words:
+        assert word in text, f"{word!r} missing from:\n{text[-3000:]}"
+    assert "Traceback" not in text
+    assert not (workdir / "results").exists()
+
+
+def test_cross_check_lists_every_problem_at_once():
+    config = {
+        "pipeline_detector": "aum",
+        "detectors": ["loss"],
+        "noise_ratios": [0.1],
+        "histogram_ratio": 0.2,
+        "dataset": "mnist",
+        "classes": [5, 1],
+        "train_per_class": 5500,
+        "batch_size": 32,
+    }
+    problems = wc.cross_check(config)
+    assert len(problems) == 3
+    with pytest.raises(wc.ConfigError, match="invalid configuration"):
+        wc.check(config)
+
+
+def test_numbers_from_the_command_line_are_coerced():
+    config = {"seeds": ["0", "1"], "noise_ratios": ["0.1"], "hidden": ["50"], "classes": [0, 1]}
+    wc.coerce_numbers(config)
+    assert config == {"seeds": [0, 1], "noise_ratios": [0.1], "hidden": [50], "classes": [0, 1]}
+    weird = {"seeds": ["zero"]}
+    wc.coerce_numbers(weird)
+    assert weird == {"seeds": ["zero"]}  # left for the schema to refuse
