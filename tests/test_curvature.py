@@ -16,6 +16,7 @@ from mislabel.curvature import (
     make_mean_loss,
     per_sample_grads,
     set_scoped,
+    weighted_hessian,
 )
 from mislabel.model import init_params, make_model
 from mislabel.precision import float64, to_float64
@@ -137,3 +138,13 @@ def test_non_finite_hessian_is_reported():
 def test_negative_damping_is_refused():
     with pytest.raises(ValueError, match="damping"):
         invert_dense(jnp.eye(2), damping=-1.0)
+
+
+def test_weighted_hessian_over_kept_samples_equals_the_subset_hessian(tiny_mlp):
+    """SSSE's H_rem at fixed shapes: weights keep/(n-m) give the Hessian of the subset."""
+    model, params, x, y = tiny_mlp
+    keep = np.arange(x.shape[0]) % 4 != 0
+    weights = jnp.asarray(keep / keep.sum())
+    masked = weighted_hessian(model, params, x, y, weights, "last_layer")
+    subset = dense_hessian(model, params, x[keep], y[keep], "last_layer")
+    np.testing.assert_allclose(masked, subset, atol=1e-13)

@@ -188,3 +188,55 @@ def test_slurm_profile_plans_the_same_jobs_as_the_local_one(tiny_run):
         str(repo_profiles / "slurm"),
     )
     assert planned_jobs(local) == planned_jobs(slurm) != {}
+
+
+TIMING_COLUMNS = ("seconds", "seconds_first")
+
+
+def summaries_without_timings(workdir: Path) -> dict[str, str]:
+    """The summary CSVs as text, without the wall-time columns (the only non-deterministic
+    values: they measure the machine, not the science)."""
+    out = {}
+    for name in ("detection", "unlearning"):
+        df = pd.read_csv(workdir / f"results/summary/{name}.csv")
+        out[name] = df.drop(columns=[c for c in TIMING_COLUMNS if c in df]).to_csv(index=False)
+    return out
+
+
+@pytest.mark.slow
+def test_fresh_run_with_one_core_gives_identical_summaries(tiny_run, tmp_path):
+    """Two fresh runs, --cores 2 (the fixture) and --cores 1, agree to the byte."""
+    other = copy_workflow(tmp_path)
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", str(TINY)]
+    proc = subprocess.run(cmd, cwd=other, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert summaries_without_timings(other) == summaries_without_timings(tiny_run)
+
+
+@pytest.mark.slow
+def test_interrupted_run_resumes_to_the_same_result(tiny_run, tmp_path):
+    """Kill the workflow mid-run, rerun it: the summaries equal an uninterrupted run's."""
+    import signal
+    import time
+
+    work = copy_workflow(tmp_path)
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", str(TINY)]
+    proc = subprocess.Popen(
+        cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    unlearned = work / "results/mnist/r0.1/s0/unlearn"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if unlearned.is_dir() and len(list(unlearned.glob("*.json"))) >= 2:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run finished before it could be interrupted"
+    os.killpg(proc.pid, signal.SIGKILL)  # no clean-up at all: the harshest interruption
+    proc.wait()
+    assert not (work / "results/summary/unlearning.csv").exists()
+    leftovers = [p for p in (work / "results").rglob("*.tmp")]
+    resumed = snakemake(work, "--configfile", str(TINY), "--rerun-incomplete")
+    assert "Nothing to be done" not in resumed.stdout + resumed.stderr
+    assert summaries_without_timings(work) == summaries_without_timings(tiny_run)
+    # Temporary files of killed jobs may stay behind, but never under a final name.
+    assert all(p.name.startswith(".") for p in leftovers)

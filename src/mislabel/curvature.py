@@ -89,14 +89,30 @@ def per_sample_grads(
     return jax.vmap(jax.grad(loss), in_axes=(None, 0, 0))(get_scoped(params, scope), x_NxD, y_N)
 
 
+def weighted_hessian(
+    model: MLP, params: Params, x_NxD: jax.Array, y_N: jax.Array, w_N: jax.Array, scope: str
+) -> jax.Array:
+    """Exact Hessian of ``sum_i w_i L(z_i)`` w.r.t. the scope, shape (P, P) (pure, jittable).
+
+    With ``w_i = 1/n`` it is the mean Hessian; with ``w_i = keep_i / (n - m)`` the mean over
+    the kept samples only, at the same array shapes.
+    """
+
+    def loss(theta_P: jax.Array) -> jax.Array:
+        logits = model.apply(set_scoped(params, theta_P, scope), x_NxD)
+        return jnp.sum(w_N * per_sample_loss(logits, y_N))
+
+    hess = jax.hessian(loss)(get_scoped(params, scope))
+    return 0.5 * (hess + hess.T)
+
+
 @partial(jax.jit, static_argnames=("model", "scope"))
 def dense_hessian(
     model: MLP, params: Params, x_NxD: jax.Array, y_N: jax.Array, scope: str
 ) -> jax.Array:
     """Exact Hessian of the mean loss over (x, y) w.r.t. the scope, shape (P, P)."""
-    loss = make_mean_loss(model, params, scope)
-    hess = jax.hessian(loss)(get_scoped(params, scope), x_NxD, y_N)
-    return 0.5 * (hess + hess.T)
+    n = x_NxD.shape[0]
+    return weighted_hessian(model, params, x_NxD, y_N, jnp.full((n,), 1.0 / n), scope)
 
 
 class InverseHessian(NamedTuple):
@@ -106,59 +122,80 @@ class InverseHessian(NamedTuple):
     info: dict
 
 
-@jax.jit
-def _eigh(hess_PxP: jax.Array) -> tuple[jax.Array, jax.Array]:
-    return jnp.linalg.eigh(hess_PxP)
+class Spectrum(NamedTuple):
+    """Eigendecomposition of a symmetric Hessian and the inverted eigenvalues in use."""
+
+    eigvals_P: jax.Array
+    eigvecs_PxP: jax.Array
+    inverse_P: jax.Array
+
+
+def spectral_inverse(hess_PxP: jax.Array, damping: float, rtol: float) -> Spectrum:
+    """Eigendecompose H and invert its eigenvalues (pure, jittable).
+
+    ``damping > 0``: ``1 / (lambda + damping)`` for every eigenvalue (damped inverse).
+    ``damping == 0``: pseudo-inverse, ``1 / lambda`` where ``|lambda| > rtol * max|lambda|``,
+    else 0 (as a pseudo-inverse drops small singular values).
+    """
+    eigvals_P, eigvecs_PxP = jnp.linalg.eigh(hess_PxP)
+    kept_P = jnp.abs(eigvals_P) > rtol * jnp.max(jnp.abs(eigvals_P))
+    pinv_P = jnp.where(kept_P, 1.0 / jnp.where(kept_P, eigvals_P, 1.0), 0.0)
+    damped_P = 1.0 / jnp.where(damping > 0, eigvals_P + damping, 1.0)
+    return Spectrum(eigvals_P, eigvecs_PxP, jnp.where(damping > 0, damped_P, pinv_P))
+
+
+def spectral_solve(spectrum: Spectrum, b: jax.Array) -> jax.Array:
+    """Apply the inverse in `spectrum` to b of shape (P,) or (P, K) (pure, jittable)."""
+    coeff = spectrum.eigvecs_PxP.T @ b
+    coeff = coeff * (spectrum.inverse_P if coeff.ndim == 1 else spectrum.inverse_P[:, None])
+    return spectrum.eigvecs_PxP @ coeff
+
+
+def spectrum_info(eigvals_P: np.ndarray, damping: float, rtol: float) -> dict:
+    """Diagnostics of an inversion: rank, kept eigenvalue range, condition number."""
+    eigvals_P = np.asarray(eigvals_P, np.float64)
+    if not np.all(np.isfinite(eigvals_P)):
+        raise NumericalError(
+            f"the Hessian has {int(np.sum(~np.isfinite(eigvals_P)))} NaN/Inf eigenvalues; "
+            "the model is diverged"
+        )
+    scale = float(np.max(np.abs(eigvals_P)))
+    kept = np.ones(eigvals_P.shape, bool) if damping > 0 else np.abs(eigvals_P) > rtol * scale
+    kept_vals = np.abs(eigvals_P[kept])
+    return {
+        "method": "damped" if damping > 0 else "pinv",
+        "damping": float(damping),
+        "rtol": float(rtol),
+        "n_params": int(eigvals_P.size),
+        "rank": int(kept.sum()),
+        "max_eigenvalue": scale,
+        "min_kept_eigenvalue": float(kept_vals.min()) if kept_vals.size else 0.0,
+        "condition_number": float(kept_vals.max() / kept_vals.min()) if kept_vals.size else 0.0,
+        "n_negative": int(np.sum(eigvals_P < -rtol * scale)),
+    }
+
+
+def check_damping(damping: float) -> None:
+    """Raise a ValueError for negative damping."""
+    if damping < 0:
+        raise ValueError(f"damping must be >= 0, got {damping}")
 
 
 def invert_dense(hess_PxP: jax.Array, damping: float = 0.0, rtol: float = 1e-10) -> InverseHessian:
-    """Invert a symmetric Hessian once, by eigendecomposition.
+    """Invert a symmetric Hessian once, by eigendecomposition (see `spectral_inverse`).
 
-    Args:
-      hess_PxP: symmetric (P, P) matrix.
-      damping: 0 for the pseudo-inverse (eigenvalues with ``|lambda| <= rtol * max|lambda|``
-        are dropped, as a pseudo-inverse drops small singular values); > 0 for the damped
-        inverse ``(H + damping I)^-1`` over all eigenvalues.
-      rtol: relative cut-off of the pseudo-inverse.
     Returns:
       InverseHessian with `solve` and `info` (rank, kept eigenvalue range, condition number,
       number of negative eigenvalues, method).
     """
-    if damping < 0:
-        raise ValueError(f"damping must be >= 0, got {damping}")
+    check_damping(damping)
     hess_PxP = jnp.asarray(hess_PxP)
     if not bool(jnp.all(jnp.isfinite(hess_PxP))):
         bad = int(jnp.size(hess_PxP) - jnp.sum(jnp.isfinite(hess_PxP)))
         raise NumericalError(f"the Hessian has {bad} NaN/Inf entries; the model is diverged")
-    eigvals_P, eigvecs_PxP = _eigh(hess_PxP)
-    scale = float(jnp.max(jnp.abs(eigvals_P)))
-    if damping > 0:
-        inv_P = 1.0 / (eigvals_P + damping)
-        kept = np.ones(eigvals_P.shape, bool)
-        method = "damped"
-    else:
-        kept = np.asarray(jnp.abs(eigvals_P) > rtol * scale)
-        inv_P = jnp.where(kept, 1.0 / jnp.where(kept, eigvals_P, 1.0), 0.0)
-        method = "pinv"
-    kept_vals = np.abs(np.asarray(eigvals_P)[kept])
-    info = {
-        "method": method,
-        "damping": float(damping),
-        "rtol": float(rtol),
-        "n_params": int(hess_PxP.shape[0]),
-        "rank": int(kept.sum()),
-        "max_eigenvalue": float(scale),
-        "min_kept_eigenvalue": float(kept_vals.min()) if kept_vals.size else 0.0,
-        "condition_number": float(kept_vals.max() / kept_vals.min()) if kept_vals.size else 0.0,
-        "n_negative": int(np.sum(np.asarray(eigvals_P) < -rtol * scale)),
-    }
-
-    def solve(b: jax.Array) -> jax.Array:
-        coeff = eigvecs_PxP.T @ b
-        coeff = coeff * (inv_P if coeff.ndim == 1 else inv_P[:, None])
-        return eigvecs_PxP @ coeff
-
-    return InverseHessian(jax.jit(solve), info)
+    spectrum = jax.jit(spectral_inverse)(hess_PxP, damping, rtol)
+    info = spectrum_info(spectrum.eigvals_P, damping, rtol)
+    return InverseHessian(jax.jit(partial(spectral_solve, spectrum)), info)
 
 
 def inverse_hessian(

@@ -12,11 +12,23 @@ training set, restricted to the curvature scope, computed once.
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mislabel.curvature import InverseHessian, NumericalError, inverse_hessian, per_sample_grads
+from mislabel.curvature import (
+    InverseHessian,
+    NumericalError,
+    check_damping,
+    check_scope,
+    per_sample_grads,
+    spectral_inverse,
+    spectral_solve,
+    spectrum_info,
+    weighted_hessian,
+)
 from mislabel.model import MLP, Params, per_sample_loss
 from mislabel.noise import n_flips
 from mislabel.precision import float64, to_float64
@@ -57,6 +69,36 @@ def influence_scores(grads_NxP: jax.Array, inverse: InverseHessian) -> dict[str,
     return {"if_self": self_N, "if_train": train_N, "if_train_minus_z": minus_z_N}
 
 
+@partial(jax.jit, static_argnames=("model", "detectors", "scope"))
+def _all_scores(
+    model: MLP,
+    params: Params,
+    x_NxD: jax.Array,
+    y_N: jax.Array,
+    detectors: tuple[str, ...],
+    scope: str,
+    damping: float,
+    rtol: float,
+):
+    """Every requested score in one compiled program (float64); also H's eigenvalues."""
+    params = to_float64(params)
+    x_NxD = x_NxD.astype(jnp.float64)
+    out = {}
+    if "loss" in detectors:
+        out["loss"] = loss_scores(model, params, x_NxD, y_N)
+    eigvals_P = jnp.zeros((0,))
+    wanted = [d for d in detectors if d in INFLUENCE_DETECTORS]
+    if wanted:
+        n = x_NxD.shape[0]
+        hess = weighted_hessian(model, params, x_NxD, y_N, jnp.full((n,), 1.0 / n), scope)
+        spectrum = spectral_inverse(hess, damping, rtol)
+        inverse = InverseHessian(partial(spectral_solve, spectrum), {})
+        scores = influence_scores(per_sample_grads(model, params, x_NxD, y_N, scope), inverse)
+        out.update({d: scores[d] for d in wanted})
+        eigvals_P = spectrum.eigvals_P
+    return out, eigvals_P
+
+
 def anomaly_scores(
     model: MLP,
     params: Params,
@@ -68,27 +110,29 @@ def anomaly_scores(
     damping: float = 0.0,
     rtol: float = 1e-10,
 ) -> tuple[dict[str, np.ndarray], dict]:
-    """Scores of every requested detector (Hessian computed at most once), in float64.
+    """Scores of every requested detector, in float64, one compiled program (H built once).
 
     Returns:
-      ({detector: scores (N,)}, curvature info dict or {} if no influence detector ran).
+      ({detector: scores (N,)}, curvature info dict, or {} if no influence detector ran).
     """
     for detector in detectors:
         check_detector(detector)
-    out: dict[str, np.ndarray] = {}
-    info: dict = {}
+    check_scope(scope)
+    check_damping(damping)
     with float64():  # the curvature needs float64 (see mislabel.precision)
-        params, x_NxD = to_float64(params), to_float64(jnp.asarray(x_NxD))
-        y_N = jnp.asarray(y_N, jnp.int32)
-        if "loss" in detectors:
-            out["loss"] = np.asarray(loss_scores(model, params, x_NxD, y_N))
-        wanted = [d for d in detectors if d in INFLUENCE_DETECTORS]
-        if wanted:
-            inverse = inverse_hessian(model, params, x_NxD, y_N, scope, damping, rtol)
-            info = inverse.info
-            grads = per_sample_grads(model, params, x_NxD, y_N, scope)
-            scores = influence_scores(grads, inverse)
-            out.update({d: np.asarray(scores[d]) for d in wanted})
+        out, eigvals = _all_scores(
+            model,
+            params,
+            jnp.asarray(x_NxD),
+            jnp.asarray(y_N, jnp.int32),
+            tuple(detectors),
+            scope,
+            float(damping),
+            float(rtol),
+        )
+        out = {k: np.asarray(v) for k, v in out.items()}
+        eigvals = np.asarray(eigvals)
+    info = spectrum_info(eigvals, damping, rtol) if eigvals.size else {}
     for name, values in out.items():
         check_finite(values, f"{name} scores")
     return out, info

@@ -269,8 +269,10 @@ def score_samples(
         row.update(detection_metrics(ds.flipped, score, flagged))
         log(f"{detector}: ROC AUC {row['roc_auc']:.4f}, precision {row['precision']:.4f}")
     write_json(metrics_path, row)
-    log(f"{detector}: flagged m={m} of n={score.size} ({int(ds.flipped.sum())} truly "
-        f"mislabeled, {int((flagged & ds.flipped).sum())} of them flagged)")
+    log(
+        f"{detector}: flagged m={m} of n={score.size} ({int(ds.flipped.sum())} truly "
+        f"mislabeled, {int((flagged & ds.flipped).sum())} of them flagged)"
+    )
     return row
 
 

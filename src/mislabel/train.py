@@ -3,6 +3,12 @@
 Every epoch shuffles with its own key, drops the last incomplete batch (as the authors'
 code), and records per-sample loss and margin on the full training set at the epoch's end
 (later detectors such as AUM use them).
+
+Training on a subset (retraining or fine-tuning without the forgotten samples) uses a
+boolean `keep` mask instead of slicing: each epoch orders the kept samples randomly, cuts
+them into full batches and skips the surplus batches. That is exactly training on the
+subset, and every run on the same n shares one compiled program (no recompilation for
+each forget-set size).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from mislabel.model import MLP, Params, init_params, margins, per_sample_loss
@@ -70,30 +77,42 @@ def fit(
     state: TrainState,
     x_NxD: jax.Array,
     y_N: jax.Array,
+    keep_N: jax.Array,
     key: jax.Array,
     config: TrainConfig,
 ) -> tuple[TrainState, History]:
-    """Train `state` for `config.epochs` epochs on (x, y); return the new state and history."""
+    """Train `state` for `config.epochs` epochs on the samples where `keep_N` is True.
+
+    Returns the new state and the history; epoch loss/accuracy are over kept samples,
+    per-sample loss and margin are reported for all N samples.
+    """
     optimizer = make_optimizer(config)
-    n = x_NxD.shape[0]
-    n_batches = n // config.batch_size
+    n, size = x_NxD.shape[0], config.batch_size
+    n_keep = jnp.sum(keep_N)
+    slots = n // size  # batches if every sample were kept
 
     def batch_loss(params: Params, idx_B: jax.Array) -> jax.Array:
         return per_sample_loss(model.apply(params, x_NxD[idx_B]), y_N[idx_B]).mean()
 
-    def step(carry: TrainState, idx_B: jax.Array) -> tuple[TrainState, None]:
+    def step(carry: TrainState, batch) -> tuple[TrainState, None]:
+        idx_B, valid = batch
         grads = jax.grad(batch_loss)(carry.params, idx_B)
         updates, opt_state = optimizer.update(grads, carry.opt_state, carry.params)
-        return TrainState(optax.apply_updates(carry.params, updates), opt_state), None
+        new = TrainState(optax.apply_updates(carry.params, updates), opt_state)
+        return jax.tree_util.tree_map(lambda a, b: jnp.where(valid, a, b), new, carry), None
 
     def epoch(carry: TrainState, key_e: jax.Array):
-        order_N = jax.random.permutation(key_e, n)
-        batches_BxS = order_N[: n_batches * config.batch_size].reshape(n_batches, -1)
-        carry, _ = jax.lax.scan(step, carry, batches_BxS)
+        # Kept samples in random order first, forgotten ones last (never reached).
+        order_N = jnp.argsort(jnp.where(keep_N, jax.random.uniform(key_e, (n,)), 2.0))
+        batches_SxB = order_N[: slots * size].reshape(slots, size)
+        valid_S = jnp.arange(slots) < n_keep // size
+        carry, _ = jax.lax.scan(step, carry, (batches_SxB, valid_S))
         logits_NxC = model.apply(carry.params, x_NxD)
         loss_N = per_sample_loss(logits_NxC, y_N)
-        acc = jnp.mean(jnp.argmax(logits_NxC, axis=1) == y_N)
-        return carry, (loss_N.mean(), acc, loss_N, margins(logits_NxC, y_N))
+        correct_N = jnp.argmax(logits_NxC, axis=1) == y_N
+        loss = jnp.sum(jnp.where(keep_N, loss_N, 0.0)) / n_keep
+        acc = jnp.sum(jnp.where(keep_N, correct_N, False)) / n_keep
+        return carry, (loss, acc, loss_N, margins(logits_NxC, y_N))
 
     state, (loss_E, acc_E, loss_ExN, margin_ExN) = jax.lax.scan(
         epoch, state, jax.random.split(key, config.epochs)
@@ -119,12 +138,38 @@ def new_state(model: MLP, seed: int, n_features: int, config: TrainConfig) -> Tr
 
 
 def train(
-    model: MLP, x_NxD: jax.Array, y_N: jax.Array, seed: int, config: TrainConfig
+    model: MLP,
+    x_NxD: jax.Array,
+    y_N: jax.Array,
+    seed: int,
+    config: TrainConfig,
+    keep_N: np.ndarray | None = None,
 ) -> tuple[TrainState, History]:
-    """Train a freshly initialised model from scratch."""
-    check_config(config, x_NxD.shape[0])
+    """Train a freshly initialised model from scratch (on the kept samples, default all)."""
+    keep_N = np.ones(len(y_N), bool) if keep_N is None else np.asarray(keep_N, bool)
+    check_config(config, int(keep_N.sum()))
     _, data_key = seed_keys(seed)
-    state = new_state(model, seed, x_NxD.shape[1], config)
+    state = new_state(model, seed, np.shape(x_NxD)[1], config)
+    return continue_training(model, state, x_NxD, y_N, keep_N, data_key, config)
+
+
+def continue_training(
+    model: MLP,
+    state: TrainState,
+    x_NxD: jax.Array,
+    y_N: jax.Array,
+    keep_N: np.ndarray,
+    key: jax.Array,
+    config: TrainConfig,
+) -> tuple[TrainState, History]:
+    """Train an existing state further on the kept samples (fine-tuning)."""
+    check_config(config, int(np.sum(keep_N)))
     return fit(
-        model, state, jnp.asarray(x_NxD, jnp.float32), jnp.asarray(y_N, jnp.int32), data_key, config
+        model,
+        state,
+        jnp.asarray(x_NxD, jnp.float32),
+        jnp.asarray(y_N, jnp.int32),
+        jnp.asarray(keep_N, bool),
+        key,
+        config,
     )

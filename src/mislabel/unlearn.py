@@ -16,6 +16,7 @@ Only the scope's parameters change in the two closed-form updates.
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -23,15 +24,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from mislabel.curvature import (
-    InverseHessian,
+    check_damping,
+    check_scope,
     get_scoped,
-    inverse_hessian,
-    per_sample_grads,
     set_scoped,
+    spectral_inverse,
+    spectral_solve,
+    spectrum_info,
+    weighted_hessian,
 )
 from mislabel.detect import check_finite
-from mislabel.model import MLP, Params
-from mislabel.train import TrainConfig, TrainState, check_config, fit, new_state, seed_keys
+from mislabel.model import MLP, Params, per_sample_loss
+from mislabel.precision import float64, to_float32, to_float64
+from mislabel.train import TrainConfig, TrainState, continue_training, seed_keys, train
 
 METHODS = ("influence", "ssse", "finetune", "retrain")
 
@@ -62,14 +67,57 @@ def check_forget(forget_N: np.ndarray, n: int) -> np.ndarray:
     return forget_N
 
 
-def forget_gradient_sum(
-    model: MLP, params: Params, x_NxD: jax.Array, y_N: jax.Array, forget_N: np.ndarray, scope: str
-) -> jax.Array:
-    """``sum_{z in D_forget} grad L(z, theta)`` w.r.t. the scope, shape (P,)."""
-    idx = np.flatnonzero(forget_N)
-    if idx.size == 0:
-        return jnp.zeros_like(get_scoped(params, scope))
-    return per_sample_grads(model, params, x_NxD[idx], y_N[idx], scope).sum(axis=0)
+@partial(jax.jit, static_argnames=("model", "scope"))
+def _newton_step(
+    model: MLP,
+    params: Params,
+    x_NxD: jax.Array,
+    y_N: jax.Array,
+    forget_N: jax.Array,
+    hess_w_N: jax.Array,
+    scale: float,
+    scope: str,
+    damping: float,
+    rtol: float,
+):
+    """``theta + scale * H_w^+ sum_forget grad L(z)`` in float64, H_w = Hessian of sum w_i L_i.
+
+    One compiled program for both closed-form updates and every forget set of size n.
+    """
+    params = to_float64(params)
+    x_NxD = x_NxD.astype(jnp.float64)
+    hess = weighted_hessian(model, params, x_NxD, y_N, hess_w_N, scope)
+    spectrum = spectral_inverse(hess, damping, rtol)
+
+    def forget_loss(theta_P: jax.Array) -> jax.Array:
+        logits = model.apply(set_scoped(params, theta_P, scope), x_NxD)
+        return jnp.sum(jnp.where(forget_N, per_sample_loss(logits, y_N), 0.0))
+
+    theta_P = get_scoped(params, scope)
+    grad_sum_P = jax.grad(forget_loss)(theta_P)
+    new_theta_P = theta_P + scale * spectral_solve(spectrum, grad_sum_P)
+    return set_scoped(params, new_theta_P, scope), spectrum.eigvals_P
+
+
+def _closed_form(model, params, x_NxD, y_N, forget_N, hess_w_N, scale, scope, damping, rtol):
+    check_scope(scope)
+    check_damping(damping)
+    with float64():
+        new, eigvals = _newton_step(
+            model,
+            params,
+            jnp.asarray(x_NxD),
+            jnp.asarray(y_N, jnp.int32),
+            jnp.asarray(forget_N, bool),
+            jnp.asarray(hess_w_N, jnp.float64),
+            float(scale),
+            scope,
+            float(damping),
+            float(rtol),
+        )
+        new = jax.device_get(new)
+        eigvals = np.asarray(eigvals)
+    return new, spectrum_info(eigvals, damping, rtol)
 
 
 def influence_update(
@@ -78,14 +126,19 @@ def influence_update(
     x_NxD: jax.Array,
     y_N: jax.Array,
     forget_N: np.ndarray,
-    inverse: InverseHessian,
+    *,
     scope: str = "last_layer",
-) -> Params:
-    """``theta + (1/n) H^+ sum_forget grad L(z)`` with `inverse` built on all n samples."""
-    n = x_NxD.shape[0]
-    grad_sum = forget_gradient_sum(model, params, x_NxD, y_N, forget_N, scope)
-    theta = get_scoped(params, scope) + inverse.solve(grad_sum) / n
-    return set_scoped(params, theta, scope)
+    damping: float = 0.0,
+    rtol: float = 1e-10,
+) -> tuple[Params, dict]:
+    """``theta + (1/n) H^+ sum_forget grad L(z)``, H the mean Hessian over all n samples.
+
+    Returns float64 parameters (only the scope changed) and the curvature info.
+    """
+    n = len(forget_N)
+    return _closed_form(
+        model, params, x_NxD, y_N, forget_N, np.full(n, 1.0 / n), 1.0 / n, scope, damping, rtol
+    )
 
 
 def ssse_update(
@@ -99,13 +152,16 @@ def ssse_update(
     damping: float = 0.0,
     rtol: float = 1e-10,
 ) -> tuple[Params, dict]:
-    """``theta + 1/(n-m) H_rem^+ sum_forget grad L(z)``; returns params and curvature info."""
-    n, m = x_NxD.shape[0], int(np.sum(forget_N))
-    keep = np.flatnonzero(~forget_N)
-    inverse = inverse_hessian(model, params, x_NxD[keep], y_N[keep], scope, damping, rtol)
-    grad_sum = forget_gradient_sum(model, params, x_NxD, y_N, forget_N, scope)
-    theta = get_scoped(params, scope) + inverse.solve(grad_sum) / (n - m)
-    return set_scoped(params, theta, scope), inverse.info
+    """``theta + 1/(n-m) H_rem^+ sum_forget grad L(z)``, H_rem the mean over the n-m kept.
+
+    Returns float64 parameters (only the scope changed) and the curvature info.
+    """
+    forget_N = np.asarray(forget_N, bool)
+    n_rem = int(np.sum(~forget_N))
+    weights = (~forget_N).astype(np.float64) / n_rem
+    return _closed_form(
+        model, params, x_NxD, y_N, forget_N, weights, 1.0 / n_rem, scope, damping, rtol
+    )
 
 
 def finetune(
@@ -118,11 +174,8 @@ def finetune(
     config: TrainConfig,
 ) -> TrainState:
     """Continue training `state` (momentum included) on the remaining samples."""
-    keep = np.flatnonzero(~forget_N)
-    check_config(config, keep.size)
     _, data_key = seed_keys(seed)
-    x_keep = jnp.asarray(x_NxD[keep], jnp.float32)
-    new, _ = fit(model, state, x_keep, jnp.asarray(y_N[keep], jnp.int32), data_key, config)
+    new, _ = continue_training(model, state, x_NxD, y_N, ~forget_N, data_key, config)
     return new
 
 
@@ -135,12 +188,7 @@ def retrain(
     config: TrainConfig,
 ) -> TrainState:
     """Train from the seed's fresh initialisation on the remaining samples."""
-    keep = np.flatnonzero(~forget_N)
-    check_config(config, keep.size)
-    _, data_key = seed_keys(seed)
-    state = new_state(model, seed, x_NxD.shape[1], config)
-    x_keep = jnp.asarray(x_NxD[keep], jnp.float32)
-    new, _ = fit(model, state, x_keep, jnp.asarray(y_N[keep], jnp.int32), data_key, config)
+    new, _ = train(model, x_NxD, y_N, seed, config, keep_N=~forget_N)
     return new
 
 
@@ -159,8 +207,6 @@ def _run(
     damping: float,
     rtol: float,
 ) -> tuple[TrainState, dict]:
-    from mislabel.precision import float64, to_float32, to_float64
-
     if method in ("finetune", "retrain"):
         if method == "finetune":
             config = train_config._replace(epochs=finetune_epochs)
@@ -168,23 +214,11 @@ def _run(
         else:
             new = retrain(model, x_NxD, y_N, forget_N, seed, train_config)
         return jax.block_until_ready(new), {}
-    with float64():
-        params64 = to_float64(state.params)
-        x64 = to_float64(jnp.asarray(x_NxD))
-        y = jnp.asarray(y_N, jnp.int32)
-        if method == "influence":
-            inverse = inverse_hessian(model, params64, x64, y, scope, damping, rtol)
-            params, info = (
-                influence_update(model, params64, x64, y, forget_N, inverse, scope),
-                inverse.info,
-            )
-        else:
-            params, info = ssse_update(
-                model, params64, x64, y, forget_N, scope=scope, damping=damping, rtol=rtol
-            )
-        params = jax.block_until_ready(params)
-        params32 = to_float32(params)
-    return TrainState(params32, state.opt_state), dict(info)
+    update = influence_update if method == "influence" else ssse_update
+    params, info = update(
+        model, state.params, x_NxD, y_N, forget_N, scope=scope, damping=damping, rtol=rtol
+    )
+    return TrainState(to_float32(params), state.opt_state), info
 
 
 def unlearn(
