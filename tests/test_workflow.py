@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "tests" / "tiny_config.yaml"
@@ -79,6 +80,8 @@ def test_summaries_have_every_row_and_column(tiny_run):
         "f1",
     } <= set(det.columns)
     assert len(det) == 2 * 2 * 4  # ratios x seeds x detectors
+    recorded = yaml.safe_load((tiny_run / "results/summary/config.yaml").read_text())
+    assert recorded["seeds"] == [0, 1] and recorded["train_per_class"] == 64
     assert set(det.detector) == {"loss", "if_self", "if_train", "if_train_minus_z"}
     assert (det.n == 128).all()
     assert sorted(det.m.unique()) == [13, 38]  # round(128 * 0.1), round(128 * 0.3)
@@ -162,7 +165,13 @@ def test_self_contained_report_is_built(tiny_run):
     snakemake(tiny_run, "--configfile", str(TINY), "--report", "report.html")
     html = (tiny_run / "report.html").read_text(errors="replace")
     assert len(html) > 100_000
-    for name in ("table_5_1.tex", "fig_5_1.png", "fig_accuracy_vs_ratio.png"):
+    for name in (
+        "table_5_1.tex",
+        "fig_5_1.png",
+        "fig_accuracy_vs_ratio.png",
+        "config.yaml",
+        "benchmarks.csv",
+    ):
         assert name in html
 
 
@@ -235,6 +244,7 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_run, tmp_path):
     proc.wait()
     assert not (work / "results/summary/unlearning.csv").exists()
     leftovers = [p for p in (work / "results").rglob("*.tmp")]
+    snakemake(work, "--configfile", str(TINY), "--unlock")  # a killed run leaves its lock
     resumed = snakemake(work, "--configfile", str(TINY), "--rerun-incomplete")
     assert "Nothing to be done" not in resumed.stdout + resumed.stderr
     assert summaries_without_timings(work) == summaries_without_timings(tiny_run)

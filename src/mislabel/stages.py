@@ -363,6 +363,11 @@ def unlearn_model(
         **result.info,
     }
     write_json(info_path, info)
+    if "rank" in result.info:
+        log(
+            f"curvature ({curvature}, {result.info['method']}): rank {result.info['rank']} of "
+            f"{result.info['n_params']}, condition number {result.info['condition_number']:.3g}"
+        )
     log(
         f"{method} on {target}: forgot {info['m_forget']} samples "
         f"({info['n_forget_mislabeled']} truly mislabeled) in {result.seconds:.3f} s"

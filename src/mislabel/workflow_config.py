@@ -61,7 +61,8 @@ def coerce_numbers(config: dict[str, Any]) -> None:
 
 def summary_files() -> list[str]:
     """The CSV summaries of a run."""
-    return [f"{RESULTS}/summary/{name}.csv" for name in ("detection", "unlearning", "benchmarks")]
+    names = ("detection.csv", "unlearning.csv", "benchmarks.csv", "config.yaml")
+    return [f"{RESULTS}/summary/{name}" for name in names]
 
 
 def paper_files(detectors: list[str]) -> list[str]:

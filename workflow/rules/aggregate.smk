@@ -2,6 +2,7 @@ localrules:
     aggregate_detection,
     aggregate_unlearning,
     aggregate_benchmarks,
+    record_config,
 
 
 rule aggregate_detection:
@@ -51,7 +52,11 @@ rule aggregate_benchmarks:
         "results/summary/detection.csv",
         "results/summary/unlearning.csv",
     output:
-        csv="results/summary/benchmarks.csv",
+        csv=report(
+            "results/summary/benchmarks.csv",
+            caption="../report/benchmarks.rst",
+            category="Runtimes",
+        ),
     log:
         "results/logs/aggregate_benchmarks.log",
     conda:
@@ -60,3 +65,21 @@ rule aggregate_benchmarks:
         root="results/benchmarks",
     script:
         "../scripts/aggregate_benchmarks.py"
+
+
+rule record_config:
+    """The configuration this run used, after command-line overrides (for the report)."""
+    output:
+        yaml=report(
+            "results/summary/config.yaml",
+            caption="../report/config.rst",
+            category="Configuration",
+        ),
+    log:
+        "results/logs/record_config.log",
+    conda:
+        ENV
+    params:
+        config=config,
+    script:
+        "../scripts/record_config.py"
