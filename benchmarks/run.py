@@ -32,6 +32,7 @@ from timing import (
     md_table,
     run_process,
     time_calls,
+    tree_state,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -405,7 +406,8 @@ def bench_grid(report: Report, seeds: int, keep: bool) -> None:
     if seeds > 1:
         argv += ["--config", f"seeds=[{','.join(map(str, range(seeds)))}]"]
     run = run_process(argv, env=clean_env(), cwd=str(work))
-    title = f"## 7. Full workflow, {seeds} seed(s), cold cache: `{' '.join(argv[1:])}`"
+    number = 7 if seeds == 1 else 8
+    title = f"## {number}. Full workflow, {seeds} seed(s), cold cache: `{' '.join(argv[1:])}`"
     limit = 180 if seeds == 1 else 480
     what = "full default grid, --cores 2, cold cache" if seeds == 1 else f"{seeds} seeds grid"
     if run.returncode != 0:
@@ -484,7 +486,7 @@ def main() -> None:
         del os.environ[key]
     started = time.perf_counter()
     report = Report()
-    info = machine_info()
+    info = {**machine_info(), "mislabel tree": tree_state(str(ROOT))}
     report.add("## Machine\n\n" + md_table(["", ""], list(info.items())))
     bench_imports(report, imports)
 
@@ -517,6 +519,11 @@ def main() -> None:
         f"1000 per class, r = {RATIO}, MLP 784-50-50-2, SGD lr 0.01 momentum 0.9 batch 32, "
         "20 epochs. Steady state = median of repeated calls after the first (which compiles)."
     )
+    if tree_state(str(ROOT)) != info["mislabel tree"]:
+        header += (
+            f"\n\n**The code changed during the run** (now: {tree_state(str(ROOT))}); "
+            "the numbers mix two versions."
+        )
     targets = "## Targets\n\n" + report.target_table()
     print(targets, flush=True)
     text = "\n\n".join([header, report.parts[0], targets, *report.parts[1:]]) + "\n"

@@ -100,6 +100,25 @@ def machine_info() -> dict[str, str]:
     }
 
 
+def tree_state(root: str) -> str:
+    """The measured code: git commit, and the files that differ from it (read-only git)."""
+    git = ["git", "--no-optional-locks", "-C", root]
+    try:
+        commit = subprocess.run(
+            [*git, "log", "-1", "--format=%h %cI"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "src", "workflow"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    changed = [line[3:] for line in dirty if line.strip()]
+    return f"commit {commit}" + (f", uncommitted: {', '.join(changed)}" if changed else "")
+
+
 def fmt_s(seconds: float | None) -> str:
     """Seconds for a table: 3 significant digits, minutes above 100 s."""
     if seconds is None:

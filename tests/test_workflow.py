@@ -120,6 +120,30 @@ def test_paper_artifacts_are_rendered(tiny_run):
 
 
 @pytest.mark.slow
+def test_logs_show_progress_and_curvature(tiny_run):
+    logs = tiny_run / "results/logs"
+    train_log = (logs / "train/mnist/r0.1/s0.log").read_text()
+    assert "epoch   1/3" in train_log and "epoch   3/3" in train_log
+    score_log = (logs / "score/mnist/r0.1/s0/if_self.log").read_text()
+    assert "curvature (last_layer)" in score_log and '"method": "pinv"' in score_log
+    assert "rank" in (logs / "unlearn/mnist/r0.1/s0/ssse_mislabeled.log").read_text()
+    for stem in ("fig_accuracy_vs_ratio", "fig_auc_vs_ratio"):
+        assert (tiny_run / "paper_tables" / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_wildcard_constraints_stop_path_tricks(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    for target in (
+        "results/mnist/r0.1/s0/../../../etc/noisy.npz",
+        "results/mnist/rabc/s0/noisy.npz",
+        "results/other/r0.1/s0/noisy.npz",
+    ):
+        proc = snakemake(workdir, "--dry-run", target, check=False)
+        assert proc.returncode != 0, target
+        assert "MissingRuleException" in proc.stdout + proc.stderr, target
+
+
+@pytest.mark.slow
 def test_scores_and_models_are_consistent(tiny_run):
     run = tiny_run / "results/mnist/r0.3/s1"
     with np.load(run / "scores/loss.npz") as npz:

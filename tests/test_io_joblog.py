@@ -1,0 +1,52 @@
+"""Atomic writes and job logs: nothing half-written, errors that point to the log."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mislabel.io import atomic_path, save_npz, write_text
+from mislabel.joblog import job_log
+
+
+def test_atomic_write_leaves_nothing_behind_on_failure(tmp_path):
+    target = tmp_path / "out.txt"
+    write_text(target, "old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("crash mid-write")
+    assert target.read_text() == "old"  # the previous version survives
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]  # no temp file
+
+
+def test_atomic_write_creates_folders_and_normal_permissions(tmp_path):
+    target = tmp_path / "a" / "b" / "c.npz"
+    save_npz(target, x=[1, 2, 3])
+    assert target.is_file()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (target.stat().st_mode & 0o777) == (0o666 & ~umask)
+
+
+def test_job_log_records_progress_and_points_to_the_log_on_failure(tmp_path):
+    log_path = tmp_path / "logs" / "job.log"
+    with pytest.raises(RuntimeError, match=f"full log: {log_path}"):
+        with job_log(log_path, "score r=0.1") as log:
+            log("step one")
+            print("printed output goes to the log too")
+            raise ValueError("bad thing")
+    text = log_path.read_text()
+    assert "step one" in text and "printed output goes to the log too" in text
+    assert "Traceback" in text and "ValueError: bad thing" in text
+    assert "FAILED" in text
+
+
+def test_rules_never_use_shell_or_run_blocks():
+    """Config values never reach a shell: every rule is a `script:` adapter."""
+    from pathlib import Path
+
+    rules = Path(__file__).resolve().parents[1] / "workflow" / "rules"
+    for smk in rules.glob("*.smk"):
+        text = smk.read_text()
+        assert "shell:" not in text and "run:" not in text, smk.name
