@@ -27,6 +27,7 @@ import numpy as np
 from timing import (
     Timing,
     clean_env,
+    code_digest,
     fmt_s,
     machine_info,
     md_table,
@@ -519,10 +520,11 @@ def main() -> None:
         f"1000 per class, r = {RATIO}, MLP 784-50-50-2, SGD lr 0.01 momentum 0.9 batch 32, "
         "20 epochs. Steady state = median of repeated calls after the first (which compiles)."
     )
-    if tree_state(str(ROOT)) != info["mislabel tree"]:
+    digest = code_digest(str(ROOT))
+    if digest not in info["mislabel tree"]:
         header += (
-            f"\n\n**The code changed during the run** (now: {tree_state(str(ROOT))}); "
-            "the numbers mix two versions."
+            f"\n\n**The code changed during the run** (digest now {digest}, "
+            f"{tree_state(str(ROOT))}); the numbers may mix two versions."
         )
     targets = "## Targets\n\n" + report.target_table()
     print(targets, flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import statistics
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -100,23 +102,31 @@ def machine_info() -> dict[str, str]:
     }
 
 
+def code_digest(root: str) -> str:
+    """SHA-256 (12 hex digits) of the measured code: src/, workflow/, Snakefile, config.yaml."""
+    base = Path(root)
+    files = [base / "Snakefile", base / "config.yaml"]
+    files += sorted(p for d in ("src", "workflow") for p in (base / d).rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in files:
+        if "__pycache__" not in path.parts and path.exists():
+            digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def tree_state(root: str) -> str:
-    """The measured code: git commit, and the files that differ from it (read-only git)."""
+    """Git commit, uncommitted files under src/ and workflow/ (read-only git), code digest."""
     git = ["git", "--no-optional-locks", "-C", root]
     try:
-        commit = subprocess.run(
-            [*git, "log", "-1", "--format=%h %cI"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [*git, "status", "--porcelain", "--", "src", "workflow"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split("\n")
+        log = [*git, "log", "-1", "--format=%h %cI"]
+        commit = subprocess.run(log, capture_output=True, text=True, check=True).stdout.strip()
+        status = [*git, "status", "--porcelain", "--", "src", "workflow"]
+        dirty = subprocess.run(status, capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    changed = [line[3:] for line in dirty if line.strip()]
-    return f"commit {commit}" + (f", uncommitted: {', '.join(changed)}" if changed else "")
+        commit, dirty = "unknown", ""
+    changed = [line[3:] for line in dirty.splitlines() if line.strip()]
+    extra = f", uncommitted: {', '.join(changed)}" if changed else ""
+    return f"commit {commit}{extra}; code digest {code_digest(root)}"
 
 
 def fmt_s(seconds: float | None) -> str:

@@ -69,60 +69,37 @@ def _number(text: str, kind: type) -> Any:
     return value
 
 
-def positive_int(text: str) -> int:
-    """An integer >= 1 (epochs, batch size, sizes)."""
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
+def checked_number(kind: type, ok: Callable[[Any], bool], message: str) -> Callable[[str], Any]:
+    """An argparse type: parse `kind`, then refuse values where `ok` is false with `message`
+    (formatted with the value)."""
+
+    def parse(text: str) -> Any:
+        value = _number(text, kind)
+        if not ok(value):
+            raise argparse.ArgumentTypeError(message.format(value=value))
+        return value
+
+    return parse
 
 
-def nonneg_int(text: str) -> int:
-    """An integer >= 0 (seeds, class ids)."""
-    value = _number(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {value}")
-    return value
-
-
-def noise_ratio(text: str) -> float:
-    """A noise ratio r in [0, 1)."""
-    value = _number(text, float)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"noise ratio must be in [0, 1), got {value}")
-    return value
-
-
-def positive_ratio(text: str) -> float:
-    """A noise ratio r in (0, 1): something must be flagged."""
-    value = noise_ratio(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("noise ratio must be in (0, 1): 0 flags nothing")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """A number > 0 (learning rate, tolerances)."""
-    value = _number(text, float)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
-
-
-def nonneg_float(text: str) -> float:
-    """A number >= 0 (damping)."""
-    value = _number(text, float)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be non-negative, got {value}")
-    return value
-
-
-def momentum_value(text: str) -> float:
-    """SGD momentum in [0, 1)."""
-    value = _number(text, float)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"momentum must be in [0, 1), got {value}")
-    return value
+# epochs, batch size, sizes
+positive_int = checked_number(int, lambda v: v >= 1, "must be a positive integer, got {value}")
+# seeds, class ids
+nonneg_int = checked_number(int, lambda v: v >= 0, "must be a non-negative integer, got {value}")
+noise_ratio = checked_number(
+    float, lambda v: 0 <= v < 1, "noise ratio must be in [0, 1), got {value}"
+)
+# something must be flagged
+positive_ratio = checked_number(
+    float, lambda v: 0 < v < 1, "noise ratio must be in (0, 1) (0 flags nothing), got {value}"
+)
+# learning rate, tolerances
+positive_float = checked_number(float, lambda v: v > 0, "must be positive, got {value}")
+# damping
+nonneg_float = checked_number(float, lambda v: v >= 0, "must be non-negative, got {value}")
+momentum_value = checked_number(
+    float, lambda v: 0 <= v < 1, "momentum must be in [0, 1), got {value}"
+)
 
 
 # --------------------------------------------------------------------------- file checks
