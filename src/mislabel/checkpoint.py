@@ -97,7 +97,8 @@ def load_model(
     model = make_model(meta["hidden"], meta["n_classes"])
     if config is None:  # the optimiser state's shape depends on momentum (none at 0)
         config = TrainConfig(momentum=float(meta.get("momentum", TrainConfig().momentum)))
-    template = new_state(model, 0, meta["n_features"], config)
+    # Shapes only (no real initialisation: that costs ~60 small compiled ops per load).
+    template = jax.eval_shape(lambda: new_state(model, 0, meta["n_features"], config))
     if _shapes(raw["params"]) != _shapes(jax.device_get(template.params)):
         raise ModelFileError(
             f"model {path}: parameter shapes {_shapes(raw['params'])} do not match the "

@@ -33,17 +33,20 @@ def detection_metrics(flipped_N: np.ndarray, scores_N: np.ndarray, flagged_N: np
 
 
 def accuracy(y_true_N: np.ndarray, y_pred_N: np.ndarray) -> float:
-    """Fraction of correct predictions."""
-    from sklearn import metrics as skm
-
-    return float(skm.accuracy_score(y_true_N, y_pred_N))
+    """Fraction of correct predictions (numpy: importing scikit-learn costs a second per
+    evaluate job; tests check the result equals sklearn's)."""
+    y_true_N, y_pred_N = np.asarray(y_true_N), np.asarray(y_pred_N)
+    if y_true_N.shape != y_pred_N.shape:
+        raise ValueError(f"label shapes differ: {y_true_N.shape} vs {y_pred_N.shape}")
+    return float(np.mean(y_true_N == y_pred_N))
 
 
 def balanced_accuracy(y_true_N: np.ndarray, y_pred_N: np.ndarray) -> float:
-    """Mean of the per-class accuracies (the authors' test metric)."""
-    from sklearn import metrics as skm
-
-    return float(skm.balanced_accuracy_score(y_true_N, y_pred_N))
+    """Mean of the per-class accuracies over the classes present (the authors' test
+    metric; equals sklearn's balanced_accuracy_score, checked by the tests)."""
+    y_true_N, y_pred_N = np.asarray(y_true_N), np.asarray(y_pred_N)
+    classes = np.unique(y_true_N)
+    return float(np.mean([np.mean(y_pred_N[y_true_N == c] == c) for c in classes]))
 
 
 def per_class_accuracy(y_true_N: np.ndarray, y_pred_N: np.ndarray, n_classes: int) -> list[float]:
