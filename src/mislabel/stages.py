@@ -10,7 +10,8 @@ File formats (the contract between stages):
 - model `.msgpack` (train/unlearn): flax.serialization of {"params", "momentum", "meta"}.
 - scores `.npz` (score): scores (n,) float64, flagged (n,) bool, flipped (n,) bool,
   detector, ratio, m.
-- detection metrics `.json`: {n, m, roc_auc, accuracy, precision, recall, f1, seconds, ...}.
+- score info `.json`: {dataset, ratio, seed, detector, n, m, seconds, hessian_*} plus, unless
+  the workflow defers them to `aggregate_detection`, {roc_auc, accuracy, precision, recall, f1}.
 - unlearn info `.json`: {method, target, n, m_forget, seconds, ...}.
 - evaluation `.csv`: one row per model (pretrained + each unlearned).
 """
