@@ -216,27 +216,24 @@ def score_samples(
     the detection metrics are left to `aggregate_detection` (the workflow does this, so
     the many score jobs need not import scikit-learn).
     """
-    import jax.numpy as jnp
-
     from mislabel.data import to_float
     from mislabel.detect import anomaly_scores, budget, check_detector, flag_top
-    from mislabel.precision import float64, to_float64
 
     check_detector(detector)
     ds, loaded = _load(dataset_path, model_path)
     ratio = ds.ratio if ratio is None else float(ratio)
     start = time.perf_counter()
-    with float64():
-        scores, info = anomaly_scores(
-            loaded.model,
-            to_float64(loaded.state.params),
-            to_float64(jnp.asarray(to_float(ds.x_train))),
-            jnp.asarray(ds.y_train),
-            (detector,),
-            scope=curvature,
-            damping=damping,
-            rtol=rtol,
-        )
+    # anomaly_scores casts to float64 inside its one compiled program.
+    scores, info = anomaly_scores(
+        loaded.model,
+        loaded.state.params,
+        to_float(ds.x_train),
+        ds.y_train,
+        (detector,),
+        scope=curvature,
+        damping=damping,
+        rtol=rtol,
+    )
     seconds = time.perf_counter() - start
     if info:
         log(f"curvature ({curvature}): {json.dumps(info)}")
