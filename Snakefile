@@ -15,6 +15,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/score.smk"
 include: "workflow/rules/unlearn.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/validate.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/render.smk"
 

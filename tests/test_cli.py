@@ -19,8 +19,8 @@ from mislabel.cli import main
 from mislabel.data import ARRAY_KEYS, array_sha256
 from mislabel.dataset_file import NoisyDataset, load_dataset_file, save_dataset
 from mislabel.detect import DETECTORS
+from mislabel.names import TARGETS
 from mislabel.unlearn import METHODS
-from mislabel.workflow_config import TARGETS
 
 TINY_TRAIN = "--hidden 8 --batch-size 8 --epochs 2"
 TINY_UNLEARN = "--batch-size 8 --epochs 2 --finetune-epochs 2"

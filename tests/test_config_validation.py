@@ -22,7 +22,15 @@ BAD = [
     ("noise_mode=asymmetric", ["noise_mode", "asymmetric", "symmetric", "exact"]),
     ("detectors=[loss,margin]", ["detectors", "margin"]),
     ("unlearners=[forget]", ["unlearners", "forget"]),
-    ("curvature=everything", ["curvature", "everything", "last_layer"]),
+    ("curvature=full", ["curvature", "Additional properties"]),
+    ("full_damping=0", ["full_damping", "0", "exclusiveMinimum"]),
+    ("cv_folds=1", ["cv_folds", "1", "minimum"]),
+    ("targets=[everything]", ["targets", "everything", "detected_estimated"]),
+    ("budget_estimator=loss", ["budget_estimator", "loss", "cleanlab"]),
+    ("neggrad_alpha=1.5", ["neggrad_alpha", "1.5", "maximum"]),
+    ("detectors=[loss] pipeline_detector=loss", ["budget_estimator", "cleanlab", "detected"]),
+    ("summary_dir=x paper_dir=x", ["summary_dir", "paper_dir", "different folders"]),
+    ("loo_samples=1500", ["loo_samples=1500", "2000 training samples"]),
     ("lr=-1", ["lr", "-1"]),
     ("momentum=1.5", ["momentum", "1.5"]),
     ("typo_key=3", ["typo_key", "Additional properties"]),
@@ -59,9 +67,14 @@ def test_cross_check_lists_every_problem_at_once():
         "classes": [5, 1],
         "train_per_class": 5500,
         "batch_size": 32,
+        "targets": ["mislabeled", "detected_estimated"],
+        "budget_estimator": "cleanlab",
+        "summary_dir": "results/summary",
+        "paper_dir": "paper_tables",
+        "loo_samples": 40,
     }
     problems = wc.cross_check(config)
-    assert len(problems) == 3
+    assert len(problems) == 4
     with pytest.raises(wc.ConfigError, match="invalid configuration"):
         wc.check(config)
 

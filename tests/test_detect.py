@@ -8,7 +8,7 @@ import pytest
 
 from mislabel.curvature import NumericalError
 from mislabel.detect import (
-    DETECTORS,
+    PAPER_DETECTORS,
     anomaly_scores,
     budget,
     check_finite,
@@ -20,6 +20,8 @@ from mislabel.noise import inject_noise
 from mislabel.precision import float64, to_float64
 from mislabel.train import TrainConfig, train
 from tests.conftest import blobs
+
+INFLUENCE = ("if_self", "if_train", "if_train_minus_z")
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,7 @@ def test_self_influence_also_finds_them(planted):
     scores, info, flipped = planted
     assert detection_metrics(flipped, scores["if_self"], flipped)["roc_auc"] > 0.9
     assert info["method"] == "pinv" and info["rank"] <= info["n_params"] // 2
-    assert set(scores) == set(DETECTORS)
+    assert set(scores) == set(PAPER_DETECTORS)
     assert all(s.shape == (400,) for s in scores.values())
 
 
@@ -97,3 +99,85 @@ def test_unknown_detector_is_refused():
     model = make_model([4], 2)
     with pytest.raises(ValueError, match="allowed: loss, if_self"):
         anomaly_scores(model, {}, jnp.zeros((2, 3)), jnp.zeros(2, int), ("margin",))
+
+
+def test_full_network_scores_equal_the_dense_damped_inverse():
+    """rank = P: the Lanczos low-rank scores equal g^T (H + d I)^-1 g with the dense H."""
+    import jax
+
+    from mislabel.detect import influence_scores
+    from mislabel.full_curvature import flatten, full_per_sample_grads, make_weighted_loss
+
+    x, y_clean = blobs(60, 4, seed=3, sep=2.0)
+    y, _ = inject_noise(y_clean, 2, 0.1, "exact", seed=0)
+    model = make_model([3], 2)
+    state, _ = train(model, x.astype(np.float32), y, 0, TrainConfig(batch_size=10, epochs=5))
+    damping = 0.05
+    with float64():
+        params = to_float64(state.params)
+        x64 = jnp.asarray(x, jnp.float64)
+        theta, _ = flatten(params)
+        n, p = x.shape[0], theta.size
+        hess = jax.hessian(
+            make_weighted_loss(model, params, x64, jnp.asarray(y), jnp.full(n, 1 / n))
+        )(theta)
+        dense_inv = np.linalg.inv(np.asarray(hess) + damping * np.eye(p))
+        grads = np.asarray(full_per_sample_grads(model, params, x64, jnp.asarray(y)))
+        inverse = type("Inv", (), {"solve": staticmethod(lambda b: jnp.asarray(dense_inv) @ b)})
+        expected = influence_scores(jnp.asarray(grads), inverse)
+    scores, info = anomaly_scores(
+        model, state.params, x, y, INFLUENCE, scope="full", damping=damping, lanczos_rank=p
+    )
+    assert info["rank"] == p
+    for name in INFLUENCE:
+        np.testing.assert_allclose(scores[name], np.asarray(expected[name]), rtol=1e-6, atol=1e-8)
+
+
+def test_full_network_scores_find_planted_flips(planted):
+    _, _, flipped = planted
+    x, y_clean = blobs(400, 10, seed=5, sep=3.0)
+    y, _ = inject_noise(y_clean, 2, 0.1, "exact", seed=0)
+    model = make_model([16], 2)
+    state, _ = train(model, x.astype(np.float32), y, 0, TrainConfig(batch_size=16, epochs=15))
+    scores, info = anomaly_scores(
+        model, state.params, x, y, ("if_self",), scope="full", damping=0.01, lanczos_rank=20
+    )
+    assert info["rank"] == 20
+    assert detection_metrics(flipped, scores["if_self"], flipped)["roc_auc"] > 0.9
+
+
+def test_full_network_scores_need_damping():
+    model = make_model([4], 2)
+    with pytest.raises(ValueError, match="damping > 0"):
+        anomaly_scores(model, {}, np.zeros((2, 3)), np.zeros(2, int), ("if_self",), scope="full")
+
+
+@pytest.mark.parametrize("detector", ["loss", "if_self_full", "aum", "cleanlab"])
+def test_score_detector_dispatches_every_kind(detector):
+    from mislabel.detect import score_detector
+    from mislabel.settings import CurvatureSettings
+
+    x, y_clean = blobs(200, 6, seed=1, sep=3.0)
+    y, flipped = inject_noise(y_clean, 2, 0.1, "exact", seed=0)
+    config = TrainConfig(batch_size=16, epochs=8)
+    model = make_model([8], 2)
+    state, hist = train(model, x.astype(np.float32), y, 0, config)
+    result = score_detector(
+        detector,
+        model,
+        state.params,
+        x.astype(np.float32),
+        y,
+        seed=0,
+        train_config=config,
+        margin_ExN=np.asarray(hist.margin_ExN),
+        curvature=CurvatureSettings(lanczos_rank=10),
+    )
+    assert result.scores_N.shape == (200,) and np.all(np.isfinite(result.scores_N))
+    assert detection_metrics(flipped, result.scores_N, flipped)["roc_auc"] > 0.85
+    if detector in ("aum", "cleanlab"):
+        assert 0 <= result.m_estimated <= 200
+    else:
+        assert result.m_estimated is None
+    if detector == "if_self_full":
+        assert result.info["curvature"] == "full" and result.info["hessian_rank"] == 10

@@ -26,7 +26,7 @@ from mislabel.report.paper import paper_tex
 from mislabel.report.tables import PM_PLAIN, latex_escape
 
 RATIOS = (0.3, 0.05, 0.01)  # deliberately unsorted
-DETECTORS = ("if_train", "loss", "aum", "if_train_minus_z", "if_self")  # shuffled + unknown
+DETECTORS = ("if_train", "loss", "aum", "if_train_minus_z", "if_self")  # shuffled + extension
 METHODS = ("retrain", "influence", "ssse", "finetune")
 NEEDS_TEX = pytest.mark.skipif(
     shutil.which("pdflatex") is None, reason="pdflatex not on PATH (install TeX Live to run)"
@@ -164,8 +164,7 @@ def test_table_5_1_layout(csvs, tmp_path: Path) -> None:
         "$I_{\\mathrm{up,loss}}(z, z)$",
         "$I_{\\mathrm{up,loss}}(D_{\\mathrm{train}}, z)$",
         "$I_{\\mathrm{up,loss}}(D_{\\mathrm{train}} \\setminus z, z)$",
-        "aum",  # unknown detectors after the paper's, raw name
-    ]
+    ]  # "aum" is beyond the paper: not in Table 5.1
     assert labels == detectors * 3
     loss_auc = _body_rows(tex)[0].split(" & ")[1]
     assert re.fullmatch(r"0\.\d\d \$\\pm\$ 0\.\d\d", loss_auc)
@@ -208,13 +207,57 @@ def test_one_seed_missing_cells_and_subset_of_methods(tmp_path: Path) -> None:
     assert len(_body_rows(t2)) == 3  # pretrained, influence, retrain
 
 
-def test_unknown_names_are_escaped(tmp_path: Path) -> None:
+def test_tables_5_x_are_paper_only(tmp_path: Path) -> None:
     det = _detection_df()
-    det.loc[det["detector"] == "aum", "detector"] = "my_det&1"
+    det.loc[det["detector"] == "aum", "detector"] = "my_det&1"  # unknown: left out too
+    extra = _detection_df()
+    extra = extra[extra["detector"] == "if_self"].assign(detector="if_self_full")
+    unl = _unlearning_df(methods=(*METHODS, "neggrad_plus", "ssse_full"))
+    estimated = unl[unl["target"] == "detected"].assign(target="detected_estimated")
     paths = render_tables(
-        _write(det, tmp_path / "d.csv"), _write(_unlearning_df(), tmp_path / "u.csv"), tmp_path
+        _write(pd.concat([det, extra]), tmp_path / "d.csv"),
+        _write(pd.concat([unl, estimated]), tmp_path / "u.csv"),
+        tmp_path,
     )
-    assert "\\quad my\\_det\\&1 &" in paths[0].read_text()
+    t1, t2, t3 = (p.read_text() for p in paths)
+    assert "my" not in t1 and "full network" not in t1 and len(_body_rows(t1)) == 3 * 4
+    for tex in (t2, t3):
+        assert "NegGrad" not in tex and "SSSE (full)" not in tex and "estimated" not in tex
+    assert len(_body_rows(t2)) == 5 and len(_body_rows(t3)) == 1 + 4 * 2
+    assert "(mean $\\pm$ std over 2 seeds)" in t3
+    md = table_markdown(_write(pd.concat([unl, estimated]), tmp_path / "u.csv"))
+    assert "NegGrad" not in md and len(md.strip().splitlines()) == 2 + 5
+
+
+def test_paper_curves_are_paper_only(tmp_path: Path, monkeypatch) -> None:
+    from mislabel.report import figures
+
+    shown: dict[str, list[str]] = {}
+
+    def capture(fig, out_dir, stem, **kwargs):
+        shown[stem] = [
+            text.get_text()
+            for ax in fig.axes
+            for text in (ax.get_legend().get_texts() if ax.get_legend() else [])
+        ] + [ax.get_title() for ax in fig.axes]
+        return []
+
+    monkeypatch.setattr(figures, "save_figure", capture)
+    det = _detection_df()
+    unl = _unlearning_df(methods=(*METHODS, "relabel"))
+    estimated = unl[unl["target"] == "detected"].assign(target="detected_estimated")
+    figures.render_curves(
+        _write(det, tmp_path / "d.csv"),
+        _write(pd.concat([unl, estimated]), tmp_path / "u.csv"),
+        tmp_path,
+    )
+    assert "aum" not in shown["fig_auc_vs_ratio"] and "Loss" in shown["fig_auc_vs_ratio"]
+    acc = shown["fig_accuracy_vs_ratio"]
+    assert "Relabel + fine-tune" not in acc and "SSSE" in acc
+    assert [t for t in acc if t.startswith("forget")] == [
+        "forget $D_{\\mathrm{mislabeled}}$",
+        "forget $D_{\\mathrm{detected}}$",
+    ]
 
 
 def test_missing_columns_are_named(csvs, tmp_path: Path) -> None:
@@ -338,7 +381,14 @@ def test_render_curves(csvs, tmp_path: Path) -> None:
 def test_paper_tex_sections_and_inputs() -> None:
     tex = paper_tex(
         tables=["table_5_1", "table_5_2.tex", "table_5_3"],
-        figures=["fig_5_1.tex", "fig_auc_vs_ratio.tex", "sub/fig_5_2.tex"],
+        figures=[
+            "fig_5_1.tex",
+            "fig_auc_vs_ratio.tex",
+            "sub/fig_5_2.tex",
+            "fig_extra_aum",
+            "fig_ext_auc_vs_ratio",
+            "table_ext_loo",
+        ],
         title="A & B",
     )
     for pkg in ("booktabs", "graphicx", "amsmath", "amssymb", "float"):
@@ -348,10 +398,15 @@ def test_paper_tex_sections_and_inputs() -> None:
         "table_5_1.tex",
         "fig_5_1.tex",
         "sub/fig_5_2.tex",
+        "fig_extra_aum.tex",
         "table_5_2.tex",
         "table_5_3.tex",
+        "fig_ext_auc_vs_ratio.tex",
+        "table_ext_loo.tex",
         "fig_auc_vs_ratio.tex",
     ]
+    sections = re.findall(r"\\section\{(.*?)\}", tex)
+    assert sections[-2:] == ["Beyond the paper", "Additional results"]
     assert "\\graphicspath{{sub/}}" in tex
     assert "\\title{A \\& B}" in tex
     assert "workflow's rule graph" in tex and "{fig_1_1.pdf}" in tex

@@ -79,23 +79,39 @@ def test_summaries_have_every_row_and_column(tiny_run):
         "recall",
         "f1",
     } <= set(det.columns)
-    assert len(det) == 2 * 2 * 4  # ratios x seeds x detectors
+    tiny = yaml.safe_load(TINY.read_text())
+    assert len(det) == 2 * 2 * len(tiny["detectors"])  # ratios x seeds x detectors
     recorded = yaml.safe_load((tiny_run / "results/summary/config.yaml").read_text())
     assert recorded["seeds"] == [0, 1] and recorded["train_per_class"] == 64
-    assert set(det.detector) == {"loss", "if_self", "if_train", "if_train_minus_z"}
+    assert set(det.detector) == set(tiny["detectors"])
     assert (det.n == 128).all()
     assert sorted(det.m.unique()) == [13, 38]  # round(128 * 0.1), round(128 * 0.3)
     for col in ("accuracy", "precision", "recall", "f1"):
         assert det[col].between(0, 1).all()
+    estimating = det.detector.isin(["aum", "cleanlab"])
+    assert det[estimating].m_estimated.between(0, 128).all()
+    assert det[~estimating].m_estimated.isna().all()
+    assert det.flipped_ratio.between(0, 0.5).all()
+    assert set(det[det.detector == "if_self_full"].curvature) == {"full"}
     unl = pd.read_csv(tiny_run / "results/summary/unlearning.csv")
     assert {"dataset", "ratio", "seed", "method", "target", "test_accuracy", "seconds"} <= set(
         unl.columns
     )
-    assert len(unl) == 2 * 2 * (1 + 4 * 2)  # pretrained + methods x targets
-    assert set(unl.method) == {"pretrained", "influence", "ssse", "finetune", "retrain"}
+    methods, targets = tiny["unlearners"], tiny["targets"]
+    assert len(unl) == 2 * 2 * (1 + len(methods) * len(targets))  # pretrained + the rest
+    assert set(unl.method) == {"pretrained", *methods}
     assert set(unl[unl.method == "pretrained"].target) == {"none"}
-    assert set(unl[unl.method != "pretrained"].target) == {"mislabeled", "detected"}
+    assert set(unl[unl.method != "pretrained"].target) == set(targets)
     assert unl.test_accuracy.between(0, 1).all()
+    reference = unl[(unl.method == "retrain") & (unl.target == "mislabeled")]
+    assert (reference.accuracy_gap_to_retrain_clean == 0).all()
+    assert (reference.param_l2_to_retrain_clean == 0).all()
+    assert (reference.agreement_with_retrain_clean == 1).all()
+    assert (unl[unl.method == "finetune"].param_l2_to_retrain_clean > 0).all()
+    assert (unl[unl.method == "influence_full"].cg_iterations > 0).any()
+    loo = pd.read_csv(tiny_run / "results/summary/loo_validation.csv")
+    assert len(loo) == 2 * 3 and set(loo.scope) == {"last_layer", "full", "full_lowrank"}
+    assert loo.pearson.between(-1, 1).all()
     bench = pd.read_csv(tiny_run / "results/summary/benchmarks.csv")
     assert {"rule", "job", "seconds", "max_rss_mb"} <= set(bench.columns)
     assert {"train", "score", "unlearn", "evaluate"} <= set(bench.rule)
@@ -111,6 +127,10 @@ def test_paper_artifacts_are_rendered(tiny_run):
         for ext in ("pdf", "png", "tex"):
             assert (paper / f"fig_5_{i}.{ext}").stat().st_size > 0
     assert (paper / "fig_1_1.pdf").read_bytes().startswith(b"%PDF")
+    from mislabel.report.extensions import EXTENSION_FILES
+
+    for name in EXTENSION_FILES:
+        assert (paper / name).stat().st_size > 0, name
     assert (
         "\\input{table_5_1}" in (paper / "paper.tex").read_text()
         or "table_5_1" in (paper / "paper.tex").read_text()
@@ -125,7 +145,11 @@ def test_logs_show_progress_and_curvature(tiny_run):
     train_log = (logs / "train/mnist/r0.1/s0.log").read_text()
     assert "epoch   1/3" in train_log and "epoch   3/3" in train_log
     score_log = (logs / "score/mnist/r0.1/s0/if_self.log").read_text()
-    assert "curvature (last_layer)" in score_log and '"method": "pinv"' in score_log
+    assert "curvature (last_layer)" in score_log and '"hessian_method": "pinv"' in score_log
+    full_log = (logs / "score/mnist/r0.1/s0/if_self_full.log").read_text()
+    assert "curvature (full)" in full_log and '"hessian_rank": 5' in full_log
+    cg_log = (logs / "unlearn/mnist/r0.1/s0/influence_full_mislabeled.log").read_text()
+    assert "conjugate gradients took" in cg_log
     assert "rank" in (logs / "unlearn/mnist/r0.1/s0/ssse_mislabeled.log").read_text()
     for stem in ("fig_accuracy_vs_ratio", "fig_auc_vs_ratio"):
         assert (tiny_run / "paper_tables" / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
@@ -223,7 +247,7 @@ def test_slurm_profile_plans_the_same_jobs_as_the_local_one(tiny_run):
     assert planned_jobs(local) == planned_jobs(slurm) != {}
 
 
-TIMING_COLUMNS = ("seconds", "seconds_first")
+TIMING_COLUMNS = ("seconds", "seconds_first", "time_vs_retrain")
 
 
 def summaries_without_timings(workdir: Path) -> dict[str, str]:

@@ -24,13 +24,12 @@ from typing import Any
 import numpy as np
 
 from mislabel import __version__
-from mislabel.curvature import SCOPES, NumericalError
+from mislabel.curvature import NumericalError
 from mislabel.data import CANONICAL_SHA256, SUBSET_MODES, DataUnavailableError
-from mislabel.detect import DETECTORS
+from mislabel.names import DETECTORS, ESTIMATING_DETECTORS, METHODS, TARGETS
 from mislabel.noise import NOISE_MODES
+from mislabel.settings import CurvatureSettings, DetectionSettings, UnlearningSettings
 from mislabel.train import TrainConfig
-from mislabel.unlearn import METHODS
-from mislabel.workflow_config import TARGETS
 
 DATASETS = tuple(sorted(CANONICAL_SHA256))
 PAPER = TrainConfig()  # SGD, lr 0.01, momentum 0.9, batch 32, 20 epochs
@@ -169,15 +168,16 @@ def train_settings(args: argparse.Namespace) -> dict:
     return out
 
 
-def read_flags(scores_path: str | os.PathLike, n: int) -> np.ndarray:
-    """The `flagged` mask (n,) of a score file written by `mislabel score`."""
+def read_flags(scores_path: str | os.PathLike, n: int, key: str | None = None) -> np.ndarray:
+    """The `flagged` (or `key`) mask (n,) of a score file written by `mislabel score`."""
     import zipfile
 
+    key = key or "flagged"
     try:
         with np.load(scores_path, allow_pickle=False) as npz:
-            if "flagged" not in npz.files:
-                raise CliError(f"score file {scores_path} has no 'flagged' array")
-            flagged = np.asarray(npz["flagged"], bool)
+            if key not in npz.files:
+                raise CliError(f"score file {scores_path} has no {key!r} array")
+            flagged = np.asarray(npz[key], bool)
     except (zipfile.BadZipFile, EOFError, OSError) as err:
         raise CliError(f"score file {scores_path} is corrupt or truncated ({err})") from err
     if flagged.shape != (n,):
@@ -387,15 +387,22 @@ def run_score(args: argparse.Namespace, scores: Path, metrics: Path, log: Log) -
         metrics,
         detector=args.detector,
         ratio=args.ratio,
-        curvature=args.curvature,
-        damping=args.damping,
-        rtol=args.rtol,
+        history_path=args.history,
+        curvature=curvature_settings(args),
+        detection=DetectionSettings(args.aum_percentile, args.cv_folds),
         log=log,
     )
 
 
+def check_history(args: argparse.Namespace) -> None:
+    """aum reads the training margins from the history file `train` wrote."""
+    if args.detector == "aum" and args.history is None:
+        raise CliError("--detector aum needs --history (the file written by `mislabel train`)")
+
+
 def cmd_score(args: argparse.Namespace, log: Log) -> dict:
-    check_inputs(dataset_file=args.dataset, model_file=args.model)
+    check_history(args)
+    check_inputs(dataset_file=args.dataset, model_file=args.model, history=args.history)
     check_outputs(args.out, args.metrics, inputs=[args.dataset, args.model])
     row = run_score(args, args.out, args.metrics, log)
     if row["m"] == 0:
@@ -404,8 +411,23 @@ def cmd_score(args: argparse.Namespace, log: Log) -> dict:
     return row
 
 
+def curvature_settings(args: argparse.Namespace) -> CurvatureSettings:
+    """The curvature flags as settings (checked)."""
+    settings = CurvatureSettings(
+        args.damping, args.rtol, args.full_damping, args.lanczos_rank, args.cg_tol, args.cg_maxiter
+    )
+    settings.check()
+    return settings
+
+
 def run_unlearn(
-    args: argparse.Namespace, target: str, scores: Path | None, out: Path, info: Path, log: Log
+    args: argparse.Namespace,
+    target: str,
+    scores: Path | None,
+    out: Path,
+    info: Path,
+    log: Log,
+    budget: Path | None = None,
 ) -> dict:
     from mislabel.stages import unlearn_model
 
@@ -417,31 +439,39 @@ def run_unlearn(
         method=args.method,
         target=target,
         scores_path=scores,
-        curvature=args.curvature,
-        damping=args.damping,
-        rtol=args.rtol,
-        finetune_epochs=args.finetune_epochs,
+        budget_path=budget,
+        curvature=curvature_settings(args),
+        training=train_settings(args),
+        unlearning=UnlearningSettings(
+            args.finetune_epochs, args.neggrad_alpha, args.neggrad_epochs, args.relabel_epochs
+        ),
         seed=args.seed,
         log=log,
-        **train_settings(args),
     )
 
 
 def cmd_unlearn(args: argparse.Namespace, log: Log) -> dict:
     from mislabel.dataset_file import load_dataset_file
 
-    if args.target == "detected" and args.scores is None:
-        raise CliError("--target detected needs --scores (the file written by `mislabel score`)")
+    if args.target != "mislabeled" and args.scores is None:
+        raise CliError(
+            f"--target {args.target} needs --scores (the file written by `mislabel score`)"
+        )
     if args.target == "mislabeled" and args.scores is not None:
-        raise CliError("--scores is only used with --target detected")
-    check_inputs(dataset_file=args.dataset, model_file=args.model, score_file=args.scores)
-    check_outputs(args.out, args.info, inputs=[args.dataset, args.scores])
+        raise CliError("--scores is only used with --target detected or detected_estimated")
+    if args.budget is not None and args.target != "detected_estimated":
+        raise CliError("--budget is only used with --target detected_estimated")
+    budget = args.budget or (args.scores if args.target == "detected_estimated" else None)
+    check_inputs(
+        dataset_file=args.dataset, model_file=args.model, score_file=args.scores, budget=budget
+    )
+    check_outputs(args.out, args.info, inputs=[args.dataset, args.scores, budget])
     ds = load_dataset_file(args.dataset)
     if args.scores is not None:
         read_flags(args.scores, ds.y_train.size)
     elif not ds.flipped.any():
         log("note: the dataset records no mislabeled samples; the forget set is empty")
-    info = run_unlearn(args, args.target, args.scores, args.out, args.info, log)
+    info = run_unlearn(args, args.target, args.scores, args.out, args.info, log, budget)
     log(f"wrote {args.out} and {args.info}")
     return info
 
@@ -476,6 +506,12 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
     from mislabel.dataset_file import load_dataset_file
     from mislabel.stages import evaluate_models
 
+    if args.ratio is None and args.detector not in ESTIMATING_DETECTORS:
+        raise CliError(
+            f"without --ratio the detector must estimate the number of mislabeled samples "
+            f"itself: pass --detector {' or '.join(ESTIMATING_DETECTORS)}, or give --ratio"
+        )
+    check_history(args)
     check_inputs(dataset_file=args.dataset, model_file=args.model)
     check_outputs(args.out, args.scores_out, args.info_out, inputs=[args.dataset, args.model])
     ds = load_dataset_file(args.dataset)
@@ -488,8 +524,10 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
         scores = Path(args.scores_out or Path(tmp) / "scores.npz")
         info_path = Path(args.info_out or Path(tmp) / "info.json")
         row = run_score(args, scores, Path(tmp) / "metrics.json", log)
-        flagged = read_flags(scores, ds.y_train.size)
-        info = run_unlearn(args, "detected", scores, Path(args.out), info_path, log)
+        estimated = args.ratio is None
+        target = "detected_estimated" if estimated else "detected"
+        info = run_unlearn(args, target, scores, Path(args.out), info_path, log, scores)
+        flagged = read_flags(scores, ds.y_train.size, "flagged_estimated" if estimated else None)
         rows = []
         if ds.y_test.size:
             rows = evaluate_models(
@@ -500,7 +538,8 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
     result = {
         "n": int(flagged.size),
         "m": int(idx.size),
-        "ratio": args.ratio,
+        "ratio": args.ratio if args.ratio is not None else row["estimated_ratio"],
+        "ratio_estimated": args.ratio is None,
         "detector": args.detector,
         "method": args.method,
         "flagged_indices": idx.tolist(),
@@ -642,24 +681,46 @@ SUBCOMMAND_EPILOGS = {
 
 
 def _add_curvature(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("curvature (influence detectors, influence and ssse updates)")
-    g.add_argument(
-        "--curvature",
-        choices=SCOPES,
-        default="last_layer",
-        help="parameters the Hessian acts on (the authors' code: the last Dense kernel)",
+    g = p.add_argument_group(
+        "curvature (influence detectors and updates; the _full names use every parameter)"
     )
     g.add_argument(
         "--damping",
         type=nonneg_float,
         default=0.0,
-        help="0: pseudo-inverse of the Hessian (as the authors); > 0: solve (H + damping I)",
+        help="last layer: 0 = pseudo-inverse of the Hessian (as the authors); > 0: solve "
+        "(H + damping I)",
     )
     g.add_argument(
         "--rtol",
         type=positive_float,
         default=1e-10,
         help="pseudo-inverse cut-off: eigenvalues below rtol * largest count as zero",
+    )
+    defaults = CurvatureSettings()
+    g.add_argument(
+        "--full-damping",
+        type=positive_float,
+        default=defaults.full_damping,
+        help="full network: solve (H + full_damping I)",
+    )
+    g.add_argument(
+        "--lanczos-rank",
+        type=positive_int,
+        default=defaults.lanczos_rank,
+        help="full-network influence scores: top-k eigenpairs of H",
+    )
+    g.add_argument(
+        "--cg-tol",
+        type=positive_float,
+        default=defaults.cg_tol,
+        help="full-network updates: conjugate gradients stop at ||r|| <= cg_tol ||b||",
+    )
+    g.add_argument(
+        "--cg-maxiter",
+        type=positive_int,
+        default=defaults.cg_maxiter,
+        help="full-network updates: at most this many conjugate-gradient iterations",
     )
 
 
@@ -669,7 +730,24 @@ def _add_detector(p: argparse.ArgumentParser) -> None:
         choices=DETECTORS,
         default="loss",
         help="anomaly score: loss = cross-entropy of the given label; if_self, if_train, "
-        "if_train_minus_z = influence with z_test = z, D, D minus z",
+        "if_train_minus_z = influence with z_test = z, D, D minus z (suffix _full: Hessian "
+        "over all parameters); aum = area under the margin (needs --history); cleanlab = "
+        "confident learning on cross-validated probabilities. aum and cleanlab also "
+        "estimate how many samples are mislabeled",
+    )
+    defaults = DetectionSettings()
+    p.add_argument("--history", help="training history from train (needed by --detector aum)")
+    p.add_argument(
+        "--aum-percentile",
+        type=positive_float,
+        default=defaults.aum_percentile,
+        help="aum: cut-off at this percentile of the threshold samples' AUM",
+    )
+    p.add_argument(
+        "--cv-folds",
+        type=positive_int,
+        default=defaults.cv_folds,
+        help="cleanlab: cross-validation folds for out-of-sample probabilities",
     )
 
 
@@ -689,11 +767,30 @@ def _add_unlearn_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--epochs", type=positive_int, help=f"epochs of retraining (paper: {PAPER.epochs})"
     )
+    defaults = UnlearningSettings()
     g.add_argument(
         "--finetune-epochs",
         type=positive_int,
-        default=20,
+        default=defaults.finetune_epochs,
         help="epochs of fine-tuning on the remaining samples (the authors' code: 20)",
+    )
+    g.add_argument(
+        "--neggrad-alpha",
+        type=float,
+        default=defaults.neggrad_alpha,
+        help="neggrad_plus: minimise alpha L(retain) - (1 - alpha) L(forget)",
+    )
+    g.add_argument(
+        "--neggrad-epochs",
+        type=positive_int,
+        default=defaults.neggrad_epochs,
+        help="neggrad_plus: epochs over the retained samples",
+    )
+    g.add_argument(
+        "--relabel-epochs",
+        type=positive_int,
+        default=defaults.relabel_epochs,
+        help="relabel: fine-tuning epochs after correcting the flagged labels",
     )
     g.add_argument(
         "--seed",
@@ -848,10 +945,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--target",
         choices=TARGETS,
         required=True,
-        help="forget the truly mislabeled samples (known for noise datasets) or the ones "
-        "flagged in --scores",
+        help="forget the truly mislabeled samples (known for noise datasets), the ones "
+        "flagged in --scores (detected), or the top m-hat of --scores with m-hat estimated "
+        "by an aum/cleanlab score file (detected_estimated)",
     )
-    p.add_argument("--scores", help="score file from score (needed for --target detected)")
+    p.add_argument("--scores", help="score file from score (needed for the detected targets)")
+    p.add_argument(
+        "--budget",
+        help="detected_estimated: score file of aum or cleanlab whose estimate m-hat sets "
+        "the budget (default: --scores itself)",
+    )
     _add_curvature(p)
     _add_unlearn_options(p)
     p.add_argument("--out", required=True, help="unlearned model file to write (.msgpack)")
@@ -878,8 +981,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ratio",
         type=positive_ratio,
-        required=True,
-        help="estimated noise ratio r in (0, 1), e.g. from auditing a sample of labels",
+        help="estimated noise ratio r in (0, 1), e.g. from auditing a sample of labels; "
+        "leave it out with --detector aum or cleanlab, which estimate it",
     )
     _add_detector(p)
     p.add_argument(

@@ -8,11 +8,20 @@ Detectors (Algorithm 1 of the paper); higher score = more likely mislabeled:
 The constant 1/n of the influence formula is dropped, and scores are ranked with a `+` sign,
 highest first, as the authors' code. ``H`` is the mean Hessian over the whole (noisy)
 training set, restricted to the curvature scope, computed once.
+
+Beyond the paper (`score_detector` dispatches every name of `mislabel.names.DETECTORS`):
+- ``if_*_full``: the same scores with H over every parameter, ``(H + damping I)^-1``
+  restricted to H's top-K eigenspace (Lanczos, `mislabel.full_curvature`). All three come
+  from one projection ``V^T g_z`` per sample (chunked, never the n x P gradient matrix):
+  K HVPs + n per-sample gradients + an (n x P)(P x K) product in all.
+- ``aum``: minus the area under the margin (`mislabel.aum`), with its own cut-off.
+- ``cleanlab``: confident learning on cross-validated probabilities (`mislabel.confident`).
 """
 
 from __future__ import annotations
 
 from functools import partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -22,25 +31,26 @@ from mislabel.curvature import (
     InverseHessian,
     NumericalError,
     check_damping,
-    check_scope,
     per_sample_grads,
     spectral_inverse,
     spectral_solve,
     spectrum_info,
     weighted_hessian,
 )
+from mislabel.full_curvature import flatten, lanczos, lowrank_info, make_full_hvp
 from mislabel.model import MLP, Params, per_sample_loss
+from mislabel.names import DETECTORS, INFLUENCE_DETECTORS, PAPER_DETECTORS, check_name
+from mislabel.names import SCOPES as ALL_SCOPES
 from mislabel.noise import n_flips
 from mislabel.precision import float64, to_float64
+from mislabel.settings import CurvatureSettings, DetectionSettings
 
-DETECTORS = ("loss", "if_self", "if_train", "if_train_minus_z")
-INFLUENCE_DETECTORS = ("if_self", "if_train", "if_train_minus_z")
+GRADIENT_CHUNK = 256  # per-sample gradients of the full network are projected this many at once
 
 
 def check_detector(detector: str) -> None:
     """Raise a ValueError naming the allowed detectors if `detector` is unknown."""
-    if detector not in DETECTORS:
-        raise ValueError(f"unknown detector {detector!r}; allowed: {', '.join(DETECTORS)}")
+    check_name(detector, DETECTORS, "detector")
 
 
 def loss_scores(model: MLP, params: Params, x_NxD: jax.Array, y_N: jax.Array) -> jax.Array:
@@ -99,26 +109,78 @@ def _all_scores(
     return out, eigvals_P
 
 
+def lowrank_influence_scores(proj_NxK: jax.Array, scale_K: jax.Array) -> dict[str, jax.Array]:
+    """The three influence scores from projections ``V^T g_z`` and ``1 / (lambda + damping)``.
+
+    With ``H^-1 ~ V diag(scale) V^T``: self ``= sum_k scale_k (V^T g_z)_k^2``; train
+    ``= (V^T g_z) . (scale * V^T g_D)`` where ``V^T g_D`` is the mean projection (linear).
+    """
+    n = proj_NxK.shape[0]
+    self_N = jnp.sum(proj_NxK**2 * scale_K, axis=1)
+    train_N = proj_NxK @ (scale_K * proj_NxK.mean(axis=0))
+    minus_z_N = (n * train_N - self_N) / (n - 1)
+    return {"if_self": self_N, "if_train": train_N, "if_train_minus_z": minus_z_N}
+
+
+@partial(jax.jit, static_argnames=("model", "rank"))
+def _full_influence(
+    model: MLP,
+    params: Params,
+    x_NxD: jax.Array,
+    y_N: jax.Array,
+    damping: float,
+    rank: int,
+    key: jax.Array,
+):
+    """Full-network influence scores (float64) and the Ritz values, one compiled program."""
+    params = to_float64(params)
+    x_NxD = x_NxD.astype(jnp.float64)
+    n = x_NxD.shape[0]
+    theta_P, unravel = flatten(params)
+    hvp = make_full_hvp(model, params, x_NxD, y_N, jnp.full((n,), 1.0 / n))
+    eigvals_K, eigvecs_PxK = lanczos(hvp, theta_P.size, rank, key)
+
+    def project(sample) -> jax.Array:
+        x_D, y = sample
+
+        def loss(theta: jax.Array) -> jax.Array:
+            return per_sample_loss(model.apply(unravel(theta), x_D[None, :]), y[None])[0]
+
+        return eigvecs_PxK.T @ jax.grad(loss)(theta_P)
+
+    proj_NxK = jax.lax.map(project, (x_NxD, y_N), batch_size=GRADIENT_CHUNK)
+    return lowrank_influence_scores(proj_NxK, 1.0 / (eigvals_K + damping)), eigvals_K
+
+
 def anomaly_scores(
     model: MLP,
     params: Params,
     x_NxD: jax.Array,
     y_N: jax.Array,
-    detectors: tuple[str, ...] = DETECTORS,
+    detectors: tuple[str, ...] = PAPER_DETECTORS,
     *,
     scope: str = "last_layer",
     damping: float = 0.0,
     rtol: float = 1e-10,
+    lanczos_rank: int = 100,
 ) -> tuple[dict[str, np.ndarray], dict]:
-    """Scores of every requested detector, in float64, one compiled program (H built once).
+    """Scores of the paper's detectors, in float64, one compiled program (H built once).
+
+    `detectors` are names of `PAPER_DETECTORS`; `scope` picks the Hessian of the influence
+    ones: ``last_layer`` (exact, `damping` 0 = pseudo-inverse) or ``full`` (every parameter,
+    ``(H + damping I)^-1`` on the top `lanczos_rank` eigenpairs; damping must be > 0).
 
     Returns:
       ({detector: scores (N,)}, curvature info dict, or {} if no influence detector ran).
     """
     for detector in detectors:
-        check_detector(detector)
-    check_scope(scope)
+        check_name(detector, PAPER_DETECTORS, "detector of anomaly_scores")
+    check_name(scope, ALL_SCOPES, "curvature scope")
     check_damping(damping)
+    if scope == "full":
+        return _full_anomaly_scores(
+            model, params, x_NxD, y_N, tuple(detectors), damping=damping, rank=lanczos_rank
+        )
     with float64():  # the curvature needs float64 (see mislabel.precision)
         out, eigvals = _all_scores(
             model,
@@ -136,6 +198,118 @@ def anomaly_scores(
     for name, values in out.items():
         check_finite(values, f"{name} scores")
     return out, info
+
+
+def _full_anomaly_scores(
+    model: MLP,
+    params: Params,
+    x_NxD: jax.Array,
+    y_N: jax.Array,
+    detectors: tuple[str, ...],
+    *,
+    damping: float,
+    rank: int,
+) -> tuple[dict[str, np.ndarray], dict]:
+    """`anomaly_scores` with the full-network, low-rank inverse Hessian."""
+    if damping <= 0:
+        raise ValueError(f"full-network influence needs damping > 0 (H is singular), got {damping}")
+    out, info = {}, {}
+    if "loss" in detectors:
+        out["loss"] = anomaly_scores(model, params, x_NxD, y_N, ("loss",))[0]["loss"]
+    wanted = [d for d in detectors if d in INFLUENCE_DETECTORS]
+    if wanted:
+        with float64():
+            scores, eigvals = _full_influence(
+                model,
+                params,
+                jnp.asarray(x_NxD),
+                jnp.asarray(y_N, jnp.int32),
+                float(damping),
+                int(rank),
+                jax.random.PRNGKey(0),
+            )
+            out.update({d: np.asarray(scores[d]) for d in wanted})
+            info = lowrank_info(np.asarray(eigvals), damping)
+    for name, values in out.items():
+        check_finite(values, f"{name} scores (full network)")
+    return out, info
+
+
+class Detection(NamedTuple):
+    """A detector's scores (higher = more likely mislabeled), its own estimate of the number
+    of mislabeled samples (None if it has none) and facts for the summary row."""
+
+    scores_N: np.ndarray
+    m_estimated: int | None
+    info: dict
+
+
+def score_detector(
+    detector: str,
+    model: MLP,
+    params: Params,
+    x_NxD: np.ndarray,
+    y_N: np.ndarray,
+    *,
+    seed: int = 0,
+    train_config=None,
+    margin_ExN: np.ndarray | None = None,
+    curvature: CurvatureSettings | None = None,
+    detection: DetectionSettings | None = None,
+) -> Detection:
+    """Scores of any detector in `mislabel.names.DETECTORS`.
+
+    Args:
+      seed, train_config: how the model was trained (aum and cleanlab train more models
+        the same way: AUM's threshold-sample run, cleanlab's cross-validation folds).
+      margin_ExN: per-epoch training margins of the model (aum only).
+    """
+    from mislabel.names import split_scope
+    from mislabel.train import TrainConfig
+
+    check_detector(detector)
+    train_config = train_config or TrainConfig()
+    curvature = curvature or CurvatureSettings()
+    detection = detection or DetectionSettings()
+    n_classes = int(model.n_classes)
+    if detector == "aum":
+        from mislabel.aum import aum_scores, aum_threshold
+
+        if margin_ExN is None:
+            raise ValueError("detector 'aum' needs the training margins (margin_ExN)")
+        est = aum_threshold(
+            model.hidden,
+            x_NxD,
+            y_N,
+            n_classes,
+            seed,
+            train_config,
+            percentile=detection.aum_percentile,
+        )
+        info = {"aum_threshold": est.threshold, "aum_n_threshold": est.n_threshold}
+        return Detection(aum_scores(margin_ExN), int(est.estimated_count), info)
+    if detector == "cleanlab":
+        from mislabel.confident import confident_learning
+
+        scores, count, _, info = confident_learning(
+            model.hidden, x_NxD, y_N, n_classes, seed, train_config, detection.cv_folds
+        )
+        return Detection(np.asarray(scores, np.float64), int(count), {"cv_folds": info["folds"]})
+    base, scope = split_scope(detector)
+    full = scope == "full"
+    scores, info = anomaly_scores(
+        model,
+        params,
+        x_NxD,
+        y_N,
+        (base,),
+        scope=scope,
+        damping=curvature.full_damping if full else curvature.damping,
+        rtol=curvature.rtol,
+        lanczos_rank=curvature.lanczos_rank,
+    )
+    row = {"curvature": scope if info else "", **{f"hessian_{k}": v for k, v in info.items()}}
+    return Detection(scores[base], None, row)
 
 
 def check_finite(values: np.ndarray, what: str) -> None:

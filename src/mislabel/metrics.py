@@ -65,3 +65,20 @@ def agreement(y_pred_N: np.ndarray, y_ref_N: np.ndarray) -> float:
     if y_pred_N.shape != y_ref_N.shape:
         raise ValueError(f"prediction shapes differ: {y_pred_N.shape} vs {y_ref_N.shape}")
     return float(np.mean(y_pred_N == y_ref_N))
+
+
+def param_distance(params_a, params_b) -> float:
+    """L2 distance between two models' parameters (all leaves, flattened; float64)."""
+    import jax
+
+    leaves_a = jax.tree_util.tree_leaves(params_a)
+    leaves_b = jax.tree_util.tree_leaves(params_b)
+    shapes_a = [np.shape(leaf) for leaf in leaves_a]
+    shapes_b = [np.shape(leaf) for leaf in leaves_b]
+    if shapes_a != shapes_b:
+        raise ValueError(f"the models have different architectures: {shapes_a} vs {shapes_b}")
+    total = sum(
+        float(np.sum((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
+        for a, b in zip(leaves_a, leaves_b, strict=True)
+    )
+    return float(np.sqrt(total))

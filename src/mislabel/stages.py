@@ -22,7 +22,7 @@ import json
 import os
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -203,43 +203,54 @@ def score_samples(
     *,
     detector: str,
     ratio: float | None = None,
-    curvature: str = "last_layer",
-    damping: float = 0.0,
-    rtol: float = 1e-10,
+    history_path: PathLike | None = None,
+    curvature: Mapping | None = None,
+    detection: Mapping | None = None,
     with_metrics: bool = True,
     log=print,
 ) -> dict:
     """Score every training sample with `detector`, flag the top m = round(n r), evaluate.
 
-    `ratio` is the assumed noise ratio r (default: the dataset's own ratio). With
-    `with_metrics=False` the JSON row holds only the run's facts (timing, curvature) and
-    the detection metrics are left to `aggregate_detection` (the workflow does this, so
-    the many score jobs need not import scikit-learn).
+    `ratio` is the assumed noise ratio r (default: the dataset's own ratio). Detectors that
+    estimate the number of mislabeled samples themselves (aum, cleanlab) also write
+    `m_estimated` and `flagged_estimated`. `history_path` (the training history) is needed
+    by aum. With `with_metrics=False` the JSON row holds only the run's facts and the
+    detection metrics are left to `aggregate_detection` (the workflow does this, so the
+    many score jobs need not import scikit-learn).
     """
     from mislabel.data import to_float
-    from mislabel.detect import anomaly_scores, budget, check_detector, flag_top
+    from mislabel.detect import budget, check_detector, flag_top, score_detector
+    from mislabel.settings import CurvatureSettings, DetectionSettings, from_mapping
 
     check_detector(detector)
+    curvature = from_mapping(CurvatureSettings, curvature)
+    detection = from_mapping(DetectionSettings, detection)
     ds, loaded = _load(dataset_path, model_path)
+    margin_ExN = _read_margins(history_path, ds.y_train.size) if detector == "aum" else None
     ratio = ds.ratio if ratio is None else float(ratio)
     start = time.perf_counter()
-    # anomaly_scores casts to float64 inside its one compiled program.
-    scores, info = anomaly_scores(
+    result = score_detector(
+        detector,
         loaded.model,
         loaded.state.params,
         to_float(ds.x_train),
         ds.y_train,
-        (detector,),
-        scope=curvature,
-        damping=damping,
-        rtol=rtol,
+        seed=int(loaded.meta.get("seed", ds.seed)),
+        train_config=_stored_train_config(loaded.meta),
+        margin_ExN=margin_ExN,
+        curvature=curvature,
+        detection=detection,
     )
     seconds = time.perf_counter() - start
-    if info:
-        log(f"curvature ({curvature}): {json.dumps(info)}")
-    score = scores[detector]
+    if result.info:
+        where = (
+            f"curvature ({result.info['curvature']})" if result.info.get("curvature") else detector
+        )
+        log(f"{where}: {json.dumps(result.info)}")
+    score = result.scores_N
     m = budget(score.size, ratio)
     flagged = flag_top(score, m)
+    estimated = {}
     row = {
         "dataset": ds.dataset,
         "ratio": ds.ratio,
@@ -248,10 +259,20 @@ def score_samples(
         "assumed_ratio": ratio,
         "n": int(score.size),
         "m": int(m),
+        "flipped_ratio": float(np.mean(ds.flipped)),
+        "m_estimated": float("nan"),
+        "estimated_ratio": float("nan"),
         "seconds": seconds,
-        "curvature": curvature if info else "",
-        **{f"hessian_{k}": v for k, v in info.items()},
+        **result.info,
     }
+    if result.m_estimated is not None:
+        m_hat = int(result.m_estimated)
+        estimated = {
+            "m_estimated": np.asarray(m_hat),
+            "flagged_estimated": flag_top(score, min(m_hat, score.size)),
+        }
+        row.update(m_estimated=m_hat, estimated_ratio=m_hat / score.size)
+        log(f"{detector}: estimates {m_hat} mislabeled samples (ratio {m_hat / score.size:.4f})")
     save_npz(
         scores_path,
         scores=score.astype(np.float64),
@@ -260,6 +281,7 @@ def score_samples(
         detector=np.asarray(detector),
         ratio=np.asarray(ratio),
         m=np.asarray(m),
+        **estimated,
     )
     if with_metrics:
         from mislabel.metrics import detection_metrics
@@ -274,31 +296,86 @@ def score_samples(
     return row
 
 
-def forget_mask(target: str, ds, scores_path: PathLike | None) -> np.ndarray:
-    """The forget set: the truly flipped samples, or the flags of a score file."""
+def _stored_train_config(meta: Mapping):
+    """The SGD settings a model was trained with (from its metadata; paper defaults else)."""
+    from mislabel.settings import from_mapping
+    from mislabel.train import TrainConfig
+
+    return from_mapping(TrainConfig, {k: meta[k] for k in TrainConfig._fields if k in meta})
+
+
+def _read_margins(history_path: PathLike | None, n: int) -> np.ndarray:
+    """Per-epoch training margins (E, n) from a training history file (for AUM)."""
+    if history_path is None:
+        raise ValueError("detector 'aum' needs the training history (train_history.npz)")
+    try:
+        with np.load(history_path, allow_pickle=False) as npz:
+            margin_ExN = np.asarray(npz["margin_ExN"], np.float64)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"training history {history_path} does not exist") from err
+    except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(
+            f"training history {history_path} is corrupt or has no margins ({err}); "
+            "retrain with `mislabel train`"
+        ) from err
+    if margin_ExN.ndim != 2 or margin_ExN.shape[1] != n:
+        raise ValueError(
+            f"training history {history_path} has margins of shape {margin_ExN.shape}, the "
+            f"dataset {n} samples: they come from different runs"
+        )
+    return margin_ExN
+
+
+def read_score_file(path: PathLike | None, key: str, what: str) -> np.ndarray:
+    """One array of a score file (`score_samples`' output), with errors that say what to do."""
+    if path is None:
+        raise ValueError(f"{what} needs a score file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return np.asarray(npz[key])
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"score file {path} does not exist") from err
+    except KeyError as err:
+        raise ValueError(
+            f"score file {path} has no {key!r} array; write it with `mislabel score`"
+            + (
+                " and a detector that estimates its budget (aum, cleanlab)"
+                if key != "flagged"
+                else ""
+            )
+        ) from err
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"score file {path} is corrupt or truncated ({err})") from err
+
+
+def forget_mask(
+    target: str, ds, scores_path: PathLike | None, budget_path: PathLike | None = None
+) -> np.ndarray:
+    """The forget set of `target`.
+
+    - ``mislabeled``: the truly flipped samples;
+    - ``detected``: the flags of the pipeline detector's score file (top round(n r));
+    - ``detected_estimated``: the top m-hat of the same scores, m-hat read from the score
+      file of a detector that estimates it (`budget_path`).
+    """
+    from mislabel.detect import flag_top
+    from mislabel.names import TARGETS, check_name
+
+    check_name(target, TARGETS, "target")
     if target == "mislabeled":
         return np.asarray(ds.flipped, bool)
+    what = f"target {target!r}"
+    key = "flagged" if target == "detected" else "scores"
+    values = read_score_file(scores_path, key, what)
+    if values.shape != ds.flipped.shape:
+        raise ValueError(
+            f"score file {scores_path} has {values.size} entries, the dataset "
+            f"{ds.flipped.size} samples: they come from different runs"
+        )
     if target == "detected":
-        if scores_path is None:
-            raise ValueError("target 'detected' needs the score file of the pipeline detector")
-        try:
-            with np.load(scores_path, allow_pickle=False) as npz:
-                flagged = npz["flagged"].astype(bool)
-        except FileNotFoundError as err:
-            raise FileNotFoundError(f"score file {scores_path} does not exist") from err
-        except KeyError as err:
-            raise ValueError(
-                f"score file {scores_path} has no 'flagged' array; write it with `mislabel score`"
-            ) from err
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
-            raise ValueError(f"score file {scores_path} is corrupt or truncated ({err})") from err
-        if flagged.shape != ds.flipped.shape:
-            raise ValueError(
-                f"score file {scores_path} has {flagged.size} flags, the dataset "
-                f"{ds.flipped.size} samples: they come from different runs"
-            )
-        return flagged
-    raise ValueError(f"unknown target {target!r}; allowed: mislabeled, detected")
+        return values.astype(bool)
+    m_hat = int(read_score_file(budget_path, "m_estimated", f"{what} (budget)"))
+    return flag_top(values, min(max(m_hat, 0), values.size - 1))
 
 
 def unlearn_model(
@@ -310,26 +387,32 @@ def unlearn_model(
     method: str,
     target: str,
     scores_path: PathLike | None = None,
-    curvature: str = "last_layer",
-    damping: float = 0.0,
-    rtol: float = 1e-10,
-    lr: float = 0.01,
-    momentum: float = 0.9,
-    batch_size: int = 32,
-    epochs: int = 20,
-    finetune_epochs: int = 20,
+    budget_path: PathLike | None = None,
+    curvature: Mapping | None = None,
+    training: Mapping | None = None,
+    unlearning: Mapping | None = None,
     seed: int | None = None,
     log=print,
 ) -> dict:
-    """Forget the target set from the trained model with `method`; write model and info."""
+    """Forget the target set from the trained model with `method`; write model and info.
+
+    `curvature`, `training` and `unlearning` are the settings of
+    `mislabel.settings.CurvatureSettings`, `mislabel.train.TrainConfig` and
+    `mislabel.settings.UnlearningSettings` (dicts or the tuples; missing keys: defaults).
+    """
     from mislabel.checkpoint import save_model
     from mislabel.data import to_float
+    from mislabel.settings import CurvatureSettings, UnlearningSettings, from_mapping
+    from mislabel.train import TrainConfig
     from mislabel.unlearn import check_method, unlearn
 
     check_method(method)
+    curvature = from_mapping(CurvatureSettings, curvature)
+    unlearning = from_mapping(UnlearningSettings, unlearning)
+    train_config = from_mapping(TrainConfig, training)
     ds, loaded = _load(dataset_path, model_path)
     seed = int(loaded.meta.get("seed", ds.seed) if seed is None else seed)
-    forget = forget_mask(target, ds, scores_path)
+    forget = forget_mask(target, ds, scores_path, budget_path)
     result = unlearn(
         method,
         loaded.model,
@@ -338,11 +421,9 @@ def unlearn_model(
         ds.y_train,
         forget,
         seed=seed,
-        train_config=_train_config(lr, momentum, batch_size, epochs),
-        finetune_epochs=int(finetune_epochs),
-        scope=curvature,
-        damping=damping,
-        rtol=rtol,
+        train_config=train_config,
+        curvature=curvature,
+        unlearning=unlearning,
     )
     save_model(
         out_model_path,
@@ -363,8 +444,14 @@ def unlearn_model(
     write_json(info_path, info)
     if "rank" in result.info:
         log(
-            f"curvature ({curvature}, {result.info['method']}): rank {result.info['rank']} of "
+            f"curvature (last_layer, {result.info['method']}): rank {result.info['rank']} of "
             f"{result.info['n_params']}, condition number {result.info['condition_number']:.3g}"
+        )
+    if "cg_iterations" in result.info:
+        log(
+            f"curvature (full): conjugate gradients took {result.info['cg_iterations']} "
+            f"iterations, relative residual {result.info['cg_relative_residual']:.2e}"
+            + ("" if result.info["cg_converged"] else " (NOT converged; raise cg_maxiter)")
         )
     log(
         f"{method} on {target}: forgot {info['m_forget']} samples "
@@ -383,14 +470,16 @@ def evaluate_models(
     """Test accuracy of the pre-trained and each unlearned model; one CSV row per model.
 
     `unlearned` pairs (model file, info JSON). Where the model retrained on the true clean
-    set is among them, each row also gets its test-prediction agreement with that model.
+    set (retrain / mislabeled) is among them, every row is also compared with it: test
+    accuracy gap, test-prediction agreement and L2 distance of all parameters; and each
+    row's wall time is divided by that of retraining on the same target.
     """
     import jax.numpy as jnp
     import pandas as pd
 
     from mislabel.checkpoint import load_model
     from mislabel.data import to_float
-    from mislabel.metrics import accuracy, agreement, balanced_accuracy
+    from mislabel.metrics import accuracy, agreement, balanced_accuracy, param_distance
     from mislabel.model import predict
 
     ds, pre = _load(dataset_path, pretrained_path)
@@ -403,16 +492,15 @@ def evaluate_models(
         )
         entries.append((info, loaded))
     preds = [np.asarray(predict(m.model, m.state.params, x_test)) for _, m in entries]
-    reference = next(
-        (
-            p
-            for (i, _), p in zip(entries, preds, strict=True)
-            if (i["method"], i["target"]) == ("retrain", "mislabeled")
-        ),
-        None,
-    )
+    by_key = {(i["method"], i["target"]): k for k, (i, _) in enumerate(entries)}
+    ref = by_key.get(("retrain", "mislabeled"))
+    ref_accuracy = accuracy(ds.y_test, preds[ref]) if ref is not None else float("nan")
+    nan = float("nan")
     rows = []
-    for (info, _), pred in zip(entries, preds, strict=True):
+    for (info, loaded), pred in zip(entries, preds, strict=True):
+        retrain = by_key.get(("retrain", info["target"]))
+        retrain_seconds = float(entries[retrain][0]["seconds"]) if retrain is not None else nan
+        test_accuracy = accuracy(ds.y_test, pred)
         rows.append(
             {
                 "dataset": ds.dataset,
@@ -420,22 +508,98 @@ def evaluate_models(
                 "seed": ds.seed,
                 "method": info["method"],
                 "target": info["target"],
-                "test_accuracy": accuracy(ds.y_test, pred),
+                "test_accuracy": test_accuracy,
                 "balanced_accuracy": balanced_accuracy(ds.y_test, pred),
                 "agreement_with_retrain_clean": (
-                    agreement(pred, reference) if reference is not None else float("nan")
+                    agreement(pred, preds[ref]) if ref is not None else nan
+                ),
+                "accuracy_gap_to_retrain_clean": test_accuracy - ref_accuracy,
+                "param_l2_to_retrain_clean": (
+                    param_distance(loaded.state.params, entries[ref][1].state.params)
+                    if ref is not None
+                    else nan
                 ),
                 "seconds": float(info["seconds"]),
                 "seconds_first": float(info.get("seconds_first", info["seconds"])),
+                "time_vs_retrain": (
+                    float(info["seconds"]) / retrain_seconds
+                    if info["method"] != "pretrained"
+                    else nan
+                ),
                 "m_forget": int(info.get("m_forget", 0)),
                 "n_forget_mislabeled": int(info.get("n_forget_mislabeled", 0)),
+                "cg_iterations": info.get("cg_iterations", nan),
+                "cg_relative_residual": info.get("cg_relative_residual", nan),
             }
         )
         log(
-            f"{info['method']:>10s} / {info['target']:<10s} test accuracy "
+            f"{info['method']:>12s} / {info['target']:<18s} test accuracy "
             f"{rows[-1]['test_accuracy']:.4f}"
         )
     write_text(out_csv, pd.DataFrame(rows).to_csv(index=False, float_format="%.6g"))
+    return rows
+
+
+LOO_COLUMNS = (
+    "dataset",
+    "ratio",
+    "seed",
+    "scope",
+    "n",
+    "n_removed",
+    "n_runs",
+    "pearson",
+    "spearman",
+    "slope",
+    "mean_abs_actual",
+)
+
+
+def validate_loo(
+    dataset_path: PathLike,
+    out_csv: PathLike,
+    *,
+    samples: int = 40,
+    curvature: Mapping | None = None,
+    training: Mapping | None = None,
+    log=print,
+) -> list[dict]:
+    """Predicted vs actual leave-one-out loss change on a small MLP (`mislabel.loo`).
+
+    Writes one row per curvature scope; with `samples == 0` only the header (not run).
+    """
+    import pandas as pd
+
+    from mislabel.data import to_float
+    from mislabel.dataset_file import load_dataset_file
+    from mislabel.loo import validate_influence
+    from mislabel.settings import CurvatureSettings, from_mapping
+    from mislabel.train import TrainConfig
+
+    ds = load_dataset_file(dataset_path)
+    rows = []
+    if samples > 0:
+        found, facts = validate_influence(
+            to_float(ds.x_train),
+            ds.y_train,
+            ds.flipped,
+            ds.n_classes,
+            samples=int(samples),
+            seed=ds.seed,
+            train_config=from_mapping(TrainConfig, training),
+            curvature=from_mapping(CurvatureSettings, curvature),
+        )
+        log(f"leave-one-out run: {json.dumps(facts)}")
+        for row in found:
+            rows.append({"dataset": ds.dataset, "ratio": ds.ratio, "seed": ds.seed, **row})
+            log(
+                f"{row['scope']:>12s}: Pearson {row['pearson']:.3f}, Spearman "
+                f"{row['spearman']:.3f} over {row['n_runs']} removals"
+            )
+    else:
+        log("loo_samples is 0: the leave-one-out validation is skipped")
+    df = pd.DataFrame(rows, columns=list(LOO_COLUMNS))
+    write_text(out_csv, df.to_csv(index=False, float_format="%.6g"))
     return rows
 
 

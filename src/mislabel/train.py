@@ -71,6 +71,23 @@ def check_config(config: TrainConfig, n: int) -> None:
         )
 
 
+def kept_batches(key_e: jax.Array, keep_N: jax.Array, size: int) -> tuple[jax.Array, jax.Array]:
+    """One epoch's minibatches of the kept samples, at shapes fixed by n alone (pure).
+
+    Kept samples come first in random order, forgotten ones last (never reached); the
+    ``n // size`` slots are cut into batches, and `valid_S` marks the full batches of kept
+    samples (the rest are skipped).
+
+    Returns:
+      (batches_SxB indices, valid_S bool).
+    """
+    n = keep_N.shape[0]
+    slots = n // size  # batches if every sample were kept
+    order_N = jnp.argsort(jnp.where(keep_N, jax.random.uniform(key_e, (n,)), 2.0))
+    batches_SxB = order_N[: slots * size].reshape(slots, size)
+    return batches_SxB, jnp.arange(slots) < jnp.sum(keep_N) // size
+
+
 @partial(jax.jit, static_argnames=("model", "config"))
 def fit(
     model: MLP,
@@ -87,9 +104,8 @@ def fit(
     per-sample loss and margin are reported for all N samples.
     """
     optimizer = make_optimizer(config)
-    n, size = x_NxD.shape[0], config.batch_size
+    size = config.batch_size
     n_keep = jnp.sum(keep_N)
-    slots = n // size  # batches if every sample were kept
 
     def batch_loss(params: Params, idx_B: jax.Array) -> jax.Array:
         return per_sample_loss(model.apply(params, x_NxD[idx_B]), y_N[idx_B]).mean()
@@ -102,11 +118,7 @@ def fit(
         return jax.tree_util.tree_map(lambda a, b: jnp.where(valid, a, b), new, carry), None
 
     def epoch(carry: TrainState, key_e: jax.Array):
-        # Kept samples in random order first, forgotten ones last (never reached).
-        order_N = jnp.argsort(jnp.where(keep_N, jax.random.uniform(key_e, (n,)), 2.0))
-        batches_SxB = order_N[: slots * size].reshape(slots, size)
-        valid_S = jnp.arange(slots) < n_keep // size
-        carry, _ = jax.lax.scan(step, carry, (batches_SxB, valid_S))
+        carry, _ = jax.lax.scan(step, carry, kept_batches(key_e, keep_N, size))
         logits_NxC = model.apply(carry.params, x_NxD)
         loss_N = per_sample_loss(logits_NxC, y_N)
         correct_N = jnp.argmax(logits_NxC, axis=1) == y_N

@@ -11,6 +11,15 @@ With ``n`` training samples, ``m = |D_forget|`` and ``G = sum_{z in D_forget} gr
 - ``retrain``: fresh initialisation with the same seed, trained on the remaining samples.
 
 Only the scope's parameters change in the two closed-form updates.
+
+Beyond the paper:
+- ``influence_full`` / ``ssse_full``: the same two updates over every parameter, with
+  ``(H + damping I)^-1 G`` solved by conjugate gradients on Hessian-vector products
+  (`mislabel.full_curvature`); the solve's iterations and residual are reported.
+- ``neggrad_plus`` (Kurmanji et al. 2023): SGD on ``alpha L(retain) - (1 - alpha) L(forget)``
+  from the trained state (`mislabel.neggrad`).
+- ``relabel``: correct instead of forget: the forget set gets the model's most probable
+  other label, then fine-tuning on every sample (`mislabel.relabel`).
 """
 
 from __future__ import annotations
@@ -25,7 +34,6 @@ import numpy as np
 
 from mislabel.curvature import (
     check_damping,
-    check_scope,
     get_scoped,
     set_scoped,
     spectral_inverse,
@@ -34,11 +42,12 @@ from mislabel.curvature import (
     weighted_hessian,
 )
 from mislabel.detect import check_finite
+from mislabel.full_curvature import cg_report, cg_solve, flatten, make_full_hvp
 from mislabel.model import MLP, Params, per_sample_loss
+from mislabel.names import METHODS, check_name, split_scope
 from mislabel.precision import float64, to_float32, to_float64
+from mislabel.settings import CurvatureSettings, UnlearningSettings
 from mislabel.train import TrainConfig, TrainState, continue_training, seed_keys, train
-
-METHODS = ("influence", "ssse", "finetune", "retrain")
 
 
 class UnlearnResult(NamedTuple):
@@ -51,8 +60,7 @@ class UnlearnResult(NamedTuple):
 
 def check_method(method: str) -> None:
     """Raise a ValueError naming the allowed methods if `method` is unknown."""
-    if method not in METHODS:
-        raise ValueError(f"unknown unlearning method {method!r}; allowed: {', '.join(METHODS)}")
+    check_name(method, METHODS, "unlearning method")
 
 
 def check_forget(forget_N: np.ndarray, n: int) -> np.ndarray:
@@ -99,9 +107,75 @@ def _newton_step(
     return set_scoped(params, new_theta_P, scope), spectrum.eigvals_P
 
 
-def _closed_form(model, params, x_NxD, y_N, forget_N, hess_w_N, scale, scope, damping, rtol):
-    check_scope(scope)
+@partial(jax.jit, static_argnames=("model", "maxiter"))
+def _full_newton_step(
+    model: MLP,
+    params: Params,
+    x_NxD: jax.Array,
+    y_N: jax.Array,
+    forget_N: jax.Array,
+    hess_w_N: jax.Array,
+    scale: float,
+    damping: float,
+    tol: float,
+    maxiter: int,
+):
+    """``theta + scale * (H_w + damping I)^-1 sum_forget grad L(z)`` over every parameter,
+    by conjugate gradients on Hessian-vector products (float64, one compiled program)."""
+    params = to_float64(params)
+    x_NxD = x_NxD.astype(jnp.float64)
+    theta_P, unravel = flatten(params)
+
+    def forget_loss(theta: jax.Array) -> jax.Array:
+        losses = per_sample_loss(model.apply(unravel(theta), x_NxD), y_N)
+        return jnp.sum(jnp.where(forget_N, losses, 0.0))
+
+    hvp = make_full_hvp(model, params, x_NxD, y_N, hess_w_N)
+    step_P, info = cg_solve(hvp, jax.grad(forget_loss)(theta_P), damping, tol, maxiter)
+    return unravel(theta_P + scale * step_P), info
+
+
+def _closed_form(
+    model, params, x_NxD, y_N, forget_N, hess_w_N, scale, scope, damping, rtol, cg=(1e-6, 500)
+):
+    check_name(scope, ("last_layer", "full"), "curvature scope")
     check_damping(damping)
+    if scope == "full":
+        if damping <= 0:
+            raise ValueError(
+                f"full-network updates need damping > 0 (H is singular), got {damping}"
+            )
+        if not np.any(forget_N):  # nothing to forget: conjugate gradients on b = 0
+            unchanged = jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64), params)
+            return unchanged, {
+                "cg_iterations": 0,
+                "cg_relative_residual": 0.0,
+                "cg_converged": True,
+                "cg_negative_curvature": False,
+                "damping": float(damping),
+            }
+        with float64():
+            new, info = _full_newton_step(
+                model,
+                params,
+                jnp.asarray(x_NxD),
+                jnp.asarray(y_N, jnp.int32),
+                jnp.asarray(forget_N, bool),
+                jnp.asarray(hess_w_N, jnp.float64),
+                float(scale),
+                float(damping),
+                float(cg[0]),
+                int(cg[1]),
+            )
+            new = jax.device_get(new)
+            report = cg_report(info)
+        return new, {
+            "cg_iterations": int(report["iterations"]),
+            "cg_relative_residual": float(report["relative_residual"]),
+            "cg_converged": bool(report["converged"]),
+            "cg_negative_curvature": bool(report["negative_curvature"]),
+            "damping": float(damping),
+        }
     with float64():
         new, eigvals = _newton_step(
             model,
@@ -130,14 +204,17 @@ def influence_update(
     scope: str = "last_layer",
     damping: float = 0.0,
     rtol: float = 1e-10,
+    cg: tuple[float, int] = (1e-6, 500),
 ) -> tuple[Params, dict]:
     """``theta + (1/n) H^+ sum_forget grad L(z)``, H the mean Hessian over all n samples.
 
+    `scope` "last_layer" (exact, pseudo-inverse if damping is 0) or "full" (every
+    parameter, conjugate gradients to `cg` = (tol, maxiter), damping > 0).
     Returns float64 parameters (only the scope changed) and the curvature info.
     """
     n = len(forget_N)
     return _closed_form(
-        model, params, x_NxD, y_N, forget_N, np.full(n, 1.0 / n), 1.0 / n, scope, damping, rtol
+        model, params, x_NxD, y_N, forget_N, np.full(n, 1.0 / n), 1.0 / n, scope, damping, rtol, cg
     )
 
 
@@ -151,16 +228,17 @@ def ssse_update(
     scope: str = "last_layer",
     damping: float = 0.0,
     rtol: float = 1e-10,
+    cg: tuple[float, int] = (1e-6, 500),
 ) -> tuple[Params, dict]:
     """``theta + 1/(n-m) H_rem^+ sum_forget grad L(z)``, H_rem the mean over the n-m kept.
 
-    Returns float64 parameters (only the scope changed) and the curvature info.
+    Scopes as `influence_update`. Returns float64 parameters and the curvature info.
     """
     forget_N = np.asarray(forget_N, bool)
     n_rem = int(np.sum(~forget_N))
     weights = (~forget_N).astype(np.float64) / n_rem
     return _closed_form(
-        model, params, x_NxD, y_N, forget_N, weights, 1.0 / n_rem, scope, damping, rtol
+        model, params, x_NxD, y_N, forget_N, weights, 1.0 / n_rem, scope, damping, rtol, cg
     )
 
 
@@ -202,23 +280,65 @@ def _run(
     *,
     seed: int,
     train_config: TrainConfig,
-    finetune_epochs: int,
-    scope: str,
-    damping: float,
-    rtol: float,
+    curvature: CurvatureSettings,
+    unlearning: UnlearningSettings,
 ) -> tuple[TrainState, dict]:
-    if method in ("finetune", "retrain"):
-        if method == "finetune":
-            config = train_config._replace(epochs=finetune_epochs)
-            new = finetune(model, state, x_NxD, y_N, forget_N, seed, config)
-        else:
-            new = retrain(model, x_NxD, y_N, forget_N, seed, train_config)
-        return jax.block_until_ready(new), {}
-    update = influence_update if method == "influence" else ssse_update
-    params, info = update(
-        model, state.params, x_NxD, y_N, forget_N, scope=scope, damping=damping, rtol=rtol
-    )
-    return TrainState(to_float32(params), state.opt_state), info
+    _, data_key = seed_keys(seed)
+    info: dict = {}
+    if method == "finetune":
+        config = train_config._replace(epochs=unlearning.finetune_epochs)
+        new = finetune(model, state, x_NxD, y_N, forget_N, seed, config)
+    elif method == "retrain":
+        new = retrain(model, x_NxD, y_N, forget_N, seed, train_config)
+    elif method == "neggrad_plus":
+        from mislabel.neggrad import neggrad_plus
+
+        new = neggrad_plus(
+            model,
+            state,
+            x_NxD,
+            y_N,
+            forget_N,
+            data_key,
+            train_config,
+            alpha=unlearning.neggrad_alpha,
+            epochs=unlearning.neggrad_epochs,
+        )
+        info = {"alpha": unlearning.neggrad_alpha, "epochs": unlearning.neggrad_epochs}
+    elif method == "relabel":
+        from mislabel.relabel import relabel
+
+        new, new_y = relabel(
+            model,
+            state,
+            x_NxD,
+            y_N,
+            forget_N,
+            data_key,
+            train_config,
+            epochs=unlearning.relabel_epochs,
+        )
+        info = {
+            "epochs": unlearning.relabel_epochs,
+            "n_relabeled": int(np.sum(np.asarray(new_y) != np.asarray(y_N))),
+        }
+    else:
+        base, scope = split_scope(method)
+        update = influence_update if base == "influence" else ssse_update
+        full = scope == "full"
+        params, info = update(
+            model,
+            state.params,
+            x_NxD,
+            y_N,
+            forget_N,
+            scope=scope,
+            damping=curvature.full_damping if full else curvature.damping,
+            rtol=curvature.rtol,
+            cg=(curvature.cg_tol, curvature.cg_maxiter),
+        )
+        return TrainState(to_float32(params), state.opt_state), info
+    return jax.block_until_ready(new), info
 
 
 def unlearn(
@@ -231,24 +351,26 @@ def unlearn(
     *,
     seed: int,
     train_config: TrainConfig | None = None,
-    finetune_epochs: int = 20,
-    scope: str = "last_layer",
-    damping: float = 0.0,
-    rtol: float = 1e-10,
+    curvature: CurvatureSettings | None = None,
+    unlearning: UnlearningSettings | None = None,
     repeats: int = 2,
 ) -> UnlearnResult:
-    """Forget the samples in `forget_N` with `method`; time it.
+    """Forget the samples in `forget_N` with `method` (any of `mislabel.names.METHODS`).
 
     The method runs `repeats` times (it is deterministic): `seconds` is the fastest run
     (steady state) and `info["seconds_first"]` the first one, which includes JIT compilation.
     Args:
       x_NxD: float inputs in [0, 1]; y_N: the (noisy) training labels; forget_N: bool (N,).
+      curvature, unlearning: settings (defaults: `mislabel.settings`).
     """
     check_method(method)
     train_config = train_config or TrainConfig()
+    curvature = curvature or CurvatureSettings()
+    unlearning = unlearning or UnlearningSettings()
+    curvature.check()
     forget_N = check_forget(forget_N, np.asarray(x_NxD).shape[0])
-    if finetune_epochs < 1:
-        raise ValueError(f"finetune_epochs must be at least 1, got {finetune_epochs}")
+    if unlearning.finetune_epochs < 1:
+        raise ValueError(f"finetune_epochs must be at least 1, got {unlearning.finetune_epochs}")
     times = []
     for _ in range(max(1, repeats)):
         start = time.perf_counter()
@@ -261,10 +383,8 @@ def unlearn(
             forget_N,
             seed=seed,
             train_config=train_config,
-            finetune_epochs=finetune_epochs,
-            scope=scope,
-            damping=damping,
-            rtol=rtol,
+            curvature=curvature,
+            unlearning=unlearning,
         )
         times.append(time.perf_counter() - start)
     for leaf in jax.tree_util.tree_leaves(new.params):

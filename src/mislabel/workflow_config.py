@@ -8,16 +8,10 @@ from collections.abc import Mapping
 from typing import Any
 
 RESULTS = "results"
-PAPER = "paper_tables"
-TARGETS = ("mislabeled", "detected")
-
-# Paper figure number of each detector's score histogram (figures 5.1-5.4).
-HISTOGRAM_FIGURES = {
-    "loss": "fig_5_1",
-    "if_self": "fig_5_2",
-    "if_train": "fig_5_3",
-    "if_train_minus_z": "fig_5_4",
-}
+SUMMARY = "results/summary"  # default of the config key summary_dir
+PAPER = "paper_tables"  # default of the config key paper_dir
+PAPER_TABLES = ("table_5_1", "table_5_2", "table_5_3")
+CURVES = ("fig_accuracy_vs_ratio", "fig_auc_vs_ratio")
 
 
 class ConfigError(ValueError):
@@ -59,19 +53,45 @@ def coerce_numbers(config: dict[str, Any]) -> None:
             config[key] = [number(v, kind) for v in config[key]]
 
 
-def summary_files() -> list[str]:
+SUMMARY_NAMES = (
+    "detection.csv",
+    "unlearning.csv",
+    "loo_validation.csv",
+    "benchmarks.csv",
+    "config.yaml",
+)
+
+
+def summary_files(summary_dir: str = SUMMARY) -> list[str]:
     """The CSV summaries of a run."""
-    names = ("detection.csv", "unlearning.csv", "benchmarks.csv", "config.yaml")
-    return [f"{RESULTS}/summary/{name}" for name in names]
+    return [f"{summary_dir}/{name}" for name in SUMMARY_NAMES]
 
 
-def paper_files(detectors: list[str]) -> list[str]:
-    """Everything rendered into paper_tables/ (without paper.pdf)."""
-    tables = [f"{PAPER}/table_5_{i}.tex" for i in (1, 2, 3)]
-    stems = [HISTOGRAM_FIGURES[d] for d in detectors]
-    stems += ["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"]
-    figures = [f"{PAPER}/{stem}.{ext}" for stem in stems for ext in ("pdf", "png", "tex")]
-    return tables + figures + [f"{PAPER}/fig_1_1.pdf", f"{PAPER}/paper.tex"]
+def histogram_stems(detectors: list[str]) -> list[str]:
+    """File stems of the detectors' score histograms (figures 5.1-5.4, fig_extra_<name>)."""
+    from mislabel.report.figures import histogram_stem
+
+    return [histogram_stem(d) for d in detectors]
+
+
+def extension_files(paper_dir: str = PAPER) -> list[str]:
+    """The tables and figures beyond the paper."""
+    from mislabel.report.extensions import EXTENSION_FILES
+
+    return [f"{paper_dir}/{name}" for name in EXTENSION_FILES]
+
+
+def paper_files(detectors: list[str], paper_dir: str = PAPER) -> list[str]:
+    """Everything rendered into the paper folder (without paper.pdf)."""
+    tables = [f"{paper_dir}/{stem}.tex" for stem in PAPER_TABLES]
+    stems = histogram_stems(detectors) + list(CURVES)
+    figures = [f"{paper_dir}/{stem}.{ext}" for stem in stems for ext in ("pdf", "png", "tex")]
+    return (
+        tables
+        + figures
+        + extension_files(paper_dir)
+        + [f"{paper_dir}/fig_1_1.pdf", f"{paper_dir}/paper.tex"]
+    )
 
 
 def cross_check(config: Mapping[str, Any]) -> list[str]:
@@ -90,6 +110,19 @@ def cross_check(config: Mapping[str, Any]) -> list[str]:
             f"histogram_ratio={config['histogram_ratio']} is not one of noise_ratios={ratios}; "
             "pick one of them"
         )
+    if "detected_estimated" in config["targets"] and (
+        config["budget_estimator"] not in config["detectors"]
+    ):
+        problems.append(
+            f"targets include detected_estimated, but budget_estimator="
+            f"{config['budget_estimator']!r} is not among detectors={list(config['detectors'])}; "
+            "add it to detectors or drop detected_estimated from targets"
+        )
+    if config["summary_dir"].rstrip("/") == config["paper_dir"].rstrip("/"):
+        problems.append(
+            f"summary_dir and paper_dir are both {config['summary_dir']!r}; give them "
+            "different folders"
+        )
     counts = TRAIN_CLASS_COUNTS[config["dataset"]]
     for c in config["classes"]:
         if c >= len(counts):
@@ -102,6 +135,11 @@ def cross_check(config: Mapping[str, Any]) -> list[str]:
                 f"images of class {c} in {config['dataset']}; lower train_per_class"
             )
     n_train = config["train_per_class"] * len(config["classes"])
+    if config["loo_samples"] > n_train // 2:
+        problems.append(
+            f"loo_samples={config['loo_samples']} is more than half the {n_train} training "
+            "samples; lower it (40 is plenty)"
+        )
     if config["batch_size"] > n_train // 2:
         problems.append(
             f"batch_size={config['batch_size']} is more than half the {n_train} training "
@@ -115,3 +153,38 @@ def check(config: Mapping[str, Any]) -> None:
     problems = cross_check(config)
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
+
+
+def curvature_settings(config: Mapping[str, Any]) -> dict:
+    """The config keys of `mislabel.settings.CurvatureSettings`, as a dict (rule params)."""
+    return {
+        "damping": config["damping"],
+        "rtol": config["pinv_rtol"],
+        "full_damping": config["full_damping"],
+        "lanczos_rank": config["lanczos_rank"],
+        "cg_tol": config["cg_tol"],
+        "cg_maxiter": config["cg_maxiter"],
+    }
+
+
+def detection_settings(config: Mapping[str, Any]) -> dict:
+    """The config keys of `mislabel.settings.DetectionSettings`."""
+    return {"aum_percentile": config["aum_percentile"], "cv_folds": config["cv_folds"]}
+
+
+def training_settings(config: Mapping[str, Any]) -> dict:
+    """SGD settings of training (and of retraining / fine-tuning)."""
+    return {k: config[k] for k in ("lr", "momentum", "batch_size", "epochs")}
+
+
+def unlearning_settings(config: Mapping[str, Any]) -> dict:
+    """The config keys of `mislabel.settings.UnlearningSettings`."""
+    keys = ("finetune_epochs", "neggrad_alpha", "neggrad_epochs", "relabel_epochs")
+    return {k: config[k] for k in keys}
+
+
+def extension_stems() -> list[str]:
+    """The `.tex` stems of the tables and figures beyond the paper (for paper.tex)."""
+    from mislabel.report.extensions import EXTENSION_FILES
+
+    return [name[: -len(".tex")] for name in EXTENSION_FILES if name.endswith(".tex")]

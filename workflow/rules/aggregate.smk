@@ -1,6 +1,7 @@
 localrules:
     aggregate_detection,
     aggregate_unlearning,
+    aggregate_loo,
     aggregate_benchmarks,
     record_config,
 
@@ -17,7 +18,7 @@ rule aggregate_detection:
             detector=config["detectors"],
         ),
     output:
-        csv="results/summary/detection.csv",
+        csv=f"{SUMMARY}/detection.csv",
     log:
         "results/logs/aggregate_detection.log",
     benchmark:
@@ -33,7 +34,7 @@ rule aggregate_unlearning:
     input:
         expand_runs("results/{dataset}/r{ratio}/s{seed}/evaluation.csv"),
     output:
-        csv="results/summary/unlearning.csv",
+        csv=f"{SUMMARY}/unlearning.csv",
     log:
         "results/logs/aggregate_unlearning.log",
     benchmark:
@@ -46,14 +47,36 @@ rule aggregate_unlearning:
         "../scripts/aggregate_csv.py"
 
 
+rule aggregate_loo:
+    """Leave-one-out validation of the influence approximation, every seed."""
+    input:
+        [
+            f"{wc.run_dir(DATASET, config['histogram_ratio'], seed)}/loo_validation.csv"
+            for seed in SEEDS
+        ],
+    output:
+        csv=f"{SUMMARY}/loo_validation.csv",
+    log:
+        "results/logs/aggregate_loo.log",
+    benchmark:
+        "results/benchmarks/aggregate/loo.tsv"
+    conda:
+        ENV
+    params:
+        sort_by=["dataset", "ratio", "seed", "scope"],
+    script:
+        "../scripts/aggregate_csv.py"
+
+
 rule aggregate_benchmarks:
     """Wall time and peak memory of every compute job (from the benchmark: files)."""
     input:
-        "results/summary/detection.csv",
-        "results/summary/unlearning.csv",
+        f"{SUMMARY}/detection.csv",
+        f"{SUMMARY}/unlearning.csv",
+        f"{SUMMARY}/loo_validation.csv",
     output:
         csv=report(
-            "results/summary/benchmarks.csv",
+            f"{SUMMARY}/benchmarks.csv",
             caption="../report/benchmarks.rst",
             category="Runtimes",
         ),
@@ -71,7 +94,7 @@ rule record_config:
     """The configuration this run used, after command-line overrides (for the report)."""
     output:
         yaml=report(
-            "results/summary/config.yaml",
+            f"{SUMMARY}/config.yaml",
             caption="../report/config.rst",
             category="Configuration",
         ),

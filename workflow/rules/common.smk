@@ -3,6 +3,7 @@ import shutil
 
 from snakemake.utils import validate
 
+from mislabel import names
 from mislabel import workflow_config as wc
 
 wc.coerce_numbers(config)
@@ -12,6 +13,8 @@ wc.check(config)
 RATIOS = [wc.fmt_ratio(r) for r in config["noise_ratios"]]
 SEEDS = [str(s) for s in config["seeds"]]
 DATASET = config["dataset"]
+SUMMARY = config["summary_dir"].rstrip("/")
+PAPER = config["paper_dir"].rstrip("/")
 HAS_TEX = shutil.which("pdflatex") is not None
 ENV = "../../envs/mislabel.yaml"
 
@@ -20,9 +23,9 @@ wildcard_constraints:
     dataset="mnist|fashion_mnist",
     ratio=r"[0-9][0-9.e-]*",
     seed=r"[0-9]+",
-    detector="loss|if_self|if_train|if_train_minus_z",
-    method="influence|ssse|finetune|retrain",
-    target="mislabeled|detected",
+    detector="|".join(names.DETECTORS),
+    method="|".join(names.METHODS),
+    target="|".join(names.TARGETS),
 
 
 def expand_runs(pattern, **extra):
@@ -36,17 +39,20 @@ def unlearned_models(wildcards):
     return {
         f"{kind}_{method}_{target}": f"{run}/unlearn/{method}_{target}.{ext}"
         for method in config["unlearners"]
-        for target in wc.TARGETS
+        for target in config["targets"]
         for kind, ext in (("model", "msgpack"), ("info", "json"))
     }
 
 
 def forget_inputs(wildcards):
-    """Detected targets need the pipeline detector's flags; mislabeled ones do not."""
-    if wildcards.target != "detected":
-        return {}
+    """Detected targets need the pipeline detector's scores (and the estimator's budget)."""
     run = wc.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed)
-    return {"scores": f"{run}/scores/{config['pipeline_detector']}.npz"}
+    scores = {"scores": f"{run}/scores/{config['pipeline_detector']}.npz"}
+    if wildcards.target == "detected":
+        return scores
+    if wildcards.target == "detected_estimated":
+        return {**scores, "budget": f"{run}/scores/{config['budget_estimator']}.npz"}
+    return {}
 
 
 def histogram_scores(wildcards):
@@ -58,8 +64,8 @@ def histogram_scores(wildcards):
 def all_targets(wildcards):
     """Summaries, every paper artifact, and paper.pdf (or the note saying why not)."""
     pdf = (
-        ["paper_tables/paper.pdf"]
+        [f"{PAPER}/paper.pdf"]
         if HAS_TEX
         else ["results/logs/compile_paper_skipped.txt"]
     )
-    return wc.summary_files() + wc.paper_files(config["detectors"]) + pdf
+    return wc.summary_files(SUMMARY) + wc.paper_files(config["detectors"], PAPER) + pdf

@@ -14,6 +14,6 @@ rule evaluate:
         ENV
     params:
         unlearners=config["unlearners"],
-        targets=list(wc.TARGETS),
+        targets=config["targets"],
     script:
         "../scripts/evaluate.py"

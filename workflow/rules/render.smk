@@ -5,6 +5,7 @@ localrules:
     render_tables,
     render_histograms,
     render_curves,
+    render_extensions,
     render_rulegraph,
     write_paper,
     compile_paper,
@@ -14,11 +15,11 @@ localrules:
 rule render_tables:
     """Tables 5.1-5.3 (LaTeX, booktabs) from the summaries."""
     input:
-        detection="results/summary/detection.csv",
-        unlearning="results/summary/unlearning.csv",
+        detection=f"{SUMMARY}/detection.csv",
+        unlearning=f"{SUMMARY}/unlearning.csv",
     output:
         report(
-            expand("paper_tables/table_5_{i}.tex", i=[1, 2, 3]),
+            [f"{PAPER}/{stem}.tex" for stem in wc.PAPER_TABLES],
             caption="../report/tables.rst",
             category="Tables",
         ),
@@ -33,21 +34,18 @@ rule render_tables:
 
 
 rule render_histograms:
-    """Figures 5.1-5.4: score histograms at histogram_ratio, first seed."""
+    """Figures 5.1-5.4 (and one per extra detector): score histograms at histogram_ratio."""
     input:
         unpack(histogram_scores),
     output:
         report(
-            [
-                f"paper_tables/{wc.HISTOGRAM_FIGURES[d]}.png"
-                for d in config["detectors"]
-            ],
+            [f"{PAPER}/{stem}.png" for stem in wc.histogram_stems(config["detectors"])],
             caption="../report/histograms.rst",
             category="Figures 5.1-5.4",
         ),
         [
-            f"paper_tables/{wc.HISTOGRAM_FIGURES[d]}.{ext}"
-            for d in config["detectors"]
+            f"{PAPER}/{stem}.{ext}"
+            for stem in wc.histogram_stems(config["detectors"])
             for ext in ("pdf", "tex")
         ],
     log:
@@ -64,22 +62,15 @@ rule render_histograms:
 rule render_curves:
     """Extra figures: accuracy and detection AUC against the noise ratio (mean +- std)."""
     input:
-        detection="results/summary/detection.csv",
-        unlearning="results/summary/unlearning.csv",
+        detection=f"{SUMMARY}/detection.csv",
+        unlearning=f"{SUMMARY}/unlearning.csv",
     output:
         report(
-            expand(
-                "paper_tables/{stem}.png",
-                stem=["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"],
-            ),
+            [f"{PAPER}/{stem}.png" for stem in wc.CURVES],
             caption="../report/curves.rst",
             category="Beyond the paper",
         ),
-        expand(
-            "paper_tables/{stem}.{ext}",
-            stem=["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"],
-            ext=["pdf", "tex"],
-        ),
+        [f"{PAPER}/{stem}.{ext}" for stem in wc.CURVES for ext in ("pdf", "tex")],
     log:
         "results/logs/render_curves.log",
     conda:
@@ -90,10 +81,33 @@ rule render_curves:
         "../scripts/render_curves.py"
 
 
+rule render_extensions:
+    """Beyond the paper: detectors, budgets, curvature scopes, unlearners (tables, figures)."""
+    input:
+        detection=f"{SUMMARY}/detection.csv",
+        unlearning=f"{SUMMARY}/unlearning.csv",
+        loo=f"{SUMMARY}/loo_validation.csv",
+    output:
+        report(
+            [f for f in wc.extension_files(PAPER) if f.endswith(".png")],
+            caption="../report/extensions.rst",
+            category="Beyond the paper",
+        ),
+        [f for f in wc.extension_files(PAPER) if not f.endswith(".png")],
+    log:
+        "results/logs/render_extensions.log",
+    conda:
+        ENV
+    params:
+        dataset=DATASET,
+    script:
+        "../scripts/render_extensions.py"
+
+
 rule render_rulegraph:
     """Figure 1.1: the method's overview, drawn as this workflow's rule graph (Graphviz)."""
     output:
-        pdf="paper_tables/fig_1_1.pdf",
+        pdf=f"{PAPER}/fig_1_1.pdf",
     log:
         "results/logs/render_rulegraph.log",
     conda:
@@ -107,17 +121,21 @@ rule render_rulegraph:
 rule write_paper:
     """paper.tex: every table and figure in one article."""
     input:
-        [f for f in wc.paper_files(config["detectors"]) if not f.endswith("paper.tex")],
+        [
+            f
+            for f in wc.paper_files(config["detectors"], PAPER)
+            if not f.endswith("paper.tex")
+        ],
     output:
-        tex="paper_tables/paper.tex",
+        tex=f"{PAPER}/paper.tex",
     log:
         "results/logs/write_paper.log",
     conda:
         ENV
     params:
-        tables=["table_5_1", "table_5_2", "table_5_3"],
-        figures=[wc.HISTOGRAM_FIGURES[d] for d in config["detectors"]]
-        + ["fig_accuracy_vs_ratio", "fig_auc_vs_ratio"],
+        tables=list(wc.PAPER_TABLES),
+        figures=wc.histogram_stems(config["detectors"]) + list(wc.CURVES),
+        extensions=wc.extension_stems(),
     script:
         "../scripts/write_paper.py"
 
@@ -125,9 +143,9 @@ rule write_paper:
 rule compile_paper:
     """paper.pdf with pdflatex (only requested when a TeX engine is installed)."""
     input:
-        tex="paper_tables/paper.tex",
+        tex=f"{PAPER}/paper.tex",
     output:
-        pdf="paper_tables/paper.pdf",
+        pdf=f"{PAPER}/paper.pdf",
     log:
         "results/logs/compile_paper.log",
     conda:

@@ -3,6 +3,7 @@ rule score:
     input:
         dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
         model="results/{dataset}/r{ratio}/s{seed}/model.msgpack",
+        history="results/{dataset}/r{ratio}/s{seed}/train_history.npz",
     output:
         scores="results/{dataset}/r{ratio}/s{seed}/scores/{detector}.npz",
         metrics="results/{dataset}/r{ratio}/s{seed}/scores/{detector}.json",
@@ -13,8 +14,7 @@ rule score:
     conda:
         ENV
     params:
-        curvature=config["curvature"],
-        damping=config["damping"],
-        rtol=config["pinv_rtol"],
+        curvature=wc.curvature_settings(config),
+        detection=wc.detection_settings(config),
     script:
         "../scripts/score.py"

@@ -14,13 +14,8 @@ rule unlearn:
     conda:
         ENV
     params:
-        curvature=config["curvature"],
-        damping=config["damping"],
-        rtol=config["pinv_rtol"],
-        lr=config["lr"],
-        momentum=config["momentum"],
-        batch_size=config["batch_size"],
-        epochs=config["epochs"],
-        finetune_epochs=config["finetune_epochs"],
+        curvature=wc.curvature_settings(config),
+        training=wc.training_settings(config),
+        unlearning=wc.unlearning_settings(config),
     script:
         "../scripts/unlearn.py"

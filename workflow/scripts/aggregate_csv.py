@@ -1,9 +1,9 @@
-"""Adapter for rule aggregate_unlearning: mislabel.stages.aggregate_csv."""
+"""Adapter for rules aggregate_unlearning and aggregate_loo: mislabel.stages.aggregate_csv."""
 
 from mislabel.joblog import job_log
 from mislabel.stages import aggregate_csv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], "aggregate_unlearning") as log:
+with job_log(sm.log[0], sm.rule) as log:
     aggregate_csv(list(sm.input), sm.output.csv, keys=sm.params.sort_by)
     log(f"{len(sm.input)} files")

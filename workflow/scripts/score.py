@@ -15,9 +15,9 @@ with job_log(sm.log[0], f"score {dict(sm.wildcards)}") as log:
         sm.output.metrics,
         detector=sm.wildcards.detector,
         ratio=float(sm.wildcards.ratio),
+        history_path=sm.input.history,
         curvature=p.curvature,
-        damping=p.damping,
-        rtol=p.rtol,
+        detection=p.detection,
         with_metrics=False,
         log=log,
     )

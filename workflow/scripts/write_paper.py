@@ -8,6 +8,8 @@ from mislabel.report.paper import write_paper_tex
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "write_paper") as log:
     path = write_paper_tex(
-        str(Path(sm.output[0]).parent), tables=sm.params.tables, figures=sm.params.figures
+        str(Path(sm.output[0]).parent),
+        tables=sm.params.tables,
+        figures=sm.params.figures + sm.params.extensions,
     )
     log(f"wrote {path}")

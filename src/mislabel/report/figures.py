@@ -24,6 +24,7 @@ from mislabel import io
 from mislabel.report.tables import (
     DETECTION_COLUMNS,
     DETECTOR_LABELS,
+    FORGET_LABELS,
     LATEX,
     METHOD_LABELS,
     TARGET_LABELS,
@@ -32,6 +33,8 @@ from mislabel.report.tables import (
     label_of,
     load_results,
     ordered,
+    paper_detection,
+    paper_unlearning,
     seed_phrase,
     template_env,
 )
@@ -54,11 +57,40 @@ PNG_METADATA: dict[str, Any] = {"Software": None}
 _NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def new_figure(width: float = 4.5, height: float = 3.2, ncols: int = 1) -> Figure:
-    """A constrained-layout figure on an Agg canvas (no pyplot, no global state)."""
-    fig = Figure(figsize=(width * ncols, height), layout="constrained")
+def new_figure(
+    width: float = 4.5,
+    height: float = 3.2,
+    ncols: int = 1,
+    *,
+    nrows: int = 1,
+    extra_width: float = 0.0,
+) -> Figure:
+    """A constrained-layout figure on an Agg canvas (no pyplot, no global state).
+
+    `width` and `height` are per panel (inches); `extra_width` is added once, e.g. for a
+    legend outside the axes.
+    """
+    fig = Figure(figsize=(width * ncols + extra_width, height * nrows), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
+
+
+def placeholder_figure(message: str) -> Figure:
+    """A figure that only says `message` (for an output whose data was not produced)."""
+    fig = new_figure()
+    ax = fig.add_subplot()
+    ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True)
+    ax.set_axis_off()
+    return fig
+
+
+def add_legend(fig: Figure, ax: Axes, *, outside: bool = False) -> None:
+    """The legend of `ax`: inside at the lower left, or at the right of the whole figure."""
+    if outside:
+        handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside right upper", fontsize="small")
+    else:
+        ax.legend(loc="lower left", fontsize="small")
 
 
 def mpl_label(name: str, labels: Mapping[str, tuple[str, str]]) -> str:
@@ -238,6 +270,7 @@ def plot_curves(
     *,
     scale: float = 1.0,
     colors: Mapping[str, str] | None = None,
+    linestyles: Mapping[str, str] | None = None,
 ) -> None:
     """One mean line with a shaded +-std band per name, in the order of `names`."""
     for i, name in enumerate(names):
@@ -248,7 +281,15 @@ def plot_curves(
         x = rows["ratio"].to_numpy()
         mean = scale * rows["mean"].to_numpy()
         std = scale * rows["std"].to_numpy()
-        ax.plot(x, mean, marker="o", markersize=3, color=color, label=mpl_label(name, labels))
+        ax.plot(
+            x,
+            mean,
+            marker="o",
+            markersize=3,
+            color=color,
+            linestyle=(linestyles or {}).get(name, "-"),
+            label=mpl_label(name, labels),
+        )
         ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
 
 
@@ -260,41 +301,93 @@ def band_phrase(k: int) -> str:
 
 
 def _target_title(target: str) -> str:
-    if target in TARGET_LABELS:
-        return rf"forget $D_{{\mathrm{{{target}}}}}$"
+    if target in FORGET_LABELS:
+        return FORGET_LABELS[target][0]
     return "forget " + target.replace("$", r"\$")
 
 
-def accuracy_figure(unl: pd.DataFrame) -> Figure:
-    """Test accuracy (%) vs noise ratio, one panel per forget set, pretrained in each."""
+def accuracy_figure(
+    unl: pd.DataFrame,
+    *,
+    colors: Mapping[str, str] | None = None,
+    linestyles: Mapping[str, str] | None = None,
+    legend_outside: bool = False,
+    max_cols: int | None = None,
+) -> Figure:
+    """Test accuracy (%) vs noise ratio, one panel per forget set, pretrained in each.
+
+    Args:
+      colors, linestyles: per method; default one color per method, solid lines.
+      legend_outside: put the legend at the right of the figure (for many methods), or in
+        the first unused grid cell if there is one.
+      max_cols: wrap the panels into rows of at most this many; None: one row.
+    """
     targets = [t for t in ordered(unl["target"], list(TARGET_LABELS)) if t != "none"]
     methods = ordered(unl["method"], list(METHOD_LABELS))
-    colors = {m: f"C{i % 10}" for i, m in enumerate(methods)}
+    colors = colors or {m: f"C{i % 10}" for i, m in enumerate(methods)}
     pretrained = (unl["method"] == "pretrained") & (unl["target"] == "none")
     panels = targets or ["none"]
-    fig = new_figure(ncols=len(panels))
-    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    ncols = len(panels) if max_cols is None else max(1, min(max_cols, len(panels)))
+    nrows = -(-len(panels) // ncols)
+    spare = nrows * ncols > len(panels)
+    fig = new_figure(
+        ncols=ncols, nrows=nrows, extra_width=2.5 if legend_outside and not spare else 0.0
+    )
+    grid = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
+    axes = grid.ravel()[: len(panels)]
+    for ax in grid.ravel()[len(panels) :]:
+        ax.set_axis_off()
     for ax, target in zip(axes, panels, strict=True):
         rows = unl[pretrained | (unl["target"] == target)]
         stats = curve_stats(rows, "method", "test_accuracy")
-        plot_curves(ax, stats, "method", methods, METHOD_LABELS, scale=100.0, colors=colors)
+        plot_curves(
+            ax,
+            stats,
+            "method",
+            methods,
+            METHOD_LABELS,
+            scale=100.0,
+            colors=colors,
+            linestyles=linestyles,
+        )
         ax.set_title(_target_title(target) if target != "none" else "pre-trained only")
         ax.set_xlabel("noise ratio r")
-    axes[0].set_ylabel("test accuracy (%)")
-    axes[0].legend(loc="lower left", fontsize="small")
+    for row in grid:
+        row[0].set_ylabel("test accuracy (%)")
+    if legend_outside and spare:
+        handles, labels = axes[0].get_legend_handles_labels()
+        grid.ravel()[-1].legend(handles, labels, loc="center", fontsize="small")
+    else:
+        add_legend(fig, axes[0], outside=legend_outside)
     return fig
 
 
-def auc_figure(det: pd.DataFrame) -> Figure:
-    """Detection ROC AUC vs noise ratio, one line per detector, chance level dashed."""
-    detectors = ordered(det["detector"], list(DETECTOR_LABELS))
-    fig = new_figure()
+def auc_figure(
+    det: pd.DataFrame,
+    *,
+    colors: Mapping[str, str] | None = None,
+    linestyles: Mapping[str, str] | None = None,
+    legend_outside: bool = False,
+    order: Sequence[str] = tuple(DETECTOR_LABELS),
+) -> Figure:
+    """Detection ROC AUC vs noise ratio, one line per detector (known ones in `order`),
+    chance level dashed."""
+    detectors = ordered(det["detector"], order)
+    fig = new_figure(extra_width=2.5 if legend_outside else 0.0)
     ax = fig.add_subplot()
-    plot_curves(ax, curve_stats(det, "detector", "roc_auc"), "detector", detectors, DETECTOR_LABELS)
+    plot_curves(
+        ax,
+        curve_stats(det, "detector", "roc_auc"),
+        "detector",
+        detectors,
+        DETECTOR_LABELS,
+        colors=colors,
+        linestyles=linestyles,
+    )
     ax.axhline(0.5, color="gray", linestyle="--", linewidth=0.8, label="chance")
     ax.set_xlabel("noise ratio r")
     ax.set_ylabel("ROC AUC")
-    ax.legend(loc="lower left", fontsize="small")
+    add_legend(fig, ax, outside=legend_outside)
     return fig
 
 
@@ -305,9 +398,13 @@ def render_curves(
     *,
     dataset: str = "mnist",
 ) -> list[Path]:
-    """Extra figures: `fig_accuracy_vs_ratio` and `fig_auc_vs_ratio` (.pdf, .png, .tex each)."""
-    det = load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset)
-    unl = load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset)
+    """Extra figures: `fig_accuracy_vs_ratio` and `fig_auc_vs_ratio` (.pdf, .png, .tex each).
+
+    Like Tables 5.1-5.3 they show only the paper's detectors, methods and forget sets; see
+    `mislabel.report.extensions` for the rest.
+    """
+    det = paper_detection(load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset))
+    unl = paper_unlearning(load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset))
     name = dataset_label(dataset)
     acc_caption = (
         rf"Test accuracy (\%) on {name} versus noise ratio $r$ for each unlearning method, one "

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from mislabel.report.tables import (
     MARKDOWN,
+    PAPER_METHODS,
     UNLEARNING_COLUMNS,
     Row,
     load_results,
@@ -37,9 +38,11 @@ def table_markdown(
 ) -> str:
     """Test accuracy (%) per method and noise ratio after forgetting `target`, as Markdown.
 
-    With target="mislabeled" this is Table 5.2, cell for cell (plain-text ±).
+    With target="mislabeled" this is Table 5.2, cell for cell (plain-text ±); like the paper's
+    tables it shows only the paper's methods.
     """
     unl = load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset)
+    unl = unl[unl["method"].isin(PAPER_METHODS)]
     targets = sorted(set(unl["target"]) - {"none"})
     if target not in targets:
         raise ValueError(f"{unlearning_csv}: no rows with target {target!r} (present: {targets})")

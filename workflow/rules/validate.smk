@@ -1,0 +1,18 @@
+rule validate_loo:
+    """Influence vs reality: predicted and actual leave-one-out loss change, small MLP."""
+    input:
+        dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
+    output:
+        csv="results/{dataset}/r{ratio}/s{seed}/loo_validation.csv",
+    log:
+        "results/logs/validate_loo/{dataset}/r{ratio}/s{seed}.log",
+    benchmark:
+        "results/benchmarks/validate_loo/{dataset}/r{ratio}/s{seed}.tsv"
+    conda:
+        ENV
+    params:
+        samples=config["loo_samples"],
+        curvature=wc.curvature_settings(config),
+        training=wc.training_settings(config),
+    script:
+        "../scripts/validate_loo.py"

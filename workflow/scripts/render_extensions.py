@@ -1,0 +1,17 @@
+"""Adapter for rule render_extensions: mislabel.report.extensions.render_extensions."""
+
+from pathlib import Path
+
+from mislabel.joblog import job_log
+from mislabel.report.extensions import render_extensions
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm.log[0], "render_extensions") as log:
+    paths = render_extensions(
+        sm.input.detection,
+        sm.input.unlearning,
+        sm.input.loo,
+        str(Path(sm.output[0]).parent),
+        dataset=sm.params.dataset,
+    )
+    log(f"wrote {[str(p) for p in paths]}")
