@@ -18,3 +18,23 @@ def blobs(n: int, d: int, seed: int, sep: float = 1.0) -> tuple[np.ndarray, np.n
 @pytest.fixture
 def tiny_blobs():
     return blobs(200, 3, seed=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_jax_cache(tmp_path_factory):
+    """One JAX compilation cache for every workflow run of the session.
+
+    Each test workflow lives in its own folder, so by default each would compile every
+    program afresh (`mislabel.joblog.use_jax_cache`); an explicit
+    JAX_COMPILATION_CACHE_DIR wins there, and compiled programs are identical, so sharing
+    changes no result, only the time.
+    """
+    import os
+
+    previous = os.environ.get("JAX_COMPILATION_CACHE_DIR")
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(tmp_path_factory.mktemp("jax_cache"))
+    yield
+    if previous is None:
+        os.environ.pop("JAX_COMPILATION_CACHE_DIR", None)
+    else:
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = previous

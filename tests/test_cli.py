@@ -18,12 +18,10 @@ from mislabel.checkpoint import load_model
 from mislabel.cli import main
 from mislabel.data import ARRAY_KEYS, array_sha256
 from mislabel.dataset_file import NoisyDataset, load_dataset_file, save_dataset
-from mislabel.detect import DETECTORS
-from mislabel.names import TARGETS
-from mislabel.unlearn import METHODS
+from mislabel.names import DETECTORS, ESTIMATING_DETECTORS, METHODS, TARGETS
 
 TINY_TRAIN = "--hidden 8 --batch-size 8 --epochs 2"
-TINY_UNLEARN = "--batch-size 8 --epochs 2 --finetune-epochs 2"
+TINY_UNLEARN = "--batch-size 8 --epochs 2 --finetune-epochs 2 --neggrad-epochs 1 --relabel-epochs 2"
 
 
 def tiny_dataset(
@@ -131,14 +129,27 @@ HELP_OPTIONS = {
         "(default: 32)",
         "(default: 20)",
     ],
-    "score": ["--detector", *DETECTORS, "--ratio", "--curvature", "--damping", "--metrics"],
+    "score": [
+        "--detector",
+        *DETECTORS,
+        "--ratio",
+        "--history",
+        "--damping",
+        "--full-damping",
+        "--lanczos-rank",
+        "--cv-folds",
+        "--metrics",
+    ],
     "unlearn": [
         "--method",
         *METHODS,
         "--target",
         *TARGETS,
         "--scores",
+        "--budget",
         "--finetune-epochs",
+        "--neggrad-alpha",
+        "--cg-tol",
         "--info",
     ],
     "evaluate": ["--pretrained", "--unlearned", "MODEL INFO"],
@@ -181,6 +192,7 @@ def test_score_each_detector(detector, trained, tmp_path, capsys):
     scores, metrics = tmp_path / "scores.npz", tmp_path / "metrics.json"
     out = ok(
         f"score --dataset {trained['dataset']} --model {trained['model']} "
+        f"--history {trained['history']} --lanczos-rank 8 --cv-folds 3 "
         f"--detector {detector} --out {scores} --metrics {metrics} --json",
         capsys,
     )
@@ -191,6 +203,21 @@ def test_score_each_detector(detector, trained, tmp_path, capsys):
         assert npz["scores"].shape == (64,) and np.isfinite(npz["scores"]).all()
         assert npz["flagged"].sum() == 6
         assert str(npz["detector"]) == detector
+        if detector in ESTIMATING_DETECTORS:
+            m_hat = int(npz["m_estimated"])
+            assert 0 <= m_hat <= 64 and npz["flagged_estimated"].sum() == m_hat
+            assert row["m_estimated"] == m_hat
+        else:
+            assert "m_estimated" not in npz.files and row["m_estimated"] is None
+
+
+def test_aum_needs_the_training_history(trained, tmp_path, capsys):
+    fails(
+        f"score --dataset {trained['dataset']} --model {trained['model']} --detector aum "
+        f"--out {tmp_path / 's.npz'} --metrics {tmp_path / 'm.json'}",
+        capsys,
+        "--history",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -206,14 +233,30 @@ def scored(trained) -> Path:
 
 
 @pytest.fixture(scope="module")
-def unlearned(trained, scored) -> list[tuple[Path, Path]]:
-    """Every method on both targets, through `mislabel unlearn`."""
+def budget(trained) -> Path:
+    """A cleanlab score file: its estimate m-hat sets the detected_estimated budget."""
+    scores = trained["root"] / "cleanlab.npz"
+    command = (
+        f"score -q --dataset {trained['dataset']} --model {trained['model']} --detector "
+        f"cleanlab --cv-folds 3 --out {scores} --metrics {trained['root'] / 'cleanlab.json'}"
+    )
+    assert main(shlex.split(command)) == 0
+    return scores
+
+
+@pytest.fixture(scope="module")
+def unlearned(trained, scored, budget) -> list[tuple[Path, Path]]:
+    """Every method on every target, through `mislabel unlearn`."""
     pairs = []
     for method in METHODS:
         for target in TARGETS:
             model = trained["root"] / f"{method}_{target}.msgpack"
             info = trained["root"] / f"{method}_{target}.json"
-            scores = f"--scores {scored}" if target == "detected" else ""
+            scores = {
+                "mislabeled": "",
+                "detected": f"--scores {scored}",
+                "detected_estimated": f"--scores {scored} --budget {budget}",
+            }[target]
             command = (
                 f"unlearn -q --dataset {trained['dataset']} --model {trained['model']} "
                 f"--method {method} --target {target} {scores} {TINY_UNLEARN} "
@@ -224,14 +267,18 @@ def unlearned(trained, scored) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def test_unlearn_each_method_and_target(unlearned, scored):
+def test_unlearn_each_method_and_target(unlearned, scored, budget):
     with np.load(scored) as npz:
         n_detected = int(npz["flagged"].sum())
+    with np.load(budget) as npz:
+        m_hat = int(npz["m_estimated"])
+    expected = {"mislabeled": 6, "detected": n_detected, "detected_estimated": m_hat}
     for model, info_path in unlearned:
         info = json.loads(info_path.read_text())
-        method, target = model.stem.split("_")
+        target = next(t for t in sorted(TARGETS, key=len, reverse=True) if model.stem.endswith(t))
+        method = model.stem[: -len(target) - 1]
         assert (info["method"], info["target"]) == (method, target)
-        assert info["m_forget"] == (6 if target == "mislabeled" else n_detected)
+        assert info["m_forget"] == expected[target]
         loaded = load_model(model, expect_features=16, expect_classes=2)
         assert loaded.meta["method"] == method
 
@@ -250,6 +297,10 @@ def test_evaluate_all_models(trained, unlearned, tmp_path, capsys):
     assert len(df) == len(rows) == 1 + len(METHODS) * len(TARGETS)
     assert df["test_accuracy"].between(0, 1).all()
     assert df["agreement_with_retrain_clean"].notna().all()  # retrain on mislabeled is there
+    reference = df[(df.method == "retrain") & (df.target == "mislabeled")].iloc[0]
+    assert reference.param_l2_to_retrain_clean == 0 and reference.accuracy_gap_to_retrain_clean == 0
+    assert (df[df.method == "retrain"].time_vs_retrain == 1).all()
+    assert (df[df.method != "retrain"].param_l2_to_retrain_clean > 0).all()
 
 
 def test_evaluate_refuses_two_models_of_the_same_kind(trained, unlearned, tmp_path, capsys):
@@ -289,6 +340,25 @@ def test_repair_end_to_end(trained, tmp_path, capsys):
     with np.load(flags) as npz:
         assert npz["flagged"].sum() == 6
     assert json.loads(info.read_text())["target"] == "detected"
+
+
+def test_repair_without_a_noise_ratio_uses_the_estimate(trained, tmp_path, capsys):
+    repaired = tmp_path / "repaired.msgpack"
+    result = json.loads(
+        ok(
+            f"repair --json --dataset {trained['dataset']} --model {trained['model']} "
+            f"--detector cleanlab --cv-folds 3 --method finetune --out {repaired}",
+            capsys,
+        )
+    )
+    assert result["ratio_estimated"] and 0 <= result["ratio"] <= 1
+    assert result["m"] == round(result["ratio"] * result["n"])
+    fails(
+        f"repair --dataset {trained['dataset']} --model {trained['model']} --detector loss "
+        f"--out {tmp_path / 'other.msgpack'}",
+        capsys,
+        "--ratio",
+    )
 
 
 def test_repair_refuses_to_overwrite_its_model(trained, capsys):
@@ -533,10 +603,10 @@ def test_repair_ratio_zero(trained, tmp_path, capsys):
 
 def test_unknown_detector(trained, tmp_path, capsys):
     fails(
-        f"{score(trained['dataset'], trained['model'], tmp_path)} --detector aum",
+        f"{score(trained['dataset'], trained['model'], tmp_path)} --detector margin",
         capsys,
         "--detector",
-        "'aum'",
+        "'margin'",
     )
 
 

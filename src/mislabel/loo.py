@@ -112,12 +112,16 @@ def validate_influence(
     train_config: TrainConfig | None = None,
     curvature: CurvatureSettings | None = None,
     n_train: int = LOO_N,
+    hidden: tuple[int, ...] = LOO_HIDDEN,
+    steps: tuple[int, int] = (LBFGS_STEPS, LOO_STEPS),
 ) -> tuple[list[dict], dict]:
     """Predicted vs actual leave-one-out loss change for each scope (see the module doc).
 
     Args:
       x_NxD: float inputs in [0, 1]; y_N: (noisy) labels; flipped_N: which are mislabeled.
       samples: how many samples are removed, one at a time.
+      n_train, hidden: size of the small problem (a seeded subsample, the MLP's widths).
+      steps: L-BFGS iterations to theta* and from theta* to each theta*_{-z}.
     Returns:
       (one row per scope: scope, n, n_runs, pearson, spearman, slope, mean_abs_actual),
       facts of the run (gradient norms at the optima, CG convergence, seconds).
@@ -130,7 +134,7 @@ def validate_influence(
     x, y, flipped = np.asarray(x_NxD, np.float32)[sub], np.asarray(y_N)[sub], flipped_N[sub]
     n = len(y)
     removed = choose_removals(flipped, samples, seed)
-    model = make_model(LOO_HIDDEN, n_classes)
+    model = make_model(hidden, n_classes)
     state, _ = train(model, x, y, seed, train_config)
     damping = float(curvature.full_damping)
     with float64():
@@ -139,14 +143,14 @@ def validate_influence(
         x64, y32 = jnp.asarray(x, jnp.float64), jnp.asarray(y, jnp.int32)
         w_N = jnp.full((n,), 1.0 / n)
         theta_P, grad_norm = minimise(
-            model, params, theta0_P, theta0_P, x64, y32, w_N, damping, LBFGS_STEPS
+            model, params, theta0_P, theta0_P, x64, y32, w_N, damping, steps[0]
         )
         star = jax.device_get(unravel(theta_P))
 
         def leave_out(index):
             w = w_N.at[index].set(0.0)
             new_P, norm = minimise(
-                model, params, theta_P, theta0_P, x64, y32, w, damping, LOO_STEPS
+                model, params, theta_P, theta0_P, x64, y32, w, damping, steps[1]
             )
             return new_P, norm
 
@@ -201,12 +205,13 @@ def validate_influence(
         for scope in ("last_layer", "full", "full_lowrank")
     ]
     facts = {
-        "hidden": list(LOO_HIDDEN),
+        "hidden": list(hidden),
         "damping": damping,
         "grad_norm_at_optimum": float(grad_norm),
         "max_grad_norm_after_removal": float(np.max(np.asarray(norms_R))),
         "cg_iterations": cg["iterations"],
         "cg_converged": cg["converged"],
+        "cg_negative_curvature": cg["negative_curvature"],
         "seconds": time.perf_counter() - start,
     }
     return rows, facts

@@ -24,7 +24,7 @@ class CurvatureSettings(NamedTuple):
 
     damping: float = 0.0
     rtol: float = 1e-10
-    full_damping: float = 0.01
+    full_damping: float = 1.0
     lanczos_rank: int = 100
     cg_tol: float = 1e-6
     cg_maxiter: int = 500

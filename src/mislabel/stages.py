@@ -451,7 +451,16 @@ def unlearn_model(
         log(
             f"curvature (full): conjugate gradients took {result.info['cg_iterations']} "
             f"iterations, relative residual {result.info['cg_relative_residual']:.2e}"
-            + ("" if result.info["cg_converged"] else " (NOT converged; raise cg_maxiter)")
+            + (
+                ""
+                if result.info["cg_converged"]
+                else " (NOT converged: "
+                + (
+                    "negative curvature, raise full_damping above |lambda_min(H)|)"
+                    if result.info["cg_negative_curvature"]
+                    else "raise cg_maxiter)"
+                )
+            )
         )
     log(
         f"{method} on {target}: forgot {info['m_forget']} samples "
