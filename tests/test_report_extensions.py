@@ -359,9 +359,9 @@ def test_loo_table(rendered, tmp_path: Path) -> None:
     tex = rendered["table_ext_loo"]
     assert "Scope & $k$ & Seeds & Retrainings & Pearson & Spearman & Slope \\\\" in tex
     rows = rows_of(tex)
-    assert list(rows) == ["Last layer", "Full network"]
+    assert list(rows) == ["Last layer", "Full network (conjugate gradients)"]
     assert "at noise ratio $r = 0.1$ (mean $\\pm$ std over 2 seeds)." in tex
-    assert rows["Full network"] == [
+    assert rows["Full network (conjugate gradients)"] == [
         "10",
         "2",
         "20",

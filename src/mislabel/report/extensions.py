@@ -93,7 +93,11 @@ LOO_COLUMNS: tuple[str, ...] = (
 LOO_KEYS: tuple[str, ...] = ("dataset", "ratio", "scope", "seed", "n_removed")
 SCOPE_LABELS: dict[str, tuple[str, str]] = {
     "last_layer": ("Last layer", "Last layer"),
-    "full": ("Full network", "Full network"),
+    "full": ("Full network (conjugate gradients)", "Full network (conjugate gradients)"),
+    "full_lowrank": (
+        "Full network (top-$k$ eigenpairs, Lanczos)",
+        "Full network (top-k eigenpairs, Lanczos)",
+    ),
 }
 # Detector order of the extension tables and figures: baselines, then influence variants.
 EXT_DETECTORS: tuple[str, ...] = (
