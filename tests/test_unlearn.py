@@ -117,3 +117,94 @@ def test_bad_forget_sets_and_methods_are_refused(noisy):
         unlearn("influence", model, state, x, y, flipped[:-1], seed=0)
     with pytest.raises(ValueError, match="allowed: influence, ssse"):
         unlearn("forget", model, state, x, y, flipped, seed=0)
+
+
+def test_every_method_and_detector_runs_on_ten_classes():
+    """All ten classes (e.g. Fashion-MNIST): symmetric noise to another class, every
+    detector scores, every unlearner returns finite parameters."""
+    from mislabel.detect import score_detector
+    from mislabel.names import DETECTORS
+    from mislabel.settings import CurvatureSettings, UnlearningSettings
+
+    rng = np.random.default_rng(0)
+    centers = rng.normal(scale=3.0, size=(10, 8))
+    y_clean = np.repeat(np.arange(10), 30).astype(np.int32)
+    x = (centers[y_clean] + rng.normal(size=(300, 8))).astype(np.float32)
+    y, flipped = inject_noise(y_clean, 10, 0.2, "symmetric", seed=0)
+    assert (y[flipped] != y_clean[flipped]).all() and set(np.unique(y)) == set(range(10))
+    config = TrainConfig(batch_size=16, epochs=5)
+    model = make_model([16], 10)
+    state, hist = train(model, x, y, 0, config)
+    curvature = CurvatureSettings(lanczos_rank=10, cg_maxiter=50)
+    for detector in DETECTORS:
+        result = score_detector(
+            detector,
+            model,
+            state.params,
+            x,
+            y,
+            train_config=config,
+            margin_ExN=np.asarray(hist.margin_ExN),
+            curvature=curvature,
+            detection=None,
+        )
+        assert result.scores_N.shape == (300,) and np.isfinite(result.scores_N).all(), detector
+    settings = UnlearningSettings(finetune_epochs=2, neggrad_epochs=1, relabel_epochs=2)
+    for method in METHODS:
+        res = unlearn(
+            method,
+            model,
+            state,
+            x,
+            y,
+            flipped,
+            seed=0,
+            train_config=config,
+            curvature=curvature,
+            unlearning=settings,
+            repeats=1,
+        )
+        leaves = jax.tree_util.tree_leaves(res.state.params)
+        assert all(np.isfinite(np.asarray(leaf)).all() for leaf in leaves), method
+
+
+@pytest.mark.parametrize("method", ["influence", "ssse"])
+def test_full_network_updates_equal_the_dense_newton_step(method):
+    """theta + scale (H_w + d I)^-1 sum_forget g, with H_w the dense Hessian (tiny MLP)."""
+    import jax.numpy as jnp
+
+    from mislabel.full_curvature import flatten, make_weighted_loss
+    from mislabel.precision import float64, to_float64
+    from mislabel.unlearn import influence_update, ssse_update
+
+    x, y_clean = blobs(60, 4, seed=3, sep=2.0)
+    y, flipped = inject_noise(y_clean, 2, 0.1, "exact", seed=0)
+    model = make_model([3], 2)
+    state, _ = train(model, x.astype(np.float32), y, 0, TrainConfig(batch_size=10, epochs=5))
+    damping, n, m = 0.5, len(y), int(flipped.sum())
+    update = influence_update if method == "influence" else ssse_update
+    new, info = update(
+        model, state.params, x, y, flipped, scope="full", damping=damping, cg=(1e-12, 500)
+    )
+    assert info["cg_converged"]
+    with float64():
+        params = to_float64(state.params)
+        theta, _ = flatten(params)
+        x64, y64 = jnp.asarray(x, jnp.float64), jnp.asarray(y)
+        keep = (~flipped).astype(np.float64)
+        w, scale = (
+            (np.full(n, 1 / n), 1 / n) if method == "influence" else (keep / (n - m), 1 / (n - m))
+        )
+        hess = np.asarray(
+            jax.hessian(make_weighted_loss(model, params, x64, y64, jnp.asarray(w)))(theta)
+        )
+        g = np.asarray(
+            jax.grad(
+                make_weighted_loss(model, params, x64, y64, jnp.asarray(flipped, jnp.float64))
+            )(theta)
+        )
+        expected = np.asarray(theta) + scale * np.linalg.solve(
+            hess + damping * np.eye(theta.size), g
+        )
+        got = np.asarray(flatten(to_float64(new))[0])
+    np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)

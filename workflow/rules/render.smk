@@ -39,7 +39,10 @@ rule render_histograms:
         unpack(histogram_scores),
     output:
         report(
-            [f"{PAPER}/{stem}.png" for stem in wc.histogram_stems(config["detectors"])],
+            [
+                f"{PAPER}/{stem}.png"
+                for stem in wc.histogram_stems(config["detectors"])
+            ],
             caption="../report/histograms.rst",
             category="Figures 5.1-5.4",
         ),
