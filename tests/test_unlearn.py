@@ -208,3 +208,15 @@ def test_full_network_updates_equal_the_dense_newton_step(method):
         )
         got = np.asarray(flatten(to_float64(new))[0])
     np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
+
+
+def test_full_network_damping_doubles_until_the_hessian_is_positive_definite(noisy):
+    """With a tiny damping H + d I is indefinite: CG meets negative curvature, the damping is
+    doubled until the solve converges, and both values are reported."""
+    from mislabel.unlearn import ssse_update
+
+    model, state, x, y, _, flipped = noisy
+    _, info = ssse_update(model, state.params, x, y, flipped, scope="full", damping=0.01)
+    assert info["damping"] == 0.01
+    assert info["damping_used"] > info["damping"], info
+    assert info["cg_converged"] and not info["cg_negative_curvature"], info

@@ -450,7 +450,13 @@ def unlearn_model(
     if "cg_iterations" in result.info:
         log(
             f"curvature (full): conjugate gradients took {result.info['cg_iterations']} "
-            f"iterations, relative residual {result.info['cg_relative_residual']:.2e}"
+            f"iterations, relative residual {result.info['cg_relative_residual']:.2e}, "
+            f"damping {result.info['damping_used']:g}"
+            + (
+                f" (doubled from {result.info['damping']:g}: H + damping I was indefinite)"
+                if result.info["damping_used"] > result.info["damping"]
+                else ""
+            )
             + (
                 ""
                 if result.info["cg_converged"]
@@ -539,6 +545,7 @@ def evaluate_models(
                 "n_forget_mislabeled": int(info.get("n_forget_mislabeled", 0)),
                 "cg_iterations": info.get("cg_iterations", nan),
                 "cg_relative_residual": info.get("cg_relative_residual", nan),
+                "damping_used": info.get("damping_used", nan),
             }
         )
         log(
