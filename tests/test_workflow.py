@@ -80,12 +80,12 @@ def test_summaries_have_every_row_and_column(tiny_run):
         "f1",
     } <= set(det.columns)
     tiny = yaml.safe_load(TINY.read_text())
-    assert len(det) == 2 * 2 * len(tiny["detectors"])  # ratios x seeds x detectors
+    assert len(det) == 2 * len(tiny["detectors"])  # seeds x detectors (one ratio)
     recorded = yaml.safe_load((tiny_run / "results/summary/config.yaml").read_text())
     assert recorded["seeds"] == [0, 1] and recorded["train_per_class"] == 64
     assert set(det.detector) == set(tiny["detectors"])
     assert (det.n == 128).all()
-    assert sorted(det.m.unique()) == [13, 38]  # round(128 * 0.1), round(128 * 0.3)
+    assert sorted(det.m.unique()) == [38]  # round(128 * 0.3)
     for col in ("accuracy", "precision", "recall", "f1"):
         assert det[col].between(0, 1).all()
     estimating = det.detector.isin(["aum", "cleanlab"])
@@ -98,7 +98,7 @@ def test_summaries_have_every_row_and_column(tiny_run):
         unl.columns
     )
     methods, targets = tiny["unlearners"], tiny["targets"]
-    assert len(unl) == 2 * 2 * (1 + len(methods) * len(targets))  # pretrained + the rest
+    assert len(unl) == 2 * (1 + len(methods) * len(targets))  # pretrained + the rest
     assert set(unl.method) == {"pretrained", *methods}
     assert set(unl[unl.method == "pretrained"].target) == {"none"}
     assert set(unl[unl.method != "pretrained"].target) == set(targets)
@@ -142,15 +142,15 @@ def test_paper_artifacts_are_rendered(tiny_run):
 @pytest.mark.slow
 def test_logs_show_progress_and_curvature(tiny_run):
     logs = tiny_run / "results/logs"
-    train_log = (logs / "train/mnist/r0.1/s0.log").read_text()
+    train_log = (logs / "train/mnist/r0.3/s0.log").read_text()
     assert "epoch   1/3" in train_log and "epoch   3/3" in train_log
-    score_log = (logs / "score/mnist/r0.1/s0/if_self.log").read_text()
+    score_log = (logs / "score/mnist/r0.3/s0/if_self.log").read_text()
     assert "curvature (last_layer)" in score_log and '"hessian_method": "pinv"' in score_log
-    full_log = (logs / "score/mnist/r0.1/s0/if_self_full.log").read_text()
+    full_log = (logs / "score/mnist/r0.3/s0/if_self_full.log").read_text()
     assert "curvature (full)" in full_log and '"hessian_rank": 5' in full_log
-    cg_log = (logs / "unlearn/mnist/r0.1/s0/influence_full_mislabeled.log").read_text()
+    cg_log = (logs / "unlearn/mnist/r0.3/s0/influence_full_mislabeled.log").read_text()
     assert "conjugate gradients took" in cg_log
-    assert "rank" in (logs / "unlearn/mnist/r0.1/s0/ssse_mislabeled.log").read_text()
+    assert "rank" in (logs / "unlearn/mnist/r0.3/s0/ssse_mislabeled.log").read_text()
     for stem in ("fig_accuracy_vs_ratio", "fig_auc_vs_ratio"):
         assert (tiny_run / "paper_tables" / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
 
@@ -186,9 +186,13 @@ def test_second_run_is_a_no_op(tiny_run):
 def test_adding_a_seed_runs_only_the_new_seeds_jobs(tiny_run):
     proc = snakemake(tiny_run, "--configfile", str(TINY), "--config", "seeds=[0,1,2]", "--dry-run")
     jobs = planned_jobs(proc)
-    # 2 ratios x 1 new seed: noise, train, evaluate; x4 detectors; x4 methods x2 targets.
-    assert jobs["inject_noise"] == 2 and jobs["train"] == 2 and jobs["evaluate"] == 2
-    assert jobs["score"] == 8 and jobs["unlearn"] == 16
+    tiny = yaml.safe_load(TINY.read_text())
+    # 1 ratio x 1 new seed: noise, train, evaluate, the LOO check; every detector; every
+    # method x target.
+    assert jobs["inject_noise"] == 1 and jobs["train"] == 1 and jobs["evaluate"] == 1
+    assert jobs["validate_loo"] == 1
+    assert jobs["score"] == len(tiny["detectors"])
+    assert jobs["unlearn"] == len(tiny["unlearners"]) * len(tiny["targets"])
     assert "fetch_dataset" not in jobs and "render_rulegraph" not in jobs
     outputs = [line for line in proc.stdout.splitlines() if line.strip().startswith("output:")]
     assert not [line for line in outputs if "/s0/" in line or "/s1/" in line]
@@ -204,7 +208,9 @@ def test_dry_run_of_the_default_config_plans_the_paper_grid(tmp_path):
     workdir = copy_workflow(tmp_path)
     jobs = planned_jobs(snakemake(workdir, "--dry-run"))
     assert jobs["inject_noise"] == 7 and jobs["train"] == 7
-    assert jobs["score"] == 28 and jobs["unlearn"] == 56 and jobs["evaluate"] == 7
+    # 7 ratios x 9 detectors; 7 ratios x 8 methods x 3 targets; the LOO check for seed 0.
+    assert jobs["score"] == 63 and jobs["unlearn"] == 168 and jobs["evaluate"] == 7
+    assert jobs["validate_loo"] == 1
     assert not (workdir / "results").exists()
 
 
@@ -281,7 +287,7 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_run, tmp_path):
     proc = subprocess.Popen(
         cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
-    unlearned = work / "results/mnist/r0.1/s0/unlearn"
+    unlearned = work / "results/mnist/r0.3/s0/unlearn"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
         if unlearned.is_dir() and len(list(unlearned.glob("*.json"))) >= 2:
