@@ -324,7 +324,7 @@ def job_kwargs(kind: str, d: Path, out: Path) -> tuple[str, str, dict]:
         func, modules = "score_samples", "mislabel.detect"
     else:
         files = {"out_model_path": out / "model.msgpack", "info_path": out / "info.json"}
-        kwargs = {"method": variant, "target": "mislabeled", **PAPER}
+        kwargs = {"method": variant, "target": "mislabeled", "training": dict(PAPER)}
         func, modules = "unlearn_model", "mislabel.unlearn"
     if kind != "train":
         kwargs["model_path"] = model
