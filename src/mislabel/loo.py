@@ -149,9 +149,7 @@ def validate_influence(
 
         def leave_out(index):
             w = w_N.at[index].set(0.0)
-            new_P, norm = minimise(
-                model, params, theta_P, theta0_P, x64, y32, w, damping, steps[1]
-            )
+            new_P, norm = minimise(model, params, theta_P, theta0_P, x64, y32, w, damping, steps[1])
             return new_P, norm
 
         new_RxP, norms_R = jax.lax.map(leave_out, jnp.asarray(removed))

@@ -110,11 +110,11 @@ def make_noisy_dataset(
 
 
 def _train_config(lr: float, momentum: float, batch_size: int, epochs: int):
+    from mislabel.settings import from_mapping
     from mislabel.train import TrainConfig
 
-    return TrainConfig(
-        lr=float(lr), momentum=float(momentum), batch_size=int(batch_size), epochs=int(epochs)
-    )
+    values = {"lr": lr, "momentum": momentum, "batch_size": batch_size, "epochs": epochs}
+    return from_mapping(TrainConfig, values)
 
 
 def train_model(

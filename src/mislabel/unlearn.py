@@ -79,11 +79,9 @@ def check_method(method: str) -> None:
 
 def check_forget(forget_N: np.ndarray, n: int) -> np.ndarray:
     """Validate a boolean forget mask of length n that leaves at least one sample."""
-    forget_N = np.asarray(forget_N)
-    if forget_N.dtype != bool or forget_N.shape != (n,):
-        raise ValueError(
-            f"forget mask must be boolean of shape ({n},), got {forget_N.dtype} {forget_N.shape}"
-        )
+    from mislabel.neggrad import check_mask
+
+    forget_N = check_mask(forget_N, n, "forget")
     if forget_N.all():
         raise ValueError("the forget set is the whole training set; nothing would remain")
     return forget_N
