@@ -646,18 +646,25 @@ def aggregate_csv(paths: Sequence[PathLike], out_csv: PathLike, keys: Sequence[s
     write_text(out_csv, df.to_csv(index=False, float_format="%.6g"))
 
 
-def aggregate_benchmarks(root: PathLike, out_csv: PathLike) -> int:
+def aggregate_benchmarks(root: PathLike, out_csv: PathLike, dataset: str | None = None) -> int:
     """Collect Snakemake `benchmark:` files under `root/{rule}/...tsv` into one CSV.
 
-    Columns: rule, job (the wildcard part of the path), seconds, max_rss_mb.
+    Columns: rule, job (the wildcard part of the path), seconds, max_rss_mb. With
+    `dataset`, jobs of other datasets (`root/{rule}/{other}/...`) are left out, so a
+    second config's summary does not mix in the first one's jobs.
     Returns the number of files read.
     """
     import pandas as pd
 
+    from mislabel.data import CANONICAL_SHA256
+
     root = Path(root)
+    others = set(CANONICAL_SHA256) - {dataset} if dataset is not None else set()
     rows = []
     for path in sorted(root.rglob("*.tsv")):
         rel = path.relative_to(root).with_suffix("")
+        if len(rel.parts) > 1 and rel.parts[1] in others:
+            continue
         table = pd.read_csv(path, sep="\t")
         rss = pd.to_numeric(table["max_rss"], errors="coerce")
         rows.append(

@@ -86,6 +86,7 @@ rule aggregate_benchmarks:
         ENV
     params:
         root="results/benchmarks",
+        dataset=DATASET,
     script:
         "../scripts/aggregate_benchmarks.py"
 

@@ -5,5 +5,5 @@ from mislabel.stages import aggregate_benchmarks
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "aggregate_benchmarks") as log:
-    n = aggregate_benchmarks(sm.params.root, sm.output.csv)
+    n = aggregate_benchmarks(sm.params.root, sm.output.csv, dataset=sm.params.dataset)
     log(f"{n} benchmark files")
