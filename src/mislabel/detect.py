@@ -37,7 +37,13 @@ from mislabel.curvature import (
     spectrum_info,
     weighted_hessian,
 )
-from mislabel.full_curvature import flatten, lanczos, lowrank_info, make_full_hvp
+from mislabel.full_curvature import (
+    check_full_damping,
+    flatten,
+    lanczos,
+    lowrank_info,
+    make_full_hvp,
+)
 from mislabel.model import MLP, Params, per_sample_loss
 from mislabel.names import DETECTORS, INFLUENCE_DETECTORS, PAPER_DETECTORS, check_name
 from mislabel.names import SCOPES as ALL_SCOPES
@@ -211,8 +217,7 @@ def _full_anomaly_scores(
     rank: int,
 ) -> tuple[dict[str, np.ndarray], dict]:
     """`anomaly_scores` with the full-network, low-rank inverse Hessian."""
-    if damping <= 0:
-        raise ValueError(f"full-network influence needs damping > 0 (H is singular), got {damping}")
+    check_full_damping(damping)
     out, info = {}, {}
     if "loss" in detectors:
         out["loss"] = anomaly_scores(model, params, x_NxD, y_N, ("loss",))[0]["loss"]

@@ -341,3 +341,13 @@ def lowrank_info(eigvals_K: np.ndarray, damping: float) -> dict:
         "min_abs_shifted": float(shifted.min()) if eigvals_K.size else 0.0,
         "damping": float(damping),
     }
+
+
+def check_full_damping(damping: float) -> None:
+    """Raise a ValueError unless damping > 0: the full-network Hessian is singular and
+    indefinite, so ``H + damping I`` needs a positive damping to be inverted at all."""
+    if not damping > 0:
+        raise ValueError(
+            f"full-network curvature needs damping > 0 (H is singular and indefinite), "
+            f"got {damping}"
+        )

@@ -35,11 +35,9 @@ class CurvatureSettings(NamedTuple):
             raise ValueError(f"damping must be >= 0, got {self.damping}")
         if not 0 < self.rtol < 1:
             raise ValueError(f"pinv_rtol must be in (0, 1), got {self.rtol}")
-        if self.full_damping <= 0:
-            raise ValueError(
-                f"full_damping must be > 0 (the full-network Hessian is singular and "
-                f"indefinite), got {self.full_damping}"
-            )
+        from mislabel.full_curvature import check_full_damping
+
+        check_full_damping(self.full_damping)
         if self.lanczos_rank < 1 or self.cg_maxiter < 1:
             raise ValueError("lanczos_rank and cg_maxiter must be at least 1")
         if not 0 < self.cg_tol < 1:

@@ -44,7 +44,13 @@ from mislabel.curvature import (
     weighted_hessian,
 )
 from mislabel.detect import check_finite
-from mislabel.full_curvature import cg_report, cg_solve, flatten, make_full_hvp
+from mislabel.full_curvature import (
+    cg_report,
+    cg_solve,
+    check_full_damping,
+    flatten,
+    make_full_hvp,
+)
 from mislabel.model import MLP, Params, per_sample_loss
 from mislabel.names import METHODS, check_name, split_scope
 from mislabel.precision import float64, to_float32, to_float64
@@ -149,18 +155,7 @@ def _full_newton_step(
 
 def _full_closed_form(model, params, x_NxD, y_N, forget_N, hess_w_N, scale, damping, cg):
     """`_full_newton_step`, doubling the damping while CG meets negative curvature."""
-    if damping <= 0:
-        raise ValueError(f"full-network updates need damping > 0 (H is singular), got {damping}")
-    if not np.any(forget_N):  # nothing to forget: the step is zero
-        unchanged = jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64), params)
-        return unchanged, {
-            "cg_iterations": 0,
-            "cg_relative_residual": 0.0,
-            "cg_converged": True,
-            "cg_negative_curvature": False,
-            "damping": float(damping),
-            "damping_used": float(damping),
-        }
+    check_full_damping(damping)
     used, new, report = float(damping), None, None
     for _ in range(MAX_DAMPING_DOUBLINGS + 1):
         with float64():

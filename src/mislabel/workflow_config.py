@@ -69,14 +69,14 @@ def summary_files(summary_dir: str = SUMMARY) -> list[str]:
 
 def histogram_stems(detectors: list[str]) -> list[str]:
     """File stems of the detectors' score histograms (figures 5.1-5.4, fig_extra_<name>)."""
-    from mislabel.report.figures import histogram_stem
+    from mislabel.artifacts import histogram_stem
 
     return [histogram_stem(d) for d in detectors]
 
 
 def extension_files(paper_dir: str = PAPER) -> list[str]:
     """The tables and figures beyond the paper."""
-    from mislabel.report.extensions import EXTENSION_FILES
+    from mislabel.artifacts import EXTENSION_FILES
 
     return [f"{paper_dir}/{name}" for name in EXTENSION_FILES]
 
@@ -185,6 +185,6 @@ def unlearning_settings(config: Mapping[str, Any]) -> dict:
 
 def extension_stems() -> list[str]:
     """The `.tex` stems of the tables and figures beyond the paper (for paper.tex)."""
-    from mislabel.report.extensions import EXTENSION_FILES
+    from mislabel.artifacts import EXTENSION_FILES
 
     return [name[: -len(".tex")] for name in EXTENSION_FILES if name.endswith(".tex")]

@@ -23,6 +23,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from mislabel import io
+from mislabel.artifacts import (
+    EXTENSION_FIGURES,
+    EXTENSION_FILES,
+    EXTENSION_TABLES,
+)
 from mislabel.report.figures import (
     accuracy_figure,
     auc_figure,
@@ -58,26 +63,6 @@ from mislabel.report.tables import (
     render_table_tex,
     seed_phrase,
     sorted_ratios,
-)
-
-EXTENSION_TABLES: tuple[str, ...] = (
-    "table_ext_detectors",
-    "table_ext_curvature",
-    "table_ext_loo",
-    "table_ext_budget",
-    "table_ext_estimated",
-    "table_ext_unlearners",
-    "table_ext_unlearners_accuracy",
-)
-EXTENSION_FIGURES: tuple[str, ...] = (
-    "fig_ext_auc_vs_ratio",
-    "fig_ext_estimated_ratio",
-    "fig_ext_unlearners_vs_ratio",
-)
-FIGURE_SUFFIXES: tuple[str, ...] = (".pdf", ".png", ".tex")
-# Every file `render_extensions` writes, in its order (for the workflow's declared outputs).
-EXTENSION_FILES: tuple[str, ...] = tuple(f"{stem}.tex" for stem in EXTENSION_TABLES) + tuple(
-    f"{stem}{suffix}" for stem in EXTENSION_FIGURES for suffix in FIGURE_SUFFIXES
 )
 
 NOT_RUN = "not run in this configuration"

@@ -9,7 +9,6 @@ fixed metadata so reruns give identical bytes.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from mislabel import io
+from mislabel.artifacts import HISTOGRAM_FIGURES, histogram_stem
 from mislabel.report.tables import (
     DETECTION_COLUMNS,
     DETECTOR_LABELS,
@@ -40,12 +40,6 @@ from mislabel.report.tables import (
 )
 from mislabel.report.tables import n_seeds as count_seeds
 
-HISTOGRAM_FIGURES: dict[str, str] = {
-    "loss": "fig_5_1",
-    "if_self": "fig_5_2",
-    "if_train": "fig_5_3",
-    "if_train_minus_z": "fig_5_4",
-}
 SCORE_KEYS = ("scores", "flipped", "flagged", "detector", "ratio", "m")
 Y_CAP = 50
 PNG_DPI = 150
@@ -54,7 +48,6 @@ CLEAN_COLOR = "tab:blue"
 MISLABELED_COLOR = "tab:red"
 PDF_METADATA: dict[str, Any] = {"CreationDate": None}
 PNG_METADATA: dict[str, Any] = {"Software": None}
-_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def new_figure(
@@ -190,13 +183,6 @@ def load_scores(path: str | os.PathLike) -> dict[str, Any]:
     data["flipped"] = data["flipped"].astype(bool)
     data["flagged"] = data["flagged"].astype(bool)
     return data
-
-
-def histogram_stem(detector: str) -> str:
-    """File stem of a detector's histogram: fig_5_1..fig_5_4, or fig_extra_<name>."""
-    if not _NAME_RE.match(detector):
-        raise ValueError(f"detector name {detector!r} must match {_NAME_RE.pattern}")
-    return HISTOGRAM_FIGURES.get(detector, f"fig_extra_{detector}")
 
 
 def histogram_caption(detector: str, *, ratio: float, seed: int, n_seeds: int) -> str:
