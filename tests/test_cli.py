@@ -299,7 +299,7 @@ def test_evaluate_all_models(trained, unlearned, tmp_path, capsys):
     assert df["agreement_with_retrain_clean"].notna().all()  # retrain on mislabeled is there
     reference = df[(df.method == "retrain") & (df.target == "mislabeled")].iloc[0]
     assert reference.param_l2_to_retrain_clean == 0 and reference.accuracy_gap_to_retrain_clean == 0
-    assert (df[df.method == "retrain"].time_vs_retrain == 1).all()
+    assert not {"seconds", "seconds_first", "time_vs_retrain"} & set(df.columns)  # no clocks
     assert (df[df.method != "retrain"].param_l2_to_retrain_clean > 0).all()
 
 

@@ -32,7 +32,9 @@ def test_each_method_returns_finite_params_and_timing(noisy, method):
     res = unlearn(
         method, model, state, x, y, flipped, seed=0, train_config=CONFIG, unlearning=settings
     )
-    assert res.seconds > 0 and res.info["seconds_first"] >= res.seconds
+    # One run: its wall time splits into compilation and the method itself.
+    assert res.seconds > 0 and res.info["compile_seconds"] >= 0
+    assert res.info["wall_seconds"] == pytest.approx(res.seconds + res.info["compile_seconds"])
     assert res.info["m_forget"] == flipped.sum()
     leaves = jax.tree_util.tree_leaves(res.state.params)
     assert all(np.isfinite(np.asarray(leaf)).all() for leaf in leaves)
@@ -162,7 +164,6 @@ def test_every_method_and_detector_runs_on_ten_classes():
             train_config=config,
             curvature=curvature,
             unlearning=settings,
-            repeats=1,
         )
         leaves = jax.tree_util.tree_leaves(res.state.params)
         assert all(np.isfinite(np.asarray(leaf)).all() for leaf in leaves), method

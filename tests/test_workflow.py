@@ -94,9 +94,9 @@ def test_summaries_have_every_row_and_column(tiny_run):
     assert det.flipped_ratio.between(0, 0.5).all()
     assert set(det[det.detector == "if_self_full"].curvature) == {"full"}
     unl = pd.read_csv(tiny_run / "results/summary/unlearning.csv")
-    assert {"dataset", "ratio", "seed", "method", "target", "test_accuracy", "seconds"} <= set(
-        unl.columns
-    )
+    assert {"dataset", "ratio", "seed", "method", "target", "test_accuracy"} <= set(unl.columns)
+    for df in (det, unl):  # clock values live in timing.csv only
+        assert not {"seconds", "seconds_first", "time_vs_retrain"} & set(df.columns)
     methods, targets = tiny["unlearners"], tiny["targets"]
     assert len(unl) == 2 * (1 + len(methods) * len(targets))  # pretrained + the rest
     assert set(unl.method) == {"pretrained", *methods}
@@ -112,6 +112,16 @@ def test_summaries_have_every_row_and_column(tiny_run):
     loo = pd.read_csv(tiny_run / "results/summary/loo_validation.csv")
     assert len(loo) == 2 * 3 and set(loo.scope) == {"last_layer", "full", "full_lowrank"}
     assert loo.pearson.between(-1, 1).all()
+    timing = pd.read_csv(tiny_run / "results/summary/timing.csv", keep_default_na=False)
+    score_rows = timing[timing.stage == "score"]
+    # per seed: loss, the three last-layer influence scores together, if_self_full, aum, cleanlab
+    assert len(score_rows) == 2 * 5
+    assert "if_self+if_train+if_train_minus_z" in set(score_rows.name)
+    unlearn_rows = timing[timing.stage == "unlearn"]
+    assert len(unlearn_rows) == 2 * len(methods) * len(targets)
+    assert (timing.seconds >= 0).all() and (timing.compile_seconds >= 0).all()
+    retrain = unlearn_rows[unlearn_rows.name == "retrain"]
+    assert (retrain.time_vs_retrain.astype(float) == 1).all()
     bench = pd.read_csv(tiny_run / "results/summary/benchmarks.csv")
     assert {"rule", "job", "seconds", "max_rss_mb"} <= set(bench.columns)
     assert {"train", "score", "unlearn", "evaluate"} <= set(bench.rule)
@@ -144,13 +154,15 @@ def test_logs_show_progress_and_curvature(tiny_run):
     logs = tiny_run / "results/logs"
     train_log = (logs / "train/mnist/r0.3/s0.log").read_text()
     assert "epoch   1/3" in train_log and "epoch   3/3" in train_log
-    score_log = (logs / "score/mnist/r0.3/s0/if_self.log").read_text()
+    score_log = (logs / "score/mnist/r0.3/s0.log").read_text()
     assert "curvature (last_layer)" in score_log and '"hessian_method": "pinv"' in score_log
-    full_log = (logs / "score/mnist/r0.3/s0/if_self_full.log").read_text()
-    assert "curvature (full)" in full_log and '"hessian_rank": 5' in full_log
-    cg_log = (logs / "unlearn/mnist/r0.3/s0/influence_full_mislabeled.log").read_text()
+    assert "curvature (full)" in score_log and '"hessian_rank": 5' in score_log
+    cg_log = (logs / "unlearn/mnist/r0.3/s0/influence_full.log").read_text()
     assert "conjugate gradients took" in cg_log
-    assert "rank" in (logs / "unlearn/mnist/r0.3/s0/ssse_mislabeled.log").read_text()
+    ssse_log = (logs / "unlearn/mnist/r0.3/s0/ssse.log").read_text()
+    assert "rank" in ssse_log
+    for target in ("mislabeled", "detected", "detected_estimated"):
+        assert f"ssse on {target}: forgot" in ssse_log
     for stem in ("fig_accuracy_vs_ratio", "fig_auc_vs_ratio"):
         assert (tiny_run / "paper_tables" / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
 
@@ -187,12 +199,11 @@ def test_adding_a_seed_runs_only_the_new_seeds_jobs(tiny_run):
     proc = snakemake(tiny_run, "--configfile", str(TINY), "--config", "seeds=[0,1,2]", "--dry-run")
     jobs = planned_jobs(proc)
     tiny = yaml.safe_load(TINY.read_text())
-    # 1 ratio x 1 new seed: noise, train, evaluate, the LOO check; every detector; every
-    # method x target.
+    # 1 ratio x 1 new seed: noise, train, one score job (every detector), evaluate, the LOO
+    # check; one unlearn job per method (every target).
     assert jobs["inject_noise"] == 1 and jobs["train"] == 1 and jobs["evaluate"] == 1
-    assert jobs["validate_loo"] == 1
-    assert jobs["score"] == len(tiny["detectors"])
-    assert jobs["unlearn"] == len(tiny["unlearners"]) * len(tiny["targets"])
+    assert jobs["validate_loo"] == 1 and jobs["score"] == 1
+    assert jobs["unlearn"] == len(tiny["unlearners"])
     assert "fetch_dataset" not in jobs and "render_rulegraph" not in jobs
     outputs = [line for line in proc.stdout.splitlines() if line.strip().startswith("output:")]
     assert not [line for line in outputs if "/s0/" in line or "/s1/" in line]
@@ -208,9 +219,12 @@ def test_dry_run_of_the_default_config_plans_the_paper_grid(tmp_path):
     workdir = copy_workflow(tmp_path)
     jobs = planned_jobs(snakemake(workdir, "--dry-run"))
     assert jobs["inject_noise"] == 7 and jobs["train"] == 7
-    # 7 ratios x 9 detectors; 7 ratios x 8 methods x 3 targets; the LOO check for seed 0.
-    assert jobs["score"] == 63 and jobs["unlearn"] == 168 and jobs["evaluate"] == 7
+    # One score job per ratio (9 detectors each); 7 ratios x 8 methods (3 targets each);
+    # the LOO check for seed 0.
+    assert jobs["score"] == 7 and jobs["unlearn"] == 56 and jobs["evaluate"] == 7
     assert jobs["validate_loo"] == 1
+    per_seed = ("inject_noise", "train", "score", "unlearn", "evaluate", "validate_loo")
+    assert sum(jobs[rule] for rule in per_seed) <= 100
     assert not (workdir / "results").exists()
 
 
@@ -253,17 +267,28 @@ def test_slurm_profile_plans_the_same_jobs_as_the_local_one(tiny_run):
     assert planned_jobs(local) == planned_jobs(slurm) != {}
 
 
-TIMING_COLUMNS = ("seconds", "seconds_first", "time_vs_retrain")
+SCIENCE_SUMMARIES = ("detection", "unlearning", "loo_validation")
 
 
-def summaries_without_timings(workdir: Path) -> dict[str, str]:
-    """The summary CSVs as text, without the wall-time columns (the only non-deterministic
-    values: they measure the machine, not the science)."""
-    out = {}
-    for name in ("detection", "unlearning"):
-        df = pd.read_csv(workdir / f"results/summary/{name}.csv")
-        out[name] = df.drop(columns=[c for c in TIMING_COLUMNS if c in df]).to_csv(index=False)
-    return out
+def science_summaries(workdir: Path) -> dict[str, bytes]:
+    """The science summaries, byte for byte (clock values live in timing.csv only)."""
+    return {
+        name: (workdir / f"results/summary/{name}.csv").read_bytes() for name in SCIENCE_SUMMARIES
+    }
+
+
+@pytest.mark.slow
+def test_summaries_equal_those_of_one_job_per_detector_and_target(tiny_run):
+    """tests/data/tiny_summaries holds the tiny config's summaries as computed when every
+    detector and every (method, target) was a job of its own (wall-time columns dropped):
+    grouping the work into fewer jobs changed no number."""
+    for name in SCIENCE_SUMMARIES:
+        want = pd.read_csv(REPO / "tests/data/tiny_summaries" / f"{name}.csv")
+        got = pd.read_csv(tiny_run / f"results/summary/{name}.csv")
+        assert sorted(got.columns) == sorted(want.columns), name
+        pd.testing.assert_frame_equal(
+            got[list(want.columns)], want, check_exact=False, rtol=1e-6, atol=1e-9
+        )
 
 
 @pytest.mark.slow
@@ -273,7 +298,7 @@ def test_fresh_run_with_one_core_gives_identical_summaries(tiny_run, tmp_path):
     cmd = [sys.executable, "-m", "snakemake", "--cores", "1", "--configfile", str(TINY)]
     proc = subprocess.run(cmd, cwd=other, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert summaries_without_timings(other) == summaries_without_timings(tiny_run)
+    assert science_summaries(other) == science_summaries(tiny_run)
 
 
 @pytest.mark.slow
@@ -301,6 +326,6 @@ def test_interrupted_run_resumes_to_the_same_result(tiny_run, tmp_path):
     snakemake(work, "--configfile", str(TINY), "--unlock")  # a killed run leaves its lock
     resumed = snakemake(work, "--configfile", str(TINY), "--rerun-incomplete")
     assert "Nothing to be done" not in resumed.stdout + resumed.stderr
-    assert summaries_without_timings(work) == summaries_without_timings(tiny_run)
+    assert science_summaries(work) == science_summaries(tiny_run)
     # Temporary files of killed jobs may stay behind, but never under a final name.
     assert all(p.name.startswith(".") for p in leftovers)

@@ -313,8 +313,68 @@ def score_detector(
         rtol=curvature.rtol,
         lanczos_rank=curvature.lanczos_rank,
     )
-    row = {"curvature": scope if info else "", **{f"hessian_{k}": v for k, v in info.items()}}
-    return Detection(scores[base], None, row)
+    return Detection(scores[base], None, _curvature_row(scope, info))
+
+
+def detector_groups(detectors: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """`detectors` split into groups that share their expensive part, in a fixed order.
+
+    The influence detectors of one curvature scope share the per-sample gradients and the
+    Hessian (last layer) or its Lanczos eigenpairs (full network): scoring them together
+    computes those once. Every other detector is a group of its own.
+    """
+    from mislabel.names import split_scope
+
+    for detector in detectors:
+        check_detector(detector)
+    groups: dict[str, list[str]] = {}
+    for detector in dict.fromkeys(detectors):
+        base, scope = split_scope(detector)
+        key = f"influence:{scope}" if base in INFLUENCE_DETECTORS else detector
+        groups.setdefault(key, []).append(detector)
+    return [tuple(group) for group in groups.values()]
+
+
+def score_group(
+    group: tuple[str, ...],
+    model: MLP,
+    params: Params,
+    x_NxD: np.ndarray,
+    y_N: np.ndarray,
+    **kwargs,
+) -> dict[str, Detection]:
+    """`score_detector` for every detector of one `detector_groups` group, sharing the work.
+
+    Keyword arguments are those of `score_detector`.
+    """
+    from mislabel.names import split_scope
+
+    if len(group) == 1:
+        return {group[0]: score_detector(group[0], model, params, x_NxD, y_N, **kwargs)}
+    scopes = {split_scope(d)[1] for d in group}
+    bases = tuple(split_scope(d)[0] for d in group)
+    if len(scopes) != 1 or not set(bases) <= set(INFLUENCE_DETECTORS):
+        raise ValueError(f"{group} is not a group of detector_groups")
+    (scope,) = scopes
+    curvature = kwargs.get("curvature") or CurvatureSettings()
+    scores, info = anomaly_scores(
+        model,
+        params,
+        x_NxD,
+        y_N,
+        bases,
+        scope=scope,
+        damping=curvature.full_damping if scope == "full" else curvature.damping,
+        rtol=curvature.rtol,
+        lanczos_rank=curvature.lanczos_rank,
+    )
+    row = _curvature_row(scope, info)
+    return {d: Detection(scores[b], None, row) for d, b in zip(group, bases, strict=True)}
+
+
+def _curvature_row(scope: str, info: dict) -> dict:
+    """Facts of the curvature behind influence scores, for the detection summary."""
+    return {"curvature": scope if info else "", **{f"hessian_{k}": v for k, v in info.items()}}
 
 
 def check_finite(values: np.ndarray, what: str) -> None:

@@ -57,6 +57,7 @@ SUMMARY_NAMES = (
     "detection.csv",
     "unlearning.csv",
     "loo_validation.csv",
+    "timing.csv",
     "benchmarks.csv",
     "config.yaml",
 )

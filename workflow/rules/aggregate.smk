@@ -2,6 +2,7 @@ localrules:
     aggregate_detection,
     aggregate_unlearning,
     aggregate_loo,
+    aggregate_timing,
     aggregate_benchmarks,
     record_config,
 
@@ -68,12 +69,35 @@ rule aggregate_loo:
         "../scripts/aggregate_csv.py"
 
 
+rule aggregate_timing:
+    """Seconds of every detector group and unlearning method, compilation split off."""
+    input:
+        expand_runs("results/{dataset}/r{ratio}/s{seed}/timing/score.json"),
+        expand_runs(
+            "results/{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json",
+            method=config["unlearners"],
+        ),
+    output:
+        csv=report(
+            f"{SUMMARY}/timing.csv",
+            caption="../report/timing.rst",
+            category="Runtimes",
+        ),
+    log:
+        "results/logs/aggregate_timing.log",
+    conda:
+        ENV
+    script:
+        "../scripts/aggregate_timing.py"
+
+
 rule aggregate_benchmarks:
     """Wall time and peak memory of every compute job (from the benchmark: files)."""
     input:
         f"{SUMMARY}/detection.csv",
         f"{SUMMARY}/unlearning.csv",
         f"{SUMMARY}/loo_validation.csv",
+        f"{SUMMARY}/timing.csv",
     output:
         csv=report(
             f"{SUMMARY}/benchmarks.csv",

@@ -47,12 +47,12 @@ def unlearned_models(wildcards):
 def forget_inputs(wildcards):
     """Detected targets need the pipeline detector's scores (and the estimator's budget)."""
     run = wc.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed)
-    scores = {"scores": f"{run}/scores/{config['pipeline_detector']}.npz"}
-    if wildcards.target == "detected":
-        return scores
-    if wildcards.target == "detected_estimated":
-        return {**scores, "budget": f"{run}/scores/{config['budget_estimator']}.npz"}
-    return {}
+    inputs = {}
+    if {"detected", "detected_estimated"} & set(config["targets"]):
+        inputs["scores"] = f"{run}/scores/{config['pipeline_detector']}.npz"
+    if "detected_estimated" in config["targets"]:
+        inputs["budget"] = f"{run}/scores/{config['budget_estimator']}.npz"
+    return inputs
 
 
 def histogram_scores(wildcards):

@@ -90,6 +90,7 @@ rule render_extensions:
         detection=f"{SUMMARY}/detection.csv",
         unlearning=f"{SUMMARY}/unlearning.csv",
         loo=f"{SUMMARY}/loo_validation.csv",
+        timing=f"{SUMMARY}/timing.csv",
     output:
         report(
             [f for f in wc.extension_files(PAPER) if f.endswith(".png")],

@@ -1,19 +1,28 @@
 rule score:
-    """Anomaly score of every training sample, top-m flags and detection metrics."""
+    """Every detector's anomaly scores of one run, in one job (shared gradients, Hessian and
+    Lanczos eigenpairs are computed once), with the top-m flags."""
     input:
         dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
         model="results/{dataset}/r{ratio}/s{seed}/model.msgpack",
         history="results/{dataset}/r{ratio}/s{seed}/train_history.npz",
     output:
-        scores="results/{dataset}/r{ratio}/s{seed}/scores/{detector}.npz",
-        metrics="results/{dataset}/r{ratio}/s{seed}/scores/{detector}.json",
+        scores=expand(
+            "results/{{dataset}}/r{{ratio}}/s{{seed}}/scores/{detector}.npz",
+            detector=config["detectors"],
+        ),
+        info=expand(
+            "results/{{dataset}}/r{{ratio}}/s{{seed}}/scores/{detector}.json",
+            detector=config["detectors"],
+        ),
+        timing="results/{dataset}/r{ratio}/s{seed}/timing/score.json",
     log:
-        "results/logs/score/{dataset}/r{ratio}/s{seed}/{detector}.log",
+        "results/logs/score/{dataset}/r{ratio}/s{seed}.log",
     benchmark:
-        "results/benchmarks/score/{dataset}/r{ratio}/s{seed}/{detector}.tsv"
+        "results/benchmarks/score/{dataset}/r{ratio}/s{seed}.tsv"
     conda:
         ENV
     params:
+        detectors=config["detectors"],
         curvature=wc.curvature_settings(config),
         detection=wc.detection_settings(config),
     script:

@@ -1,19 +1,27 @@
 rule unlearn:
-    """Forget the target set (true flips or detected flags) with one method."""
+    """Forget every target set (true flips, detected flags) from one run with one method."""
     input:
         unpack(forget_inputs),
         dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
         model="results/{dataset}/r{ratio}/s{seed}/model.msgpack",
     output:
-        model="results/{dataset}/r{ratio}/s{seed}/unlearn/{method}_{target}.msgpack",
-        info="results/{dataset}/r{ratio}/s{seed}/unlearn/{method}_{target}.json",
+        models=expand(
+            "results/{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.msgpack",
+            target=config["targets"],
+        ),
+        info=expand(
+            "results/{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.json",
+            target=config["targets"],
+        ),
+        timing="results/{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json",
     log:
-        "results/logs/unlearn/{dataset}/r{ratio}/s{seed}/{method}_{target}.log",
+        "results/logs/unlearn/{dataset}/r{ratio}/s{seed}/{method}.log",
     benchmark:
-        "results/benchmarks/unlearn/{dataset}/r{ratio}/s{seed}/{method}_{target}.tsv"
+        "results/benchmarks/unlearn/{dataset}/r{ratio}/s{seed}/{method}.tsv"
     conda:
         ENV
     params:
+        targets=config["targets"],
         curvature=wc.curvature_settings(config),
         training=wc.training_settings(config),
         unlearning=wc.unlearning_settings(config),

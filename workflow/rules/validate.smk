@@ -8,6 +8,7 @@ rule validate_loo:
         "results/logs/validate_loo/{dataset}/r{ratio}/s{seed}.log",
     benchmark:
         "results/benchmarks/validate_loo/{dataset}/r{ratio}/s{seed}.tsv"
+    priority: 10  # the longest job per seed; started first, it runs alongside the others
     conda:
         ENV
     params:

@@ -13,5 +13,6 @@ with job_log(sm.log[0], "render_extensions") as log:
         sm.input.loo,
         str(Path(sm.output[0]).parent),
         dataset=sm.params.dataset,
+        timing_csv=sm.input.timing,
     )
     log(f"wrote {[str(p) for p in paths]}")

@@ -1,23 +1,22 @@
-"""Adapter for rule score: mislabel.stages.score_samples."""
+"""Adapter for rule score: mislabel.stages.score_run."""
 
 from mislabel.joblog import job_log, use_jax_cache
 
 use_jax_cache()
-from mislabel.stages import score_samples  # noqa: E402
+from mislabel.stages import score_run  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params
 with job_log(sm.log[0], f"score {dict(sm.wildcards)}") as log:
-    score_samples(
+    score_run(
         sm.input.dataset,
         sm.input.model,
-        sm.output.scores,
-        sm.output.metrics,
-        detector=sm.wildcards.detector,
+        dict(zip(p.detectors, sm.output.scores, strict=True)),
+        dict(zip(p.detectors, sm.output.info, strict=True)),
+        sm.output.timing,
         ratio=float(sm.wildcards.ratio),
         history_path=sm.input.history,
         curvature=p.curvature,
         detection=p.detection,
-        with_metrics=False,
         log=log,
     )

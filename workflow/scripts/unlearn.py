@@ -1,20 +1,20 @@
-"""Adapter for rule unlearn: mislabel.stages.unlearn_model."""
+"""Adapter for rule unlearn: mislabel.stages.unlearn_run."""
 
 from mislabel.joblog import job_log, use_jax_cache
 
 use_jax_cache()
-from mislabel.stages import unlearn_model  # noqa: E402
+from mislabel.stages import unlearn_run  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params
 with job_log(sm.log[0], f"unlearn {dict(sm.wildcards)}") as log:
-    unlearn_model(
+    unlearn_run(
         sm.input.dataset,
         sm.input.model,
-        sm.output.model,
-        sm.output.info,
+        dict(zip(p.targets, sm.output.models, strict=True)),
+        dict(zip(p.targets, sm.output.info, strict=True)),
+        sm.output.timing,
         method=sm.wildcards.method,
-        target=sm.wildcards.target,
         scores_path=sm.input.get("scores"),
         budget_path=sm.input.get("budget"),
         curvature=p.curvature,

@@ -166,6 +166,17 @@ def load_loo(path: str | os.PathLike | None, *, dataset: str) -> pd.DataFrame:
     return with_numeric(loo, ["slope"]) if "slope" in loo.columns else loo
 
 
+def with_timing(unl: pd.DataFrame, timing_csv: str | os.PathLike | None) -> pd.DataFrame:
+    """`unl` with the timing summary's `time_vs_retrain` joined on run, method and target
+    (unchanged without a timing summary, or if `unl` already has the column)."""
+    if timing_csv is None or "time_vs_retrain" in unl.columns:
+        return unl
+    timing = pd.read_csv(timing_csv, keep_default_na=False, na_values=[""])
+    timing = timing[timing["stage"] == "unlearn"].rename(columns={"name": "method"})
+    keys = ["dataset", "ratio", "seed", "method", "target"]
+    return unl.merge(timing[[*keys, "time_vs_retrain"]], on=keys, how="left")
+
+
 def estimators(det: pd.DataFrame) -> list[str]:
     """Detectors that estimated the fraction of mislabeled samples, in extension order."""
     est = det[np.isfinite(numeric(det, "estimated_ratio"))]
@@ -630,6 +641,7 @@ def render_extensions(
     out_dir: str | os.PathLike,
     *,
     dataset: str,
+    timing_csv: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Write every table and figure beyond the paper (`EXTENSION_FILES`) into `out_dir`.
 
@@ -642,6 +654,8 @@ def render_extensions(
       loo_csv: leave-k-out validation (dataset, scope, seed, n_removed, n_runs, pearson,
         spearman, optional slope), or None if it was not run.
       dataset: the dataset whose rows are shown.
+      timing_csv: the timing summary (`mislabel.stages.aggregate_timing`); its
+        `time_vs_retrain` joins the unlearning rows (dataset, ratio, seed, method, target).
 
     Returns:
       The written paths, in `EXTENSION_FILES` order. Outputs whose data this configuration
@@ -649,7 +663,7 @@ def render_extensions(
     """
     det = load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset)
     det = with_numeric(det, ["flipped_ratio", "estimated_ratio"])
-    unl = load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset)
+    unl = with_timing(load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset), timing_csv)
     loo = load_loo(loo_csv, dataset=dataset)
     texts = (
         detectors_table(det, dataset),

@@ -1,0 +1,60 @@
+"""File-level pipeline stages: each reads its input files, calls the library, writes outputs
+atomically. The CLI (`mislabel ...`) and the Snakemake scripts both call these functions.
+One module per stage: `data` (fetch, inject_noise), `train`, `score`, `unlearn`, `evaluate`,
+`validate` (leave-one-out), `aggregate` (the summaries); `common` holds what they share.
+
+File formats (the contract between stages):
+- raw dataset `.npz` (fetch): train_images (N,28,28) uint8, train_labels (N,) uint8,
+  test_images (M,28,28) uint8, test_labels (M,) uint8, name (str).
+- noisy dataset `.npz` (noise): x_train (n,784) uint8, y_train (n,) int32 noisy labels in
+  0..C-1, y_clean (n,) int32, flipped (n,) bool, x_test (t,784) uint8, y_test (t,) int32,
+  classes (C,) int32 original class ids, ratio, seed, noise_mode, dataset (scalars).
+- model `.msgpack` (train/unlearn): flax.serialization of {"params", "momentum", "meta"}.
+- scores `.npz` (score): scores (n,) float64, flagged (n,) bool, flipped (n,) bool,
+  detector, ratio, m; detectors that estimate their budget add m_estimated and
+  flagged_estimated.
+- score info `.json`: {dataset, ratio, seed, detector, n, m, hessian_*} plus, unless the
+  workflow defers them to `aggregate_detection`, {roc_auc, accuracy, precision, recall, f1}.
+- unlearn info `.json`: {method, target, n, m_forget, seconds, compile_seconds, ...}.
+- timing `.json` (score and unlearn jobs): a list of {stage, name, target, seconds,
+  compile_seconds, wall_seconds, dataset, ratio, seed}; clock values live only here and
+  in the unlearn info, never in the science summaries.
+- evaluation `.csv`: one row per model (pretrained + each unlearned).
+"""
+
+from mislabel.stages.aggregate import (
+    aggregate_benchmarks,
+    aggregate_csv,
+    aggregate_detection,
+    aggregate_timing,
+)
+from mislabel.stages.common import PathLike, load_run, read_score_file, stored_train_config
+from mislabel.stages.data import fetch_dataset, make_noisy_dataset, read_raw
+from mislabel.stages.evaluate import evaluate_models
+from mislabel.stages.score import score_run, score_samples
+from mislabel.stages.train import train_model
+from mislabel.stages.unlearn import forget_mask, unlearn_model, unlearn_run
+from mislabel.stages.validate import LOO_COLUMNS, validate_loo
+
+__all__ = [
+    "LOO_COLUMNS",
+    "PathLike",
+    "aggregate_benchmarks",
+    "aggregate_csv",
+    "aggregate_detection",
+    "aggregate_timing",
+    "evaluate_models",
+    "fetch_dataset",
+    "forget_mask",
+    "load_run",
+    "make_noisy_dataset",
+    "read_raw",
+    "read_score_file",
+    "score_run",
+    "score_samples",
+    "stored_train_config",
+    "train_model",
+    "unlearn_model",
+    "unlearn_run",
+    "validate_loo",
+]

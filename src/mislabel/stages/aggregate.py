@@ -1,0 +1,99 @@
+"""Aggregation: the per-run files of every (ratio, seed) into the CSV summaries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mislabel.io import write_text
+from mislabel.stages.common import PathLike
+
+
+def aggregate_detection(
+    scores_paths: Sequence[PathLike], info_paths: Sequence[PathLike], out_csv: PathLike
+) -> None:
+    """One row per score file: its run facts (JSON) plus detection metrics (scikit-learn)."""
+    import pandas as pd
+
+    from mislabel.metrics import detection_metrics
+
+    rows = []
+    for scores_path, info_path in zip(scores_paths, info_paths, strict=True):
+        row = json.loads(Path(info_path).read_text())
+        with np.load(scores_path, allow_pickle=False) as npz:
+            row.update(detection_metrics(npz["flipped"], npz["scores"], npz["flagged"]))
+        rows.append(row)
+    df = pd.DataFrame(rows).sort_values(["dataset", "ratio", "seed", "detector"], kind="stable")
+    write_text(out_csv, df.to_csv(index=False, float_format="%.6g"))
+
+
+def aggregate_csv(paths: Sequence[PathLike], out_csv: PathLike, keys: Sequence[str]) -> None:
+    """Concatenate CSVs into one sorted by `keys`."""
+    import pandas as pd
+
+    df = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    df = df.sort_values(list(keys), kind="stable")
+    write_text(out_csv, df.to_csv(index=False, float_format="%.6g"))
+
+
+def aggregate_benchmarks(root: PathLike, out_csv: PathLike, dataset: str | None = None) -> int:
+    """Collect Snakemake `benchmark:` files under `root/{rule}/...tsv` into one CSV.
+
+    Columns: rule, job (the wildcard part of the path), seconds, max_rss_mb. With
+    `dataset`, jobs of other datasets (`root/{rule}/{other}/...`) are left out, so a
+    second config's summary does not mix in the first one's jobs.
+    Returns the number of files read.
+    """
+    import pandas as pd
+
+    from mislabel.data import CANONICAL_SHA256
+
+    root = Path(root)
+    others = set(CANONICAL_SHA256) - {dataset} if dataset is not None else set()
+    rows = []
+    for path in sorted(root.rglob("*.tsv")):
+        rel = path.relative_to(root).with_suffix("")
+        if len(rel.parts) > 1 and rel.parts[1] in others:
+            continue
+        table = pd.read_csv(path, sep="\t")
+        rss = pd.to_numeric(table["max_rss"], errors="coerce")
+        rows.append(
+            {
+                "rule": rel.parts[0],
+                "job": "/".join(rel.parts[1:]),
+                "seconds": float(table["s"].mean()),
+                "max_rss_mb": float(rss.max()) if rss.notna().any() else float("nan"),
+            }
+        )
+    df = pd.DataFrame(rows, columns=["rule", "job", "seconds", "max_rss_mb"])
+    write_text(out_csv, df.to_csv(index=False, float_format="%.4g"))
+    return len(rows)
+
+
+TIMING_KEYS = ("dataset", "ratio", "seed", "stage", "name", "target")
+
+
+def aggregate_timing(paths: Sequence[PathLike], out_csv: PathLike) -> int:
+    """Collect the compute jobs' timing JSONs (`score_run`, `unlearn_run`) into one CSV.
+
+    Columns: dataset, ratio, seed, stage (score | unlearn), name (a detector group or a
+    method), target (unlearn only), seconds (compilation excluded), compile_seconds,
+    wall_seconds, and time_vs_retrain: an unlearning row's seconds over those of `retrain`
+    on the same run and target. Returns the number of rows.
+    """
+    import pandas as pd
+
+    rows = [row for path in paths for row in json.loads(Path(path).read_text())]
+    df = pd.DataFrame(rows, columns=[*TIMING_KEYS, "seconds", "compile_seconds", "wall_seconds"])
+    df["target"] = df["target"].fillna("")
+    retrain = df[(df.stage == "unlearn") & (df.name == "retrain")]
+    retrain = retrain.set_index(["dataset", "ratio", "seed", "target"])["seconds"]
+    keys = pd.MultiIndex.from_frame(df[["dataset", "ratio", "seed", "target"]])
+    ratio = df["seconds"].to_numpy() / retrain.reindex(keys).to_numpy()
+    df["time_vs_retrain"] = np.where(df.stage == "unlearn", ratio, np.nan)
+    df = df.sort_values(list(TIMING_KEYS), kind="stable")
+    write_text(out_csv, df.to_csv(index=False, float_format="%.4g"))
+    return len(df)

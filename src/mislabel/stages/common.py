@@ -1,0 +1,55 @@
+"""What every stage shares: path types, loading a run's dataset and model, score files."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Mapping
+
+import numpy as np
+
+PathLike = str | os.PathLike
+
+
+def load_run(dataset_path: PathLike, model_path: PathLike):
+    """The dataset and a model checked against it (optimiser state as the model was trained)."""
+    from mislabel.checkpoint import load_model
+    from mislabel.dataset_file import load_dataset_file
+
+    ds = load_dataset_file(dataset_path)
+    loaded = load_model(
+        model_path,
+        expect_features=ds.x_train.shape[1],
+        expect_classes=ds.n_classes,
+    )
+    return ds, loaded
+
+
+def stored_train_config(meta: Mapping):
+    """The SGD settings a model was trained with (from its metadata; paper defaults else)."""
+    from mislabel.settings import from_mapping
+    from mislabel.train import TrainConfig
+
+    return from_mapping(TrainConfig, {k: meta[k] for k in TrainConfig._fields if k in meta})
+
+
+def read_score_file(path: PathLike | None, key: str, what: str) -> np.ndarray:
+    """One array of a score file (`score_samples`' output), with errors that say what to do."""
+    if path is None:
+        raise ValueError(f"{what} needs a score file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return np.asarray(npz[key])
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"score file {path} does not exist") from err
+    except KeyError as err:
+        raise ValueError(
+            f"score file {path} has no {key!r} array; write it with `mislabel score`"
+            + (
+                " and a detector that estimates its budget (aum, cleanlab)"
+                if key != "flagged"
+                else ""
+            )
+        ) from err
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(f"score file {path} is corrupt or truncated ({err})") from err

@@ -1,0 +1,88 @@
+"""Stage fetch and inject_noise: the verified dataset, then its class subset with noisy labels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from mislabel.io import save_npz
+from mislabel.stages.common import PathLike
+
+
+def fetch_dataset(
+    out_dir: PathLike, *, dataset: str = "mnist", source_dir: PathLike | None = None
+) -> Path:
+    """Load a dataset through its verified source chain into `out_dir/{dataset}.npz`.
+
+    That file is the source chain's verified cache: a second call only re-verifies it.
+    """
+    from mislabel.data import load_dataset
+
+    raw = load_dataset(dataset, out_dir, source_dir=source_dir)
+    path = Path(out_dir) / f"{dataset}.npz"
+    if not path.is_file():  # loaded from an existing cache elsewhere: keep a copy here
+        save_npz(
+            path,
+            train_images=raw.train_images,
+            train_labels=raw.train_labels,
+            test_images=raw.test_images,
+            test_labels=raw.test_labels,
+        )
+    return path
+
+
+def read_raw(path: PathLike, dataset: str):
+    """Read a fetched dataset file (`fetch_dataset`'s output) and re-verify its SHA-256."""
+    from mislabel.data import CANONICAL_SHA256, RawDataset, read_cache, verify_arrays
+
+    if dataset not in CANONICAL_SHA256:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(CANONICAL_SHA256)}")
+    try:
+        arrays = read_cache(Path(path))
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"{path} does not exist; run `mislabel fetch` first") from err
+    verify_arrays(arrays, CANONICAL_SHA256[dataset])
+    return RawDataset(**arrays, name=dataset)
+
+
+def make_noisy_dataset(
+    raw_path: PathLike,
+    out_path: PathLike,
+    *,
+    dataset: str = "mnist",
+    classes: Sequence[int],
+    train_per_class: int,
+    subset: str,
+    noise_mode: str,
+    ratio: float,
+    seed: int,
+) -> dict:
+    """Select the class subset, inject label noise, write the noisy dataset file."""
+    from mislabel.data import select_subset
+    from mislabel.dataset_file import NoisyDataset, save_dataset
+    from mislabel.noise import inject_noise
+
+    raw = read_raw(raw_path, dataset)
+    sub = select_subset(raw, classes, train_per_class, subset, seed)
+    noisy, flipped = inject_noise(sub.y_train, sub.classes.size, ratio, noise_mode, seed)
+    ds = NoisyDataset(
+        sub.x_train,
+        noisy,
+        sub.y_train.astype(np.int32),
+        flipped,
+        sub.x_test,
+        sub.y_test.astype(np.int32),
+        sub.classes.astype(np.int32),
+        raw.name,
+        float(ratio),
+        int(seed),
+        noise_mode,
+    )
+    save_dataset(out_path, ds)
+    return {
+        "n_train": int(noisy.size),
+        "n_flipped": int(flipped.sum()),
+        "n_test": int(sub.y_test.size),
+    }

@@ -1,0 +1,221 @@
+"""Stage score: anomaly scores of every training sample, top-m flags, detection facts.
+
+One workflow job scores every configured detector of one (ratio, seed) run
+(`score_run`): detectors that share their expensive part (per-sample gradients and the
+Hessian, or the Lanczos eigenpairs of the full network) are computed together, once
+(`mislabel.detect.detector_groups`). `score_samples` scores a single detector (the CLI).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from mislabel.io import save_npz, write_json
+from mislabel.stages.common import PathLike, load_run, stored_train_config
+
+
+def _read_margins(history_path: PathLike | None, n: int) -> np.ndarray:
+    """Per-epoch training margins (E, n) from a training history file (for AUM)."""
+    if history_path is None:
+        raise ValueError("detector 'aum' needs the training history (train_history.npz)")
+    try:
+        with np.load(history_path, allow_pickle=False) as npz:
+            margin_ExN = np.asarray(npz["margin_ExN"], np.float64)
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"training history {history_path} does not exist") from err
+    except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise ValueError(
+            f"training history {history_path} is corrupt or has no margins ({err}); "
+            "retrain with `mislabel train`"
+        ) from err
+    if margin_ExN.ndim != 2 or margin_ExN.shape[1] != n:
+        raise ValueError(
+            f"training history {history_path} has margins of shape {margin_ExN.shape}, the "
+            f"dataset {n} samples: they come from different runs"
+        )
+    return margin_ExN
+
+
+def _detect(
+    detectors: Sequence[str],
+    dataset_path: PathLike,
+    model_path: PathLike,
+    history_path: PathLike | None,
+    curvature: Mapping | None,
+    detection: Mapping | None,
+    log,
+):
+    """Load the run once and score `detectors` group by group, each group timed.
+
+    Returns (dataset, {detector: Detection}, [timing row per group]).
+    """
+    from mislabel.data import to_float
+    from mislabel.detect import check_detector, detector_groups, score_group
+    from mislabel.settings import CurvatureSettings, DetectionSettings, from_mapping
+    from mislabel.stopwatch import Stopwatch
+
+    for detector in detectors:
+        check_detector(detector)
+    curvature = from_mapping(CurvatureSettings, curvature)
+    detection = from_mapping(DetectionSettings, detection)
+    ds, loaded = load_run(dataset_path, model_path)
+    margin_ExN = _read_margins(history_path, ds.y_train.size) if "aum" in detectors else None
+    x_NxD = to_float(ds.x_train)
+    found, timings = {}, []
+    for group in detector_groups(tuple(detectors)):
+        with Stopwatch() as watch:
+            found.update(
+                score_group(
+                    group,
+                    loaded.model,
+                    loaded.state.params,
+                    x_NxD,
+                    ds.y_train,
+                    seed=int(loaded.meta.get("seed", ds.seed)),
+                    train_config=stored_train_config(loaded.meta),
+                    margin_ExN=margin_ExN,
+                    curvature=curvature,
+                    detection=detection,
+                )
+            )
+        timings.append({"stage": "score", "name": "+".join(group), **watch.timing.as_dict()})
+        info = found[group[0]].info
+        if info.get("curvature"):
+            log(f"curvature ({info['curvature']}) for {', '.join(group)}: {json.dumps(info)}")
+        elif info:
+            log(f"{group[0]}: {json.dumps(info)}")
+    return ds, found, timings
+
+
+def _save_detection(
+    ds, detector: str, result, ratio: float, scores_path, info_path, with_metrics: bool, log
+) -> dict:
+    """Write one detector's score file and info JSON; return the info row."""
+    from mislabel.detect import budget, flag_top
+
+    score = result.scores_N
+    m = budget(score.size, ratio)
+    flagged = flag_top(score, m)
+    row = {
+        "dataset": ds.dataset,
+        "ratio": ds.ratio,
+        "seed": ds.seed,
+        "detector": detector,
+        "assumed_ratio": ratio,
+        "n": int(score.size),
+        "m": int(m),
+        "flipped_ratio": float(np.mean(ds.flipped)),
+        "m_estimated": float("nan"),
+        "estimated_ratio": float("nan"),
+        **result.info,
+    }
+    estimated = {}
+    if result.m_estimated is not None:
+        m_hat = int(result.m_estimated)
+        estimated = {
+            "m_estimated": np.asarray(m_hat),
+            "flagged_estimated": flag_top(score, min(m_hat, score.size)),
+        }
+        row.update(m_estimated=m_hat, estimated_ratio=m_hat / score.size)
+        log(f"{detector}: estimates {m_hat} mislabeled samples (ratio {m_hat / score.size:.4f})")
+    save_npz(
+        scores_path,
+        scores=score.astype(np.float64),
+        flagged=flagged,
+        flipped=ds.flipped,
+        detector=np.asarray(detector),
+        ratio=np.asarray(ratio),
+        m=np.asarray(m),
+        **estimated,
+    )
+    if with_metrics:
+        from mislabel.metrics import detection_metrics
+
+        row.update(detection_metrics(ds.flipped, score, flagged))
+        log(f"{detector}: ROC AUC {row['roc_auc']:.4f}, precision {row['precision']:.4f}")
+    write_json(info_path, row)
+    log(
+        f"{detector}: flagged m={m} of n={score.size} ({int(ds.flipped.sum())} truly "
+        f"mislabeled, {int((flagged & ds.flipped).sum())} of them flagged)"
+    )
+    return row
+
+
+def score_run(
+    dataset_path: PathLike,
+    model_path: PathLike,
+    scores_paths: Mapping[str, PathLike],
+    info_paths: Mapping[str, PathLike],
+    timing_path: PathLike,
+    *,
+    ratio: float | None = None,
+    history_path: PathLike | None = None,
+    curvature: Mapping | None = None,
+    detection: Mapping | None = None,
+    with_metrics: bool = False,
+    log=print,
+) -> list[dict]:
+    """Score every detector named in `scores_paths` on one run; write each one's files.
+
+    Args:
+      scores_paths, info_paths: {detector: score `.npz`} and {detector: info `.json`}.
+      timing_path: JSON list of timing rows, one per detector group (`mislabel.stopwatch`):
+        stage, name (the group's detectors joined by "+"), seconds (compilation excluded),
+        compile_seconds, wall_seconds, plus dataset, ratio, seed. Clock values go only
+        here, so the science files are the same bytes on every rerun.
+      ratio: the assumed noise ratio r of the budget m = round(n r) (default: the
+        dataset's own).
+      with_metrics: also compute the detection metrics (the workflow leaves them to
+        `aggregate_detection`, so score jobs need not import scikit-learn).
+    Returns:
+      The info rows, in the order of `scores_paths`.
+    """
+    detectors = list(scores_paths)
+    if set(info_paths) != set(detectors):
+        raise ValueError(f"score and info paths name different detectors: {sorted(info_paths)}")
+    ds, found, timings = _detect(
+        detectors, dataset_path, model_path, history_path, curvature, detection, log
+    )
+    ratio = ds.ratio if ratio is None else float(ratio)
+    rows = [
+        _save_detection(ds, d, found[d], ratio, scores_paths[d], info_paths[d], with_metrics, log)
+        for d in detectors
+    ]
+    facts = {"dataset": ds.dataset, "ratio": ds.ratio, "seed": ds.seed}
+    write_json(timing_path, [{**facts, **t} for t in timings])
+    return rows
+
+
+def score_samples(
+    dataset_path: PathLike,
+    model_path: PathLike,
+    scores_path: PathLike,
+    metrics_path: PathLike,
+    *,
+    detector: str,
+    ratio: float | None = None,
+    history_path: PathLike | None = None,
+    curvature: Mapping | None = None,
+    detection: Mapping | None = None,
+    with_metrics: bool = True,
+    log=print,
+) -> dict:
+    """Score every training sample with one `detector`, flag the top m = round(n r).
+
+    `ratio` is the assumed noise ratio r (default: the dataset's own ratio). Detectors that
+    estimate the number of mislabeled samples themselves (aum, cleanlab) also write
+    `m_estimated` and `flagged_estimated`. `history_path` (the training history) is needed
+    by aum. The returned row also holds the timing (`seconds`, `compile_seconds`).
+    """
+    ds, found, timings = _detect(
+        [detector], dataset_path, model_path, history_path, curvature, detection, log
+    )
+    ratio = ds.ratio if ratio is None else float(ratio)
+    row = _save_detection(
+        ds, detector, found[detector], ratio, scores_path, metrics_path, with_metrics, log
+    )
+    return {**row, **{k: v for k, v in timings[0].items() if k.endswith("seconds")}}

@@ -1,0 +1,83 @@
+"""Stage train: the MLP on the noisy labels, and its per-epoch history."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from mislabel.io import save_npz
+from mislabel.stages.common import PathLike
+
+
+def _train_config(lr: float, momentum: float, batch_size: int, epochs: int):
+    from mislabel.settings import from_mapping
+    from mislabel.train import TrainConfig
+
+    values = {"lr": lr, "momentum": momentum, "batch_size": batch_size, "epochs": epochs}
+    return from_mapping(TrainConfig, values)
+
+
+def train_model(
+    dataset_path: PathLike,
+    model_path: PathLike,
+    history_path: PathLike,
+    *,
+    hidden: Sequence[int],
+    lr: float,
+    momentum: float,
+    batch_size: int,
+    epochs: int,
+    seed: int,
+    log=print,
+) -> dict:
+    """Train the MLP on the noisy training set; write the model and the per-epoch history."""
+    import jax
+
+    from mislabel.checkpoint import save_model
+    from mislabel.data import to_float
+    from mislabel.dataset_file import load_dataset_file
+    from mislabel.model import make_model
+    from mislabel.train import train
+
+    ds = load_dataset_file(dataset_path)
+    config = _train_config(lr, momentum, batch_size, epochs)
+    model = make_model(hidden, ds.n_classes)
+    start = time.perf_counter()
+    state, hist = train(model, to_float(ds.x_train), ds.y_train, int(seed), config)
+    state, hist = jax.block_until_ready((state, hist))
+    seconds = time.perf_counter() - start
+    for e in range(config.epochs):
+        log(
+            f"epoch {e + 1:3d}/{config.epochs}: train loss {float(hist.loss_E[e]):.4f}, "
+            f"train accuracy (noisy labels) {float(hist.accuracy_E[e]):.4f}"
+        )
+    if not np.all(np.isfinite(np.asarray(hist.loss_E))):
+        from mislabel.curvature import NumericalError
+
+        raise NumericalError(
+            f"training diverged: loss per epoch {np.asarray(hist.loss_E)}; lower lr"
+        )
+    save_model(
+        model_path,
+        model,
+        state,
+        ds.x_train.shape[1],
+        extra={
+            "seed": int(seed),
+            "lr": config.lr,
+            "momentum": config.momentum,
+            "batch_size": config.batch_size,
+            "epochs": config.epochs,
+        },
+    )
+    save_npz(
+        history_path,
+        loss_E=np.asarray(hist.loss_E),
+        accuracy_E=np.asarray(hist.accuracy_E),
+        sample_loss_ExN=np.asarray(hist.sample_loss_ExN),
+        margin_ExN=np.asarray(hist.margin_ExN),
+        flipped=ds.flipped,
+    )
+    return {"seconds": seconds, "final_loss": float(hist.loss_E[-1])}

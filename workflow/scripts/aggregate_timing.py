@@ -1,0 +1,9 @@
+"""Adapter for rule aggregate_timing: mislabel.stages.aggregate_timing."""
+
+from mislabel.joblog import job_log
+from mislabel.stages import aggregate_timing
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm.log[0], "aggregate_timing") as log:
+    n = aggregate_timing(list(sm.input), sm.output.csv)
+    log(f"{n} timing rows")
