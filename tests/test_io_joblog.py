@@ -50,3 +50,19 @@ def test_rules_never_use_shell_or_run_blocks():
     for smk in rules.glob("*.smk"):
         text = smk.read_text()
         assert "shell:" not in text and "run:" not in text, smk.name
+
+
+def test_csv_text_writes_what_pandas_writes():
+    import pandas as pd
+
+    from mislabel.io import csv_text
+
+    rows = [
+        {"name": "a,b", "n": 3, "x": 0.1234567891, "y": float("nan"), "ok": True},
+        {"name": "plain", "n": 1234567, "x": 2, "y": 1e-12, "ok": False},
+        {"name": 'q"uote', "n": 0, "x": 1.0, "ok": True},
+    ]
+    columns = ["name", "n", "x", "y", "ok"]
+    want = pd.DataFrame(rows, columns=columns).to_csv(index=False, float_format="%.6g")
+    assert csv_text(rows, columns) == want
+    assert csv_text([], columns) == pd.DataFrame(columns=columns).to_csv(index=False)

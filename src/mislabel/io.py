@@ -74,3 +74,30 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 def sha256_bytes(data: bytes) -> str:
     """Hex SHA-256 of a bytes object."""
     return hashlib.sha256(data).hexdigest()
+
+
+def csv_text(rows: list[dict], columns: list[str], float_format: str = "%.6g") -> str:
+    """`rows` as CSV text, as pandas' `to_csv(index=False, float_format=...)` writes them,
+    without importing pandas (compute jobs stay light).
+
+    A column holding any float is written with `float_format` throughout (NaN and missing
+    values empty), as pandas does with a float column; other values with `str`.
+    """
+    import csv
+    import io
+    import math
+
+    floats = {c for c in columns if any(isinstance(r.get(c), float) for r in rows)}
+
+    def cell(column: str, value: Any) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return ""
+        if column in floats and isinstance(value, int | float) and not isinstance(value, bool):
+            return float_format % value
+        return str(value)
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([cell(c, r.get(c)) for c in columns] for r in rows)
+    return out.getvalue()

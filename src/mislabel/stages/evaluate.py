@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mislabel.io import write_text
+from mislabel.io import csv_text, write_text
 from mislabel.stages.common import PathLike, load_run
 
 
@@ -27,7 +27,6 @@ def evaluate_models(
     stay out of the rows (they go to the timing summary), so a rerun writes the same bytes.
     """
     import jax.numpy as jnp
-    import pandas as pd
 
     from mislabel.checkpoint import load_model
     from mislabel.data import to_float
@@ -80,5 +79,5 @@ def evaluate_models(
             f"{info['method']:>12s} / {info['target']:<18s} test accuracy "
             f"{rows[-1]['test_accuracy']:.4f}"
         )
-    write_text(out_csv, pd.DataFrame(rows).to_csv(index=False, float_format="%.6g"))
+    write_text(out_csv, csv_text(rows, list(rows[0])))
     return rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from mislabel.io import write_text
+from mislabel.io import csv_text, write_text
 from mislabel.stages.common import PathLike
 
 LOO_COLUMNS = (
@@ -36,8 +36,6 @@ def validate_loo(
 
     Writes one row per curvature scope; with `samples == 0` only the header (not run).
     """
-    import pandas as pd
-
     from mislabel.data import to_float
     from mislabel.dataset_file import load_dataset_file
     from mislabel.loo import validate_influence
@@ -66,6 +64,5 @@ def validate_loo(
             )
     else:
         log("loo_samples is 0: the leave-one-out validation is skipped")
-    df = pd.DataFrame(rows, columns=list(LOO_COLUMNS))
-    write_text(out_csv, df.to_csv(index=False, float_format="%.6g"))
+    write_text(out_csv, csv_text(rows, list(LOO_COLUMNS)))
     return rows
