@@ -48,12 +48,27 @@ def save_model(
         "n_features": int(n_features),
         **(extra or {}),
     }
-    payload = {
-        "meta": meta,
-        "params": jax.device_get(state.params),
-        "opt_state": serialization.to_state_dict(jax.device_get(state.opt_state)),
-    }
+    params, opt_state = jax.device_get((state.params, state.opt_state))  # one transfer
+    payload = {"meta": meta, "params": params, "opt_state": serialization.to_state_dict(opt_state)}
     write_bytes(path, serialization.msgpack_serialize(payload))
+
+
+def read_model_file(path: str | os.PathLike) -> dict:
+    """The raw contents of a model file: {"meta", "params", "opt_state"} (unvalidated).
+
+    Raises:
+      ModelFileError: missing, unreadable or not msgpack.
+    """
+    try:
+        with open(path, "rb") as fh:
+            return serialization.msgpack_restore(fh.read())
+    except FileNotFoundError as err:
+        raise ModelFileError(f"model file {path} does not exist") from err
+    except Exception as err:  # msgpack raises several types for corrupt data
+        raise ModelFileError(
+            f"model file {path} is corrupt or truncated ({type(err).__name__}: {err}); "
+            "re-run the train step that produced it"
+        ) from err
 
 
 def _shapes(tree: Any) -> Any:
@@ -72,16 +87,7 @@ def load_model(
       ModelFileError: unreadable, not a mislabel model, or an architecture that does not
         match its own metadata or the expected input features / classes.
     """
-    try:
-        with open(path, "rb") as fh:
-            raw = serialization.msgpack_restore(fh.read())
-    except FileNotFoundError as err:
-        raise ModelFileError(f"model file {path} does not exist") from err
-    except Exception as err:  # msgpack raises several types for corrupt data
-        raise ModelFileError(
-            f"model file {path} is corrupt or truncated ({type(err).__name__}: {err}); "
-            "re-run the train step that produced it"
-        ) from err
+    raw = read_model_file(path)
     if not isinstance(raw, dict) or raw.get("meta", {}).get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a {FORMAT} file written by `mislabel train`")
     meta = raw["meta"]

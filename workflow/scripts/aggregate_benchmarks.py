@@ -4,6 +4,6 @@ from mislabel.joblog import job_log
 from mislabel.stages import aggregate_benchmarks
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], "aggregate_benchmarks") as log:
+with job_log(sm.log[0], "aggregate_benchmarks", exit_when_done=True) as log:
     n = aggregate_benchmarks(sm.params.root, sm.output.csv, dataset=sm.params.dataset)
     log(f"{n} benchmark files")

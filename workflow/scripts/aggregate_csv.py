@@ -4,6 +4,6 @@ from mislabel.joblog import job_log
 from mislabel.stages import aggregate_csv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], sm.rule) as log:
+with job_log(sm.log[0], sm.rule, exit_when_done=True) as log:
     aggregate_csv(list(sm.input), sm.output.csv, keys=sm.params.sort_by)
     log(f"{len(sm.input)} files")

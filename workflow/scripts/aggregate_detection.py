@@ -4,6 +4,6 @@ from mislabel.joblog import job_log
 from mislabel.stages import aggregate_detection
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], "aggregate_detection") as log:
+with job_log(sm.log[0], "aggregate_detection", exit_when_done=True) as log:
     aggregate_detection(list(sm.input.scores), list(sm.input.info), sm.output.csv)
     log(f"{len(sm.input.scores)} rows")

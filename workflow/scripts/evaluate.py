@@ -6,7 +6,7 @@ use_jax_cache()
 from mislabel.stages import evaluate_models  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], f"evaluate {dict(sm.wildcards)}") as log:
+with job_log(sm.log[0], f"evaluate {dict(sm.wildcards)}", exit_when_done=True) as log:
     unlearned = [
         (sm.input[f"model_{m}_{t}"], sm.input[f"info_{m}_{t}"])
         for m in sm.params.unlearners

@@ -5,7 +5,7 @@ from mislabel.stages import make_noisy_dataset
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 w = sm.wildcards
-with job_log(sm.log[0], f"inject_noise {dict(w)}") as log:
+with job_log(sm.log[0], f"inject_noise {dict(w)}", exit_when_done=True) as log:
     summary = make_noisy_dataset(
         sm.input.raw,
         sm.output.dataset,

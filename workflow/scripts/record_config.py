@@ -6,6 +6,6 @@ from mislabel.io import write_text
 from mislabel.joblog import job_log
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], "record_config") as log:
+with job_log(sm.log[0], "record_config", exit_when_done=True) as log:
     write_text(sm.output.yaml, yaml.safe_dump(dict(sm.params.config), sort_keys=True))
     log(f"wrote {sm.output.yaml}")

@@ -6,7 +6,7 @@ from mislabel.joblog import job_log
 from mislabel.report.figures import render_curves
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], "render_curves") as log:
+with job_log(sm.log[0], "render_curves", exit_when_done=True) as log:
     paths = render_curves(
         sm.input.detection,
         sm.input.unlearning,

@@ -6,7 +6,7 @@ from mislabel.joblog import job_log
 from mislabel.report.extensions import render_extensions
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], "render_extensions") as log:
+with job_log(sm.log[0], "render_extensions", exit_when_done=True) as log:
     paths = render_extensions(
         sm.input.detection,
         sm.input.unlearning,

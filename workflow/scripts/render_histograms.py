@@ -6,7 +6,7 @@ from mislabel.joblog import job_log
 from mislabel.report.figures import render_histograms
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], "render_histograms") as log:
+with job_log(sm.log[0], "render_histograms", exit_when_done=True) as log:
     paths = render_histograms(
         dict(sm.input.items()),
         str(Path(sm.output[0]).parent),

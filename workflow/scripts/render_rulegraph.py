@@ -4,5 +4,5 @@ from mislabel.joblog import job_log
 from mislabel.report.rulegraph import render_rulegraph
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], "render_rulegraph") as log:
+with job_log(sm.log[0], "render_rulegraph", exit_when_done=True) as log:
     render_rulegraph(sm.params.snakefile, sm.output.pdf, log=log)

@@ -6,7 +6,7 @@ from mislabel.joblog import job_log
 from mislabel.report.tables import render_tables
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], "render_tables") as log:
+with job_log(sm.log[0], "render_tables", exit_when_done=True) as log:
     paths = render_tables(
         sm.input.detection,
         sm.input.unlearning,

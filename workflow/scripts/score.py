@@ -7,7 +7,7 @@ from mislabel.stages import score_run  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params
-with job_log(sm.log[0], f"score {dict(sm.wildcards)}") as log:
+with job_log(sm.log[0], f"score {dict(sm.wildcards)}", exit_when_done=True) as log:
     score_run(
         sm.input.dataset,
         sm.input.model,

@@ -7,7 +7,7 @@ from mislabel.stages import train_model  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params
-with job_log(sm.log[0], f"train {dict(sm.wildcards)}") as log:
+with job_log(sm.log[0], f"train {dict(sm.wildcards)}", exit_when_done=True) as log:
     summary = train_model(
         sm.input.dataset,
         sm.output.model,

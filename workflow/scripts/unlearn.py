@@ -7,7 +7,7 @@ from mislabel.stages import unlearn_run  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params
-with job_log(sm.log[0], f"unlearn {dict(sm.wildcards)}") as log:
+with job_log(sm.log[0], f"unlearn {dict(sm.wildcards)}", exit_when_done=True) as log:
     unlearn_run(
         sm.input.dataset,
         sm.input.model,

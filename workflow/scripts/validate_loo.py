@@ -7,7 +7,7 @@ from mislabel.stages import validate_loo  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params
-with job_log(sm.log[0], f"validate_loo {dict(sm.wildcards)}") as log:
+with job_log(sm.log[0], f"validate_loo {dict(sm.wildcards)}", exit_when_done=True) as log:
     validate_loo(
         sm.input.dataset,
         sm.output.csv,

@@ -6,7 +6,7 @@ from mislabel.joblog import job_log
 from mislabel.report.paper import write_paper_tex
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0], "write_paper") as log:
+with job_log(sm.log[0], "write_paper", exit_when_done=True) as log:
     path = write_paper_tex(
         str(Path(sm.output[0]).parent),
         tables=sm.params.tables,

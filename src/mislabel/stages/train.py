@@ -47,6 +47,7 @@ def train_model(
     start = time.perf_counter()
     state, hist = train(model, to_float(ds.x_train), ds.y_train, int(seed), config)
     state, hist = jax.block_until_ready((state, hist))
+    hist = jax.device_get(hist)  # numpy: indexing a device array is a compiled program each
     seconds = time.perf_counter() - start
     for e in range(config.epochs):
         log(
