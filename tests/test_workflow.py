@@ -253,7 +253,7 @@ def test_slurm_profile_plans_the_same_jobs_as_the_local_one(tiny_run):
         "--dry-run",
         "--forceall",
         "--profile",
-        str(repo_profiles / "default"),
+        str(repo_profiles / "local"),
     )
     slurm = snakemake(
         tiny_run,
