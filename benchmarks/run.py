@@ -1,6 +1,8 @@
 """Per-stage timings of `mislabel` on the paper's problem, next to the performance targets.
 
-    python benchmarks/run.py [--quick] [--grid] [--seeds N] [--out benchmarks/results.md]
+    python benchmarks/run.py [--quick] [--out benchmarks/results.md]
+
+The whole workflow's wall time, cold and warm, and the cost of more seeds: benchmarks/workflow.py.
 
 The problem: MNIST 0 vs 1, 1000 training images per class, symmetric noise r = 0.2, MLP
 784-50-50-2, SGD lr 0.01, momentum 0.9, batch 32, 20 epochs. "first" is the first call in
@@ -12,11 +14,9 @@ as Snakemake does, with an empty and then a warm persistent JAX compilation cach
 from __future__ import annotations
 
 import argparse
-import csv
 import inspect
 import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -182,7 +182,7 @@ def bench_detect(report: Report, model, params, x, y, repeats: int):
 
 
 def bench_unlearn(report: Report, model, state, x, y, flipped, repeats: int) -> None:
-    """4. The four forgetting methods (`unlearn(..., repeats=1)`), forgetting D_mislabeled."""
+    """4. The forgetting methods (`unlearn`), forgetting D_mislabeled."""
     from mislabel.train import TrainConfig
     from mislabel.unlearn import METHODS, unlearn
 
@@ -190,7 +190,7 @@ def bench_unlearn(report: Report, model, state, x, y, flipped, repeats: int) -> 
     for method in METHODS:
         t = time_calls(
             lambda m=method: unlearn(
-                m, model, state, x, y, flipped, seed=0, train_config=TrainConfig(**PAPER), repeats=1
+                m, model, state, x, y, flipped, seed=0, train_config=TrainConfig(**PAPER)
             ),
             repeats,
         )
@@ -421,89 +421,14 @@ def bench_jobs(report: Report, work: Path, cache_dir: str, repeats: int) -> None
     )
 
 
-def bench_grid(report: Report, seeds: int, keep: bool) -> None:
-    """7. The whole default workflow from a cold cache, `snakemake --cores 2`."""
-    work = Path(tempfile.mkdtemp(prefix="mislabel-grid-"))
-    for name in ("Snakefile", "config.yaml"):
-        shutil.copy(ROOT / name, work / name)
-    for name in ("workflow", "envs"):
-        shutil.copytree(ROOT / name, work / name)
-    argv = [PYTHON, "-m", "snakemake", "--cores", "2"]
-    if seeds > 1:
-        argv += ["--config", f"seeds=[{','.join(map(str, range(seeds)))}]"]
-    run = run_process(argv, env=clean_env(), cwd=str(work))
-    number = 7 if seeds == 1 else 8
-    title = f"## {number}. Full workflow, {seeds} seed(s), cold cache: `{' '.join(argv[1:])}`"
-    limit = 180 if seeds == 1 else 480
-    what = "full default grid, --cores 2, cold cache" if seeds == 1 else f"{seeds} seeds grid"
-    if run.returncode != 0:
-        report.add(
-            f"{title}\n\nFAILED (exit {run.returncode}) after {fmt_s(run.seconds)}:"
-            f"\n\n```\n{run.output[-3000:]}\n```"
-        )
-        report.target(what, f"<= {limit // 60} min", "failed", False)
-        return
-    with open(work / "results/summary/benchmarks.csv") as fh:
-        jobs = list(csv.DictReader(fh))
-    by_rule: dict[str, list[dict]] = {}
-    for job in jobs:
-        by_rule.setdefault(job["rule"], []).append(job)
-    rows = []
-    for rule, rs in sorted(
-        by_rule.items(), key=lambda kv: -sum(float(j["seconds"]) for j in kv[1])
-    ):
-        secs = [float(j["seconds"]) for j in rs]
-        rss = [float(j["max_rss_mb"]) for j in rs if j["max_rss_mb"] not in ("", "nan")]
-        rows.append(
-            (
-                rule,
-                len(rs),
-                fmt_s(sum(secs)),
-                fmt_s(statistics.median(secs)),
-                fmt_s(max(secs)),
-                f"{max(rss):.0f} MiB" if rss else "-",
-            )
-        )
-    job_sum = sum(float(j["seconds"]) for j in jobs)
-    peak = max(
-        (float(j["max_rss_mb"]) for j in jobs if j["max_rss_mb"] not in ("", "nan")),
-        default=float("nan"),
-    )
-    report.add(
-        f"{title}\n\nWall time start to exit: **{fmt_s(run.seconds)}**; {len(jobs)} jobs with "
-        f"a `benchmark:` file, their seconds sum to {fmt_s(job_sum)} (2 cores: at best "
-        f"{fmt_s(job_sum / 2)} of wall time). Load average (1, 5, 15 min) at the end: "
-        + ", ".join(f"{v:.2f}" for v in os.getloadavg())
-        + ".\n\n"
-        + md_table(["rule", "jobs", "total", "median", "max", "max of max_rss"], rows)
-        + "\n\nFrom `results/summary/benchmarks.csv` (Snakemake's `benchmark:` files)."
-    )
-    report.target(what, f"<= {limit // 60} min", fmt_s(run.seconds), run.seconds <= limit)
-    report.target(
-        f"peak memory per job ({what})", f"<= {MIB_LIMIT} MiB", f"{peak:.0f} MiB", peak <= MIB_LIMIT
-    )
-    if keep:
-        print(f"kept {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-
-
 # --------------------------------------------------------------------------- main
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a few minutes)")
-    parser.add_argument("--grid", action="store_true", help="also run the full workflow")
-    parser.add_argument(
-        "--seeds",
-        type=int,
-        default=0,
-        help="also run the workflow with this many seeds (e.g. 5), cold cache",
-    )
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results.md"))
     parser.add_argument("--mnist-cache", default="/tmp/mnist_cache")
-    parser.add_argument("--keep", action="store_true", help="keep the workflow's temp folder")
     args = parser.parse_args()
     repeats, imports, naive_k, job_repeats = (5, 3, 5, 3) if args.quick else (10, 5, 20, 5)
 
@@ -526,21 +451,10 @@ def main() -> None:
     bench_naive(report, model, state.params, x, y, scores, fast, naive_k)
     with tempfile.TemporaryDirectory(prefix="mislabel-jobs-") as work:
         bench_jobs(report, Path(work), args.mnist_cache, job_repeats)
-    if args.grid:
-        bench_grid(report, 1, args.keep)
-    else:
-        report.target("full default grid, --cores 2, cold cache", "<= 3 min", "use --grid", None)
-    if args.seeds > 1:
-        bench_grid(report, args.seeds, args.keep)
-    else:
-        report.target("5 seeds grid", "<= 8 min", "use --seeds 5", None)
-
     mode = "--quick" if args.quick else "full"
-    flags = " --grid" if args.grid else ""
-    flags += f" --seeds {args.seeds}" if args.seeds > 1 else ""
     header = (
         "# mislabel benchmarks\n\n"
-        f"`python benchmarks/run.py{' --quick' if args.quick else ''}{flags}` ({mode} repeats; "
+        f"`python benchmarks/run.py{' --quick' if args.quick else ''}` ({mode} repeats; "
         f"the run took {fmt_s(time.perf_counter() - started)}). Paper problem: MNIST 0 vs 1, "
         f"1000 per class, r = {RATIO}, MLP 784-50-50-2, SGD lr 0.01 momentum 0.9 batch 32, "
         "20 epochs. Steady state = median of repeated calls after the first (which compiles)."

@@ -189,6 +189,10 @@ def calls(work: Path, mnist: Path) -> list[tuple[str, list[str]]]:
         ("import flax.linen", ["import", "flax.linen"]),
         ("import optax", ["import", "optax"]),
         ("import mislabel.cli", ["import", "mislabel.cli"]),
+        (
+            "Snakemake's script preamble (its imports)",
+            ["import", "pickle", "snakemake.logging", "snakemake.iocontainers"],
+        ),
         ("mislabel --help", ["cli", "--help"]),
         ("mislabel fetch", ["cli", "fetch", "-q", "--out-dir", "{fresh}"]),
         (

@@ -15,7 +15,7 @@ from mislabel.stages.common import PathLike
 def aggregate_detection(
     scores_paths: Sequence[PathLike], info_paths: Sequence[PathLike], out_csv: PathLike
 ) -> None:
-    """One row per score file: its run facts (JSON) plus detection metrics (scikit-learn)."""
+    """One row per score file: its run facts (JSON) plus detection metrics."""
     import pandas as pd
 
     from mislabel.metrics import detection_metrics

@@ -169,8 +169,8 @@ def score_run(
         here, so the science files are the same bytes on every rerun.
       ratio: the assumed noise ratio r of the budget m = round(n r) (default: the
         dataset's own).
-      with_metrics: also compute the detection metrics (the workflow leaves them to
-        `aggregate_detection`, so score jobs need not import scikit-learn).
+      with_metrics: also compute the detection metrics (the workflow computes them once,
+        in `aggregate_detection`).
     Returns:
       The info rows, in the order of `scores_paths`.
     """
