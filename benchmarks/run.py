@@ -323,9 +323,15 @@ def job_kwargs(kind: str, d: Path, out: Path) -> tuple[str, str, dict]:
             kwargs["with_metrics"] = False  # as workflow/scripts/score.py does
         func, modules = "score_samples", "mislabel.detect"
     else:
-        files = {"out_model_path": out / "model.msgpack", "info_path": out / "info.json"}
-        kwargs = {"method": variant, "target": "mislabeled", "training": dict(PAPER)}
-        func, modules = "unlearn_model", "mislabel.unlearn"
+        files = {}
+        kwargs = {
+            "model_paths": {"mislabeled": str(out / "model.msgpack")},
+            "info_paths": {"mislabeled": str(out / "info.json")},
+            "timing_path": None,
+            "method": variant,
+            "training": dict(PAPER),
+        }
+        func, modules = "unlearn_run", "mislabel.unlearn"
     if kind != "train":
         kwargs["model_path"] = model
     kwargs.update(dataset_path=data, **{k: str(v) for k, v in files.items()})

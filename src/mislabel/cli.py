@@ -455,15 +455,15 @@ def run_unlearn(
     log: Log,
     budget: Path | None = None,
 ) -> dict:
-    from mislabel.stages import unlearn_model
+    from mislabel.stages import unlearn_run
 
-    return unlearn_model(
+    return unlearn_run(
         args.dataset,
         args.model,
-        out,
-        info,
+        {target: out},
+        {target: info},
+        None,
         method=args.method,
-        target=target,
         scores_path=scores,
         budget_path=budget,
         curvature=curvature_settings(args),
@@ -473,7 +473,7 @@ def run_unlearn(
         ),
         seed=args.seed,
         log=log,
-    )
+    )[0]
 
 
 def cmd_unlearn(args: argparse.Namespace, log: Log) -> dict:

@@ -33,7 +33,7 @@ from mislabel.stages.data import fetch_dataset, make_noisy_dataset, read_raw
 from mislabel.stages.evaluate import evaluate_models
 from mislabel.stages.score import score_run, score_samples
 from mislabel.stages.train import train_model
-from mislabel.stages.unlearn import forget_mask, unlearn_model, unlearn_run
+from mislabel.stages.unlearn import forget_mask, unlearn_run
 from mislabel.stages.validate import LOO_COLUMNS, validate_loo
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "score_samples",
     "stored_train_config",
     "train_model",
-    "unlearn_model",
     "unlearn_run",
     "validate_loo",
 ]

@@ -2,7 +2,7 @@
 
 One workflow job runs one method on one (ratio, seed) run for every target
 (`unlearn_run`): the dataset and the model are loaded once, and each target's model
-and info file are written. `unlearn_model` forgets a single target (the CLI).
+and info file are written. The CLI passes a single target.
 """
 
 from __future__ import annotations
@@ -143,46 +143,6 @@ def _forget_one(
         f"(+ {info['compile_seconds']:.3f} s compiling)"
     )
     return info
-
-
-def unlearn_model(
-    dataset_path: PathLike,
-    model_path: PathLike,
-    out_model_path: PathLike,
-    info_path: PathLike,
-    *,
-    method: str,
-    target: str,
-    scores_path: PathLike | None = None,
-    budget_path: PathLike | None = None,
-    curvature: Mapping | None = None,
-    training: Mapping | None = None,
-    unlearning: Mapping | None = None,
-    seed: int | None = None,
-    log=print,
-) -> dict:
-    """Forget the target set from the trained model with `method`; write model and info.
-
-    `curvature`, `training` and `unlearning` are the settings of
-    `mislabel.settings.CurvatureSettings`, `mislabel.train.TrainConfig` and
-    `mislabel.settings.UnlearningSettings` (dicts or the tuples; missing keys: defaults).
-    The info holds the method's time (`seconds`, compilation excluded; `compile_seconds`).
-    """
-    return unlearn_run(
-        dataset_path,
-        model_path,
-        {target: out_model_path},
-        {target: info_path},
-        None,
-        method=method,
-        scores_path=scores_path,
-        budget_path=budget_path,
-        curvature=curvature,
-        training=training,
-        unlearning=unlearning,
-        seed=seed,
-        log=log,
-    )[0]
 
 
 def unlearn_run(
