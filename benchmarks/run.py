@@ -151,7 +151,11 @@ def bench_detect(report: Report, model, params, x, y, repeats: int):
     # Beyond the paper: each is one `score` job's work (`mislabel.detect.score_detector`).
     margins = np.zeros((PAPER["epochs"], len(y)))
     for label, detector in [
-        ("if_self_full (full network, Lanczos rank 100, damping 1)", "if_self_full"),
+        (
+            f"if_self_full (full network, top {CurvatureSettings().lanczos_rank} eigenpairs, "
+            f"damping {CurvatureSettings().full_damping:g})",
+            "if_self_full",
+        ),
         ("aum (scores + threshold-sample training run)", "aum"),
         ("cleanlab (5 folds trained at once with vmap)", "cleanlab"),
     ]:

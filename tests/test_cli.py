@@ -480,19 +480,37 @@ def fake_mnist(directory: Path, monkeypatch) -> Path:
     return path
 
 
+def exact_noise(raw, out, capsys, extra: str = "") -> dict:
+    """`mislabel noise` with 10 training images of classes 2 and 0, 20% exact noise."""
+    command = (
+        f"noise --raw {raw} --classes 2 0 --train-per-class 10 --noise-mode exact "
+        f"--ratio 0.2 --out {out} --json {extra}"
+    )
+    return json.loads(ok(command, capsys))
+
+
 def test_noise_on_a_raw_file(tmp_path, monkeypatch, capsys):
     raw, out = fake_mnist(tmp_path, monkeypatch), tmp_path / "noisy.npz"
-    result = json.loads(
-        ok(
-            f"noise --raw {raw} --classes 2 0 --train-per-class 10 --noise-mode exact "
-            f"--ratio 0.2 --out {out} --json",
-            capsys,
-        )
-    )
+    result = exact_noise(raw, out, capsys)
     ds = load_dataset_file(out)
     assert result["n_train"] == 20 and result["n_flipped"] == 4 == ds.flipped.sum()
     assert ds.classes.tolist() == [2, 0] and ds.x_train.shape == (20, 784)
     assert ds.dataset == "mnist" and ds.noise_mode == "exact"
+
+
+def test_noise_first_positions_and_test_cap(tmp_path, monkeypatch, capsys):
+    raw, out = fake_mnist(tmp_path, monkeypatch), tmp_path / "noisy.npz"
+    result = exact_noise(raw, out, capsys, "--noise-positions first --test-per-class 3")
+    ds = load_dataset_file(out)
+    assert result["n_test"] == 6 and np.bincount(ds.y_test).tolist() == [3, 3]
+    for label in (0, 1):  # the first two samples of each class are the flipped ones
+        members = np.flatnonzero(ds.y_clean == label)
+        assert ds.flipped[members].tolist() == [True, True] + [False] * 8
+    code, _, err = run(
+        f"noise --raw {raw} --noise-positions first --ratio 0.2 --out {tmp_path / 'x.npz'}",
+        capsys,
+    )
+    assert code != 0 and "--noise-positions first needs --noise-mode exact" in err
 
 
 def test_noise_needs_the_dataset_name(tmp_path, monkeypatch, capsys):

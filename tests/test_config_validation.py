@@ -72,11 +72,44 @@ def test_cross_check_lists_every_problem_at_once():
         "summary_dir": "results/summary",
         "paper_dir": "paper_tables",
         "loo_samples": 40,
+        "noise_mode": "symmetric",
+        "noise_positions": "first",
     }
     problems = wc.cross_check(config)
-    assert len(problems) == 4
+    assert len(problems) == 5
+    assert any("noise_positions='first' needs noise_mode='exact'" in p for p in problems)
     with pytest.raises(wc.ConfigError, match="invalid configuration"):
         wc.check(config)
+
+
+def test_paper_vs_ours_only_for_the_papers_setting():
+    paper = {"dataset": "mnist", "classes": [0, 1]}
+    assert wc.paper_vs_ours_files(paper, "s", "p") == [
+        "p/table_paper_vs_ours.tex",
+        "p/table_paper_vs_ours.md",
+        "s/paper_vs_ours.csv",
+    ]
+    assert wc.paper_vs_ours_stems(paper) == ["table_paper_vs_ours"]
+    for other in (
+        {"dataset": "mnist", "classes": [1, 7]},
+        {"dataset": "fashion_mnist", "classes": [0, 1]},
+    ):
+        assert wc.paper_vs_ours_files(other, "s", "p") == [] == wc.paper_vs_ours_stems(other)
+
+
+def test_config_name_names_the_layered_files():
+    assert wc.config_name(["config.yaml"]) == "config.yaml"
+    assert (
+        wc.config_name(["configs/authors_code.yaml", "config.yaml"]) == "configs/authors_code.yaml"
+    )
+
+
+def test_run_dir_lives_under_results_dir():
+    assert wc.run_dir("mnist", 0.05, 3) == "results/mnist/r0.05/s3"
+    assert (
+        wc.run_dir("mnist", "0.3", 0, "results/authors_code/")
+        == "results/authors_code/mnist/r0.3/s0"
+    )
 
 
 def test_numbers_from_the_command_line_are_coerced():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mislabel.curvature import (
+    IndefiniteHessianError,
     NumericalError,
     dense_hessian,
     get_scoped,
@@ -148,3 +149,41 @@ def test_weighted_hessian_over_kept_samples_equals_the_subset_hessian(tiny_mlp):
     masked = weighted_hessian(model, params, x, y, weights, "last_layer")
     subset = dense_hessian(model, params, x[keep], y[keep], "last_layer")
     np.testing.assert_allclose(masked, subset, atol=1e-13)
+
+
+def range_condition_number(hess):
+    """cond of H restricted to its range (numpy's SVD, pinv's cut-off 1e-10 * max)."""
+    u, s, _ = np.linalg.svd(hess)
+    basis = u[:, s > 1e-10 * s[0]]
+    return np.linalg.cond(basis.T @ hess @ basis)
+
+
+def test_condition_number_is_that_of_the_matrix_inverted():
+    """Damped: cond(H + d I) over all eigenvalues, null space and negative ones included;
+    pseudo-inverse: cond of H on the kept eigenvectors; both against numpy.linalg.cond."""
+    rng = np.random.default_rng(1)
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    hess = (q * np.array([-0.05, 0.0, 0.0, 0.2, 1.0, 3.0])) @ q.T
+    hess = 0.5 * (hess + hess.T)
+    with float64():
+        damped = invert_dense(jnp.asarray(hess), damping=0.1).info
+        pinv = invert_dense(jnp.asarray(hess)).info
+    assert damped["condition_number"] == pytest.approx(np.linalg.cond(hess + 0.1 * np.eye(6)))
+    assert damped["condition_number"] == pytest.approx(3.1 / 0.05)
+    assert pinv["rank"] == 4 and pinv["n_negative"] == 1
+    assert pinv["condition_number"] == pytest.approx(range_condition_number(hess))
+    assert pinv["condition_number"] == pytest.approx(3.0 / 0.05)
+    for too_small in (0.03, 0.0499):  # min lambda + d < 0: not positive definite
+        with float64(), pytest.raises(IndefiniteHessianError, match="raise damping above 0.05"):
+            invert_dense(jnp.asarray(hess), damping=too_small)
+
+
+def test_condition_number_of_a_network_hessian_matches_numpy(tiny_mlp):
+    model, params, x, y = tiny_mlp
+    hess = np.asarray(dense_hessian(model, params, x, y, "last_layer"))
+    for damping in (1e-3, 0.5):
+        info = invert_dense(jnp.asarray(hess), damping=damping).info
+        expected = np.linalg.cond(hess + damping * np.eye(len(hess)))
+        assert info["condition_number"] == pytest.approx(expected, rel=1e-8)
+    info = invert_dense(jnp.asarray(hess)).info
+    assert info["condition_number"] == pytest.approx(range_condition_number(hess), rel=1e-6)

@@ -368,6 +368,18 @@ def test_subset_first():
     assert sub.y_test.dtype == np.int32
 
 
+def test_subset_test_per_class_keeps_the_first_test_images():
+    raw = raw_fixture()  # test labels cycle 0..4, so classes 1 and 3 sit at 1,3,6,8,11,13,...
+    sub = select_subset(raw, classes=[3, 1], train_per_class=4, test_per_class=2)
+    expected_idx = np.array([1, 3, 6, 8])  # the first two 1s (1, 6) and 3s (3, 8)
+    np.testing.assert_array_equal(sub.x_test, raw.test_images[expected_idx].reshape(-1, 784))
+    np.testing.assert_array_equal(sub.y_test, [1, 0, 1, 0])
+    everything = select_subset(raw, classes=[3, 1], train_per_class=4, test_per_class=100)
+    assert everything.y_test.size == 8  # a cap above the class size keeps all of them
+    with pytest.raises(ValueError, match="test_per_class must be a positive integer"):
+        select_subset(raw, classes=[3, 1], train_per_class=4, test_per_class=0)
+
+
 def test_subset_random():
     raw = raw_fixture()
     a = select_subset(raw, [0, 2], 5, subset="random", seed=1)

@@ -102,7 +102,7 @@ def test_unknown_detector_is_refused():
 
 
 def test_full_network_scores_equal_the_dense_damped_inverse():
-    """rank = P: the Lanczos low-rank scores equal g^T (H + d I)^-1 g with the dense H."""
+    """rank = P: the low-rank scores equal g^T (H + d I)^-1 g with the dense H."""
     import jax
 
     from mislabel.detect import influence_scores
@@ -112,7 +112,7 @@ def test_full_network_scores_equal_the_dense_damped_inverse():
     y, _ = inject_noise(y_clean, 2, 0.1, "exact", seed=0)
     model = make_model([3], 2)
     state, _ = train(model, x.astype(np.float32), y, 0, TrainConfig(batch_size=10, epochs=5))
-    damping = 0.05
+    damping = 0.2  # above |most negative eigenvalue| (0.08), else the scores would be refused
     with float64():
         params = to_float64(state.params)
         x64 = jnp.asarray(x, jnp.float64)
@@ -128,7 +128,8 @@ def test_full_network_scores_equal_the_dense_damped_inverse():
     scores, info = anomaly_scores(
         model, state.params, x, y, INFLUENCE, scope="full", damping=damping, lanczos_rank=p
     )
-    assert info["rank"] == p
+    assert info["rank"] == p and info["eig_matvecs"] == p
+    assert info["min_eigenvalue"] == pytest.approx(np.linalg.eigvalsh(np.asarray(hess)).min())
     for name in INFLUENCE:
         np.testing.assert_allclose(scores[name], np.asarray(expected[name]), rtol=1e-6, atol=1e-8)
 
@@ -140,10 +141,20 @@ def test_full_network_scores_find_planted_flips(planted):
     model = make_model([16], 2)
     state, _ = train(model, x.astype(np.float32), y, 0, TrainConfig(batch_size=16, epochs=15))
     scores, info = anomaly_scores(
-        model, state.params, x, y, ("if_self",), scope="full", damping=0.01, lanczos_rank=20
+        model, state.params, x, y, ("if_self",), scope="full", damping=0.1, lanczos_rank=20
     )
-    assert info["rank"] == 20
+    assert info["rank"] == 20 and info["eig_max_relative_residual"] < 1e-6
     assert detection_metrics(flipped, scores["if_self"], flipped)["roc_auc"] > 0.9
+
+
+def test_full_network_scores_refuse_a_damping_below_a_negative_eigenvalue():
+    """Same model as the dense test: its Hessian's most negative eigenvalue is -0.08."""
+    x, y_clean = blobs(60, 4, seed=3, sep=2.0)
+    y, _ = inject_noise(y_clean, 2, 0.1, "exact", seed=0)
+    model = make_model([3], 2)
+    state, _ = train(model, x.astype(np.float32), y, 0, TrainConfig(batch_size=10, epochs=5))
+    with pytest.raises(ValueError, match="raise full_damping above 0.08"):
+        anomaly_scores(model, state.params, x, y, INFLUENCE, scope="full", damping=0.05)
 
 
 def test_full_network_scores_need_damping():

@@ -9,22 +9,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.flatten_util import ravel_pytree
 
 from mislabel.curvature import NumericalError
 from mislabel.full_curvature import (
+    EIG_TOL,
+    Eigenpairs,
     LowRankInverse,
     cg_report,
     cg_solve,
     check_converged,
     flatten,
+    full_eigenpairs,
     full_per_sample_grads,
     get_flat,
-    lanczos,
     low_rank_solve,
     lowrank_info,
     make_full_hvp,
     make_weighted_loss,
     set_flat,
+    top_eigenpairs,
 )
 from mislabel.model import MLP, init_params, make_model, mean_loss, param_count, per_sample_loss
 from mislabel.precision import float64, to_float64
@@ -48,7 +52,6 @@ def jitted_hvp(model, params, x, y, w_N=None):
 
 
 solve = jax.jit(cg_solve, static_argnums=(0, 4))
-eigs = jax.jit(lanczos, static_argnums=(0, 1, 2), static_argnames=("n_iter",))
 
 
 @pytest.fixture(scope="module")
@@ -186,61 +189,211 @@ def test_cg_on_a_zero_right_hand_side_is_zero(problem):
     assert not np.any(x)
 
 
-def test_full_rank_lanczos_reproduces_the_dense_spectrum_and_inverse(problem):
+def largest_magnitude(eigvals: np.ndarray, eigvecs: np.ndarray, k: int):
+    order = np.argsort(-np.abs(eigvals), kind="stable")[:k]
+    return eigvals[order], eigvecs[:, order]
+
+
+def test_rank_p_gives_the_whole_dense_spectrum_and_inverse(problem):
     hess = problem.hess
     p = hess.shape[0]
     with float64():
-        eigvals, eigvecs = eigs(problem.hvp, p, p, jax.random.PRNGKey(0))
-        assert eigvals.shape == (p,) and eigvecs.shape == (p, p)
-        assert np.all(np.isfinite(eigvals)) and np.all(np.isfinite(eigvecs))
-        scale = np.abs(hess).max()
-        np.testing.assert_allclose(
-            np.sort(eigvals), np.linalg.eigvalsh(hess), rtol=0, atol=1e-10 * scale
+        pairs = full_eigenpairs(
+            problem.model, problem.params, problem.x, problem.y, jnp.full((N,), 1.0 / N), p
         )
-        assert np.all(np.diff(np.abs(eigvals)) <= 0)  # largest magnitude first
-        np.testing.assert_allclose(eigvecs.T @ eigvecs, np.eye(p), atol=1e-10)
+    want_vals, want_vecs = np.linalg.eigh(hess)
+    assert pairs.eigvals_K.shape == (p,) and pairs.eigvecs_PxK.shape == (p, p)
+    assert pairs.matvecs == p  # K == P: H is formed from its P columns
+    scale = np.abs(want_vals).max()
+    np.testing.assert_allclose(np.sort(pairs.eigvals_K), want_vals, rtol=0, atol=1e-12 * scale)
+    assert np.all(np.diff(np.abs(pairs.eigvals_K)) <= 0)  # largest magnitude first
+    np.testing.assert_allclose(pairs.eigvecs_PxK.T @ pairs.eigvecs_PxK, np.eye(p), atol=1e-12)
+    np.testing.assert_allclose(
+        pairs.residuals_K,
+        np.linalg.norm(hess @ pairs.eigvecs_PxK - pairs.eigvecs_PxK * pairs.eigvals_K, axis=0),
+        rtol=0,
+        atol=1e-13 * scale,
+    )
 
-        damping = 0.1 - min(np.linalg.eigvalsh(hess).min(), 0.0)
-        inv = LowRankInverse(eigvals, eigvecs, damping)
-        b = np.random.default_rng(3).normal(size=(p, 3))
-        want = np.linalg.solve(hess + damping * np.eye(p), b)
-        np.testing.assert_allclose(low_rank_solve(inv, jnp.asarray(b)), want, rtol=1e-8)
-        np.testing.assert_allclose(low_rank_solve(inv, jnp.asarray(b[:, 0])), want[:, 0], rtol=1e-8)
-
-
-def test_lanczos_survives_an_exhausted_krylov_space():
-    # Three distinct eigenvalues in 12 dimensions: the Krylov space dies after 3 steps.
-    diag = jnp.asarray(np.repeat([3.0, -1.0, 0.0], 4))
+    damping = 0.1 - min(want_vals.min(), 0.0)
+    inv = LowRankInverse(jnp.asarray(pairs.eigvals_K), jnp.asarray(pairs.eigvecs_PxK), damping)
+    b = np.random.default_rng(3).normal(size=(p, 3))
+    want = np.linalg.solve(hess + damping * np.eye(p), b)
     with float64():
-        eigvals, eigvecs = eigs(lambda v: diag * v, 12, 12, jax.random.PRNGKey(1))
-    assert np.all(np.isfinite(eigvals)) and np.all(np.isfinite(eigvecs))
-    np.testing.assert_allclose(np.sort(eigvals), np.sort(np.asarray(diag)), atol=1e-12)
-    np.testing.assert_allclose(eigvecs.T @ eigvecs, np.eye(12), atol=1e-12)
+        np.testing.assert_allclose(low_rank_solve(inv, jnp.asarray(b)), want, rtol=1e-9)
+        np.testing.assert_allclose(low_rank_solve(inv, jnp.asarray(b[:, 0])), want[:, 0], rtol=1e-9)
 
 
-def test_truncated_lanczos_finds_the_top_eigenvalues(problem):
+def test_low_rank_solve_projects_onto_the_given_eigenvectors(problem):
+    """K < P: V diag(1/(lambda + d)) V^T b, checked with the dense eigenvectors."""
+    vals, vecs = largest_magnitude(*np.linalg.eigh(problem.hess), 5)
+    b = np.random.default_rng(4).normal(size=vecs.shape[0])
+    want = sum(vecs[:, k] * (vecs[:, k] @ b) / (vals[k] + 2.0) for k in range(5))
+    with float64():
+        got = low_rank_solve(LowRankInverse(jnp.asarray(vals), jnp.asarray(vecs), 2.0), b)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_eigsh_finds_the_largest_magnitude_pairs_of_a_small_hessian(problem):
     hess = problem.hess
     p = hess.shape[0]
-    dense = np.linalg.eigvalsh(hess)
-    top = dense[np.argsort(-np.abs(dense))]
-    k = 4
+    vals, vecs = largest_magnitude(*np.linalg.eigh(hess), 4)
     with float64():
-        eigvals, eigvecs = eigs(problem.hvp, p, k, jax.random.PRNGKey(2), n_iter=16)
-    assert eigvals.shape == (k,) and eigvecs.shape == (p, k)
-    np.testing.assert_allclose(eigvals, top[:k], rtol=1e-6)
-    # Ritz vectors are eigenvectors: H V = V diag(lambda).
-    np.testing.assert_allclose(hess @ eigvecs, eigvecs * eigvals, atol=1e-5 * np.abs(top[0]))
-    info = lowrank_info(eigvals, 0.01)
-    assert info["rank"] == k and info["damping"] == 0.01
-    assert info["max_eigenvalue"] == pytest.approx(top[:k].max())
-    assert info["n_negative"] == int(np.sum(top[:k] < 0))
+        pairs = full_eigenpairs(
+            problem.model, problem.params, problem.x, problem.y, jnp.full((N,), 1.0 / N), 4
+        )
+    assert pairs.eigvecs_PxK.shape == (p, 4) and 4 < pairs.matvecs < 10 * p
+    np.testing.assert_allclose(pairs.eigvals_K, vals, rtol=1e-10)
+    np.testing.assert_allclose(np.abs(np.sum(pairs.eigvecs_PxK * vecs, axis=0)), 1.0, atol=1e-8)
+
+
+def test_eigsh_survives_repeated_eigenvalues():
+    # Three distinct eigenvalues in 12 dimensions: one Krylov space holds only three.
+    diag = np.repeat([3.0, -1.0, 0.0], 4)
+    pairs = top_eigenpairs(lambda v: diag * v, lambda v: diag[:, None] * v, 12, 6)
+    np.testing.assert_allclose(pairs.eigvals_K, [3, 3, 3, 3, -1, -1], atol=1e-12)
+    np.testing.assert_allclose(pairs.eigvecs_PxK.T @ pairs.eigvecs_PxK, np.eye(6), atol=1e-12)
+    np.testing.assert_allclose(pairs.eigvecs_PxK[8:], 0, atol=1e-12)  # right eigenspaces
+    np.testing.assert_allclose(pairs.eigvecs_PxK[4:8, :4], 0, atol=1e-12)
+
+
+def test_residuals_come_from_a_fresh_product_not_from_the_solver(problem):
+    """matmat of a perturbed H: the reported residuals are those of the perturbed H."""
+    hess = problem.hess
+    p = hess.shape[0]
+    bump = 1e-3 * np.random.default_rng(5).normal(size=(p, p))
+    bump = bump + bump.T
+    pairs = top_eigenpairs(lambda v: hess @ v, lambda v: (hess + bump) @ v, p, 3)
+    want = np.linalg.norm(
+        (hess + bump) @ pairs.eigvecs_PxK - pairs.eigvecs_PxK * pairs.eigvals_K, axis=0
+    )
+    assert want.min() > 1e-4  # the perturbation is visible ...
+    np.testing.assert_allclose(pairs.residuals_K, want, rtol=1e-10)  # ... and reported
+
+
+def test_lowrank_info_reports_the_pairs(problem):
+    vals, vecs = largest_magnitude(*np.linalg.eigh(problem.hess), 6)
+    residuals = np.array([1e-9, 3e-8, 2e-9, 0.0, 1e-10, 5e-9])
+    info = lowrank_info(Eigenpairs(vals, vecs, residuals, 37), 1.0)
+    assert info["rank"] == 6 and info["damping"] == 1.0 and info["eig_matvecs"] == 37
+    assert info["max_eigenvalue"] == vals.max() and info["min_eigenvalue"] == vals.min()
+    assert info["n_negative"] == int(np.sum(vals < 0))
+    assert info["min_abs_shifted"] == pytest.approx(np.abs(vals + 1.0).min())
+    assert info["eig_max_residual"] == 3e-8
+    assert info["eig_max_relative_residual"] == pytest.approx(3e-8 / np.abs(vals).max())
+
+
+def test_lowrank_info_refuses_a_damping_below_a_selected_negative_eigenvalue():
+    vecs = np.eye(4)[:, :3]
+    pairs = Eigenpairs(np.array([5.0, -2.5, 1.0]), vecs, np.zeros(3), 10)
+    with pytest.raises(ValueError, match=r"most negative -2.5.*raise full_damping above 2.5"):
+        lowrank_info(pairs, 2.0)
+    with pytest.raises(ValueError, match="full_damping"):
+        lowrank_info(pairs, 2.5)  # 1 / (lambda + damping) is infinite
+    assert lowrank_info(pairs, 2.6)["min_abs_shifted"] == pytest.approx(0.1)
+    # Only the selected pairs count: an unselected -4 of H would not reach the inverse.
+    assert lowrank_info(pairs._replace(eigvals_K=np.array([5.0, 1.0, 0.5])), 0.1)["rank"] == 3
 
 
 def test_lowrank_info_refuses_nan():
-    with pytest.raises(NumericalError, match="NaN/Inf Ritz"):
-        lowrank_info(np.array([1.0, np.nan]), 0.1)
+    pairs = Eigenpairs(np.array([1.0, np.nan]), np.eye(2), np.zeros(2), 4)
+    with pytest.raises(NumericalError, match="NaN/Inf eigenvalues"):
+        lowrank_info(pairs, 0.1)
+    with pytest.raises(NumericalError, match="product 1 contains NaN"):
+        top_eigenpairs(lambda v: v * np.nan, lambda v: v, 5, 2)
 
 
-def test_lanczos_refuses_a_zero_rank():
-    with pytest.raises(ValueError, match="must be positive"):
-        lanczos(lambda v: v, 5, 0, jax.random.PRNGKey(0))
+def test_top_eigenpairs_refuses_a_zero_rank():
+    with pytest.raises(ValueError, match="rank >= 1"):
+        top_eigenpairs(lambda v: v, lambda v: v, 5, 0)
+
+
+# ---------------------------------------- a production ratio K << P, against a dense eigh
+
+K_DIGITS, N_DIGITS = 20, 200
+
+
+class Digits(NamedTuple):
+    model: MLP
+    params: dict
+    x: jax.Array
+    y: jax.Array
+    hess: np.ndarray  # (P, P), P = 4,810
+    top_vals: np.ndarray  # the K largest-magnitude eigenpairs of hess, by dense eigh
+    top_vecs: np.ndarray
+    pairs: Eigenpairs  # from full_eigenpairs at the default tolerance
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """64 -> [64] -> 10 MLP (P = 4,810) trained 3 epochs on sklearn's digits."""
+    import scipy.linalg
+    from sklearn.datasets import load_digits
+    from threadpoolctl import threadpool_limits
+
+    from mislabel.train import TrainConfig, train
+
+    x_all, y_all = load_digits(return_X_y=True)
+    x, y = (x_all[:N_DIGITS] / 16).astype(np.float32), y_all[:N_DIGITS].astype(np.int32)
+    model = make_model([64], 10)
+    state, _ = train(model, x, y, 0, TrainConfig(lr=0.05, batch_size=32, epochs=3))
+    with float64():
+        params = to_float64(state.params)
+        x, y = jnp.asarray(x, jnp.float64), jnp.asarray(y)
+        theta, unravel = ravel_pytree(params)
+
+        def mean_loss_of(theta_P):  # written out here, not the package's weighted loss
+            return jnp.mean(per_sample_loss(model.apply(unravel(theta_P), x), y))
+
+        hess = np.asarray(jax.jit(jax.hessian(mean_loss_of))(theta))
+        pairs = full_eigenpairs(model, params, x, y, jnp.full((N_DIGITS,), 1 / N_DIGITS), K_DIGITS)
+    hess = 0.5 * (hess + hess.T)
+    p = hess.shape[0]
+    with threadpool_limits(limits=1, user_api="blas"):  # much faster on a busy machine
+        ends = [
+            scipy.linalg.eigh(hess, subset_by_index=idx, driver="evr")
+            for idx in ([0, K_DIGITS - 1], [p - K_DIGITS, p - 1])
+        ]
+    vals, vecs = largest_magnitude(
+        np.concatenate([e[0] for e in ends]), np.concatenate([e[1] for e in ends], 1), K_DIGITS
+    )
+    return Digits(model, params, x, y, hess, vals, vecs, pairs)
+
+
+@pytest.mark.slow
+def test_eigsh_at_k_much_below_p_matches_a_dense_eigh(digits):
+    pairs, vals = digits.pairs, digits.top_vals
+    assert digits.hess.shape == (4810, 4810) and pairs.eigvecs_PxK.shape == (4810, K_DIGITS)
+    # The selection is not trivial: it mixes signs, and the Hessian is indefinite beyond it.
+    assert np.sum(vals < 0) >= 1 and np.sum(vals > 0) >= K_DIGITS // 2
+    np.testing.assert_allclose(pairs.eigvals_K, vals, rtol=1e-9)
+    overlap = np.abs(np.sum(pairs.eigvecs_PxK * digits.top_vecs, axis=0))
+    np.testing.assert_allclose(overlap, 1.0, atol=1e-8)
+    np.testing.assert_allclose(
+        pairs.eigvecs_PxK.T @ pairs.eigvecs_PxK, np.eye(K_DIGITS), atol=1e-12
+    )
+    assert K_DIGITS < pairs.matvecs < 20 * K_DIGITS
+
+
+@pytest.mark.slow
+def test_reported_residuals_are_those_of_the_dense_hessian(digits):
+    pairs = digits.pairs
+    vecs = pairs.eigvecs_PxK
+    dense = np.linalg.norm(digits.hess @ vecs - vecs * pairs.eigvals_K, axis=0)
+    np.testing.assert_allclose(pairs.residuals_K, dense, rtol=1e-3, atol=1e-14)
+    assert np.all(dense <= 2 * EIG_TOL * np.abs(pairs.eigvals_K))  # ARPACK's stopping rule
+    info = lowrank_info(pairs, 1.0)
+    assert info["eig_max_residual"] == pytest.approx(dense.max(), rel=1e-3)
+    assert info["eig_max_relative_residual"] == pytest.approx(
+        dense.max() / np.abs(digits.top_vals).max(), rel=1e-3
+    )
+    assert info["eig_matvecs"] == pairs.matvecs
+
+
+@pytest.mark.slow
+def test_damping_below_the_most_negative_selected_eigenvalue_is_refused(digits):
+    most_negative = digits.top_vals.min()
+    assert most_negative < 0
+    with pytest.raises(ValueError, match=f"raise full_damping above {-most_negative:.6g}"):
+        lowrank_info(digits.pairs, 0.9 * -most_negative)
+    assert lowrank_info(digits.pairs, 1.1 * -most_negative)["n_negative"] >= 1

@@ -102,6 +102,24 @@ def test_zero_ratio_flips_nothing(mode):
     np.testing.assert_array_equal(noisy, labels)
 
 
+@pytest.mark.parametrize("ratio", [0.01, 0.05, 0.3, 0.5])
+def test_exact_first_flips_the_first_samples_of_each_class(ratio):
+    # The authors' code: the first round(r * n_c) samples of each class, in dataset order.
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 2, size=2000).astype(np.int32)
+    noisy, flipped = inject_noise(labels, 2, ratio, "exact", seed=9, positions="first")
+    _check_invariants(labels, noisy, flipped, 2)
+    expected = np.zeros(labels.shape, bool)
+    for c in (0, 1):
+        members = [i for i, y in enumerate(labels.tolist()) if y == c]
+        k = int(ratio * len(members) + 0.5)
+        expected[members[:k]] = True
+    np.testing.assert_array_equal(flipped, expected)
+    # positions do not depend on the seed
+    _, again = inject_noise(labels, 2, ratio, "exact", seed=123, positions="first")
+    np.testing.assert_array_equal(flipped, again)
+
+
 def test_input_not_modified():
     labels = _labels(50, 2)
     before = labels.copy()
@@ -123,6 +141,8 @@ def test_empty_labels():
         ({"n_classes": 1}, r"n_classes must be an integer >= 2, got 1"),
         ({"n_classes": 2.5}, r"n_classes must be an integer >= 2, got 2.5"),
         ({"mode": "pairflip"}, r"unknown noise mode 'pairflip'"),
+        ({"positions": "last"}, r"unknown noise positions 'last'"),
+        ({"positions": "first"}, r"positions 'first' need noise mode 'exact'"),
         ({"labels": np.array([0, 1, 2])}, r"labels must lie in 0..1 .*found range 0..2"),
         ({"labels": np.array([-1, 1])}, r"labels must lie in 0..1"),
         ({"labels": np.array([0.0, 1.0])}, r"labels must be integers"),

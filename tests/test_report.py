@@ -191,6 +191,28 @@ def test_table_5_2_and_5_3_rows(csvs, tmp_path: Path) -> None:
     assert [h.split(" & ")[0] for h in heads] == expected
 
 
+def test_captions_name_the_budget_and_tables_use_the_chosen_metric(tmp_path: Path) -> None:
+    det = _detection_df()
+    unl = _unlearning_df()
+    unl["balanced_accuracy"] = 1.0 - unl["test_accuracy"]  # in [0, 0.2]: tells them apart
+    unl_csv = _write(unl, tmp_path / "unlearning.csv")
+    nominal = render_tables(_write(det, tmp_path / "detection.csv"), unl_csv, tmp_path / "a")
+    caption = nominal[0].read_text()  # no budget column: summaries of the nominal budget
+    assert r"$m = \mathrm{round}(nr)$, the nominal budget" in caption
+    det["budget"] = "oracle"
+    oracle = render_tables(
+        _write(det, tmp_path / "detection.csv"), unl_csv, tmp_path / "b", metric="balanced_accuracy"
+    )
+    t51, t52, t53 = (p.read_text() for p in oracle)
+    assert "$m$ = the number of flipped labels, the oracle budget" in t51
+    assert "the oracle budget" in t53 and "Balanced test accuracy" in t52
+    pre = unl[(unl["method"] == "pretrained") & np.isclose(unl["ratio"], 0.01)]
+    mean, std = 100 * pre["balanced_accuracy"].mean(), 100 * pre["balanced_accuracy"].std()
+    assert _body_rows(t52)[0].split(" & ")[1] == f"{mean:.1f} $\\pm$ {std:.1f}"
+    with pytest.raises(ValueError, match="unknown test metric 'f1'"):
+        render_tables(tmp_path / "detection.csv", unl_csv, tmp_path / "c", metric="f1")
+
+
 def test_one_seed_missing_cells_and_subset_of_methods(tmp_path: Path) -> None:
     det = _detection_df(seeds=(0,))
     det = det[~((det["detector"] == "loss") & (det["ratio"] == 0.3))]

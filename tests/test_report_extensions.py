@@ -404,10 +404,9 @@ def test_estimated_table(rendered) -> None:
     assert heads[-4:] == ["Influence (full)", "SSSE (full)", "NegGrad+", "Relabel + fine-tune"]
     rows = list(rows_of(tex).items())
     assert rows[0] == ("Pre-trained", [pm("80.2", "0.3")] * 2)
-    assert [k.rstrip("'") for k, _ in rows[1:3]] == [
-        "oracle $m = \\mathrm{round}(nr)$",
-        "estimated $\\hat{m}$",
-    ]
+    assert [k.rstrip("'") for k, _ in rows[1:3]] == ["given $m$", "estimated $\\hat{m}$"]
+    # summaries without a budget column were written with the nominal budget
+    assert "given budget ($m = \\mathrm{round}(nr)$, the nominal budget" in tex
     assert rows[1][1] == [pm("84.2", "0.3")] * 2  # influence, detected: 85 - 1 + 0.2
     assert rows[2][1] == [pm("83.2", "0.3")] * 2  # influence, detected_estimated
     assert len(rows) == 1 + 2 * 8

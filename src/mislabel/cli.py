@@ -33,7 +33,7 @@ import numpy as np
 from mislabel import __version__
 from mislabel.data import CANONICAL_SHA256, SUBSET_MODES, DataUnavailableError
 from mislabel.names import DETECTORS, ESTIMATING_DETECTORS, METHODS, TARGETS
-from mislabel.noise import NOISE_MODES
+from mislabel.noise import NOISE_MODES, NOISE_POSITIONS
 from mislabel.settings import CurvatureSettings, DetectionSettings, UnlearningSettings
 
 
@@ -244,6 +244,8 @@ def cmd_fetch(args: argparse.Namespace, log: Log) -> dict:
 def cmd_noise(args: argparse.Namespace, log: Log) -> dict:
     from mislabel.stages import make_noisy_dataset
 
+    if args.noise_positions == "first" and args.noise_mode != "exact":
+        raise CliError("--noise-positions first needs --noise-mode exact (a fixed count per class)")
     check_inputs(raw_dataset_file=args.raw)
     check_outputs(args.out, inputs=[args.raw])
     dataset = args.dataset or Path(args.raw).stem
@@ -262,6 +264,8 @@ def cmd_noise(args: argparse.Namespace, log: Log) -> dict:
         noise_mode=args.noise_mode,
         ratio=args.ratio,
         seed=args.seed,
+        noise_positions=args.noise_positions,
+        test_per_class=args.test_per_class,
     )
     log(
         f"wrote {args.out}: {result['n_train']} training samples of classes {args.classes}, "
@@ -402,7 +406,9 @@ def cmd_train(args: argparse.Namespace, log: Log) -> dict:
     return {"model": str(args.out), "history": str(args.history), **result}
 
 
-def run_score(args: argparse.Namespace, scores: Path, metrics: Path, log: Log) -> dict:
+def run_score(
+    args: argparse.Namespace, scores: Path, metrics: Path, log: Log, budget: str | None
+) -> dict:
     from mislabel.stages import score_samples
 
     return score_samples(
@@ -411,6 +417,7 @@ def run_score(args: argparse.Namespace, scores: Path, metrics: Path, log: Log) -
         scores,
         metrics,
         detector=args.detector,
+        budget=budget,
         ratio=args.ratio,
         history_path=args.history,
         curvature=curvature_settings(args),
@@ -430,7 +437,7 @@ def cmd_score(args: argparse.Namespace, log: Log) -> dict:
     check_history(args)
     check_inputs(dataset_file=args.dataset, model_file=args.model, history=args.history)
     check_outputs(args.out, args.metrics, inputs=[args.dataset, args.model])
-    row = run_score(args, args.out, args.metrics, log)
+    row = run_score(args, args.out, args.metrics, log, None if args.ratio is None else "nominal")
     if row["m"] == 0:
         log("note: the noise ratio gives m = 0, so nothing was flagged; pass --ratio")
     log(f"wrote {args.out} and {args.metrics}")
@@ -549,7 +556,7 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
     with tempfile.TemporaryDirectory(prefix="mislabel-repair-") as tmp:
         scores = Path(args.scores_out or Path(tmp) / "scores.npz")
         info_path = Path(args.info_out or Path(tmp) / "info.json")
-        row = run_score(args, scores, Path(tmp) / "metrics.json", log)
+        row = run_score(args, scores, Path(tmp) / "metrics.json", log, "nominal")
         estimated = args.ratio is None
         target = "detected_estimated" if estimated else "detected"
         info = run_unlearn(args, target, scores, Path(args.out), info_path, log, scores)
@@ -898,6 +905,19 @@ def build_parser() -> argparse.ArgumentParser:
         default="symmetric",
         help="symmetric: each label flipped with probability r; exact: round(r n_c) per class",
     )
+    p.add_argument(
+        "--noise-positions",
+        choices=NOISE_POSITIONS,
+        default="random",
+        help="with --noise-mode exact: random positions, or the first ones of each class "
+        "(as the authors' code)",
+    )
+    p.add_argument(
+        "--test-per-class",
+        type=positive_int,
+        default=None,
+        help="keep at most the first this many test images of each class (default: all)",
+    )
     p.add_argument("--ratio", type=noise_ratio, required=True, help="noise ratio r in [0, 1)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the noise (and subset)")
     p.add_argument("--out", required=True, help="noisy dataset file to write (.npz)")
@@ -949,14 +969,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="model file to write (.msgpack)")
     p.add_argument("--history", required=True, help="per-epoch history to write (.npz)")
 
-    p = command("score", "score every training sample and flag the top round(n r)", cmd_score)
+    p = command("score", "score every training sample and flag the top m", cmd_score)
     p.add_argument("--dataset", required=True, help="dataset file the model was trained on")
     p.add_argument("--model", required=True, help="model file from train")
     _add_detector(p)
     p.add_argument(
         "--ratio",
         type=noise_ratio,
-        help="assumed noise ratio r (default: the ratio recorded in the dataset file)",
+        help="flag the top m = round(n r) for this assumed noise ratio r (default: m = the "
+        "true number of flipped labels when the dataset file knows them, as the paper "
+        "assumes, else round(n r) with the ratio recorded in the dataset file)",
     )
     _add_curvature(p)
     p.add_argument("--out", required=True, help="scores and flags to write (.npz)")

@@ -31,6 +31,14 @@ class NumericalError(RuntimeError):
     """A Hessian, gradient, score or update contains NaN or Inf."""
 
 
+class IndefiniteHessianError(NumericalError, ValueError):
+    """``H + damping I`` is not positive definite where a damped solve needs it to be.
+
+    A `ValueError` too: the remedy is a setting (raise the damping), as for the other
+    refused dampings (`mislabel.full_curvature.check_lowrank_damping`).
+    """
+
+
 def check_scope(scope: str) -> None:
     """Raise a ValueError naming the allowed scopes if `scope` is unknown."""
     if scope not in SCOPES:
@@ -152,7 +160,17 @@ def spectral_solve(spectrum: Spectrum, b: jax.Array) -> jax.Array:
 
 
 def spectrum_info(eigvals_P: np.ndarray, damping: float, rtol: float) -> dict:
-    """Diagnostics of an inversion: rank, kept eigenvalue range, condition number."""
+    """Diagnostics of an inversion: rank, kept eigenvalue range, condition number.
+
+    The condition number is that of the matrix actually inverted: with ``damping > 0``,
+    ``H + damping I``, i.e. ``(max lambda + damping) / (min lambda + damping)`` over all
+    eigenvalues; with ``damping == 0``, H restricted to the kept eigenvalues,
+    ``max |lambda| / min |lambda|`` over those (0.0 if none is kept).
+
+    Raises:
+      NumericalError: if an eigenvalue is NaN or Inf.
+      IndefiniteHessianError: if ``damping > 0`` and ``min lambda + damping <= 0``.
+    """
     eigvals_P = np.asarray(eigvals_P, np.float64)
     if not np.all(np.isfinite(eigvals_P)):
         raise NumericalError(
@@ -162,6 +180,17 @@ def spectrum_info(eigvals_P: np.ndarray, damping: float, rtol: float) -> dict:
     scale = float(np.max(np.abs(eigvals_P)))
     kept = np.ones(eigvals_P.shape, bool) if damping > 0 else np.abs(eigvals_P) > rtol * scale
     kept_vals = np.abs(eigvals_P[kept])
+    if damping > 0:
+        shifted_P = eigvals_P + damping
+        if shifted_P.min() <= 0:
+            raise IndefiniteHessianError(
+                f"H + damping I is not positive definite: lambda_min(H) = {eigvals_P.min():.6g} "
+                f"and damping {damping:g} give {shifted_P.min():.3g}; raise damping above "
+                f"{-eigvals_P.min():.6g} (or use damping 0, the pseudo-inverse)"
+            )
+        condition = float(shifted_P.max() / shifted_P.min())
+    else:
+        condition = float(kept_vals.max() / kept_vals.min()) if kept_vals.size else 0.0
     return {
         "method": "damped" if damping > 0 else "pinv",
         "damping": float(damping),
@@ -170,7 +199,7 @@ def spectrum_info(eigvals_P: np.ndarray, damping: float, rtol: float) -> dict:
         "rank": int(kept.sum()),
         "max_eigenvalue": scale,
         "min_kept_eigenvalue": float(kept_vals.min()) if kept_vals.size else 0.0,
-        "condition_number": float(kept_vals.max() / kept_vals.min()) if kept_vals.size else 0.0,
+        "condition_number": condition,
         "n_negative": int(np.sum(eigvals_P < -rtol * scale)),
     }
 
@@ -186,7 +215,9 @@ def invert_dense(hess_PxP: jax.Array, damping: float = 0.0, rtol: float = 1e-10)
 
     Returns:
       InverseHessian with `solve` and `info` (rank, kept eigenvalue range, condition number,
-      number of negative eigenvalues, method).
+      number of negative eigenvalues, method; see `spectrum_info`).
+    Raises:
+      IndefiniteHessianError: if ``damping > 0`` and ``H + damping I`` is not positive definite.
     """
     check_damping(damping)
     hess_PxP = jnp.asarray(hess_PxP)

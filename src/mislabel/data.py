@@ -534,6 +534,7 @@ def select_subset(
     train_per_class: int,
     subset: str = "first",
     seed: int = 0,
+    test_per_class: int | None = None,
 ) -> Subset:
     """Restrict a dataset to `classes`, `train_per_class` training images each.
 
@@ -544,9 +545,11 @@ def select_subset(
       subset: "first" (the first ones in dataset order, as the paper's authors did) or
         "random" (a uniform choice without replacement per class, from `seed`).
       seed: used by "random" only.
+      test_per_class: keep at most the first this many test images of each class (the
+        paper's authors: 1000); None keeps all of them.
 
     Returns:
-      Subset: x_train (n, 784) uint8, y_train (n,) int32, all test images of the classes
+      Subset: x_train (n, 784) uint8, y_train (n,) int32, the test images of the classes
       x_test (t, 784) uint8 and y_test (t,) int32, classes (C,) int32; both splits in
       dataset order.
     """
@@ -556,7 +559,15 @@ def select_subset(
     if int(train_per_class) != train_per_class or train_per_class < 1:
         raise ValueError(f"train_per_class must be a positive integer, got {train_per_class}")
     train_idx = _pick_train(raw.train_labels, cls, int(train_per_class), subset, seed)
-    test_idx = np.flatnonzero(np.isin(raw.test_labels, cls))
+    if test_per_class is None:
+        test_idx = np.flatnonzero(np.isin(raw.test_labels, cls))
+    else:
+        if int(test_per_class) != test_per_class or test_per_class < 1:
+            raise ValueError(
+                f"test_per_class must be a positive integer or None, got {test_per_class}"
+            )
+        first = [np.flatnonzero(raw.test_labels == c)[: int(test_per_class)] for c in cls]
+        test_idx = np.sort(np.concatenate(first))
     return Subset(
         x_train=raw.train_images[train_idx].reshape(len(train_idx), -1),
         y_train=_reindex(raw.train_labels[train_idx], cls),

@@ -11,9 +11,10 @@ training set, restricted to the curvature scope, computed once.
 
 Beyond the paper (`score_detector` dispatches every name of `mislabel.names.DETECTORS`):
 - ``if_*_full``: the same scores with H over every parameter, ``(H + damping I)^-1``
-  restricted to H's top-K eigenspace (Lanczos, `mislabel.full_curvature`). All three come
-  from one projection ``V^T g_z`` per sample (chunked, never the n x P gradient matrix):
-  K HVPs + n per-sample gradients + an (n x P)(P x K) product in all.
+  restricted to the span of H's K largest-magnitude eigenpairs (`full_eigenpairs`: ARPACK
+  Lanczos on jitted HVPs, residuals checked). All three come from one projection
+  ``V^T g_z`` per sample (chunked, never the n x P gradient matrix): a few K HVPs + n
+  per-sample gradients + an (n x P)(P x K) product in all.
 - ``aum``: minus the area under the margin (`mislabel.aum`), with its own cut-off.
 - ``cleanlab``: confident learning on cross-validated probabilities (`mislabel.confident`).
 """
@@ -37,13 +38,7 @@ from mislabel.curvature import (
     spectrum_info,
     weighted_hessian,
 )
-from mislabel.full_curvature import (
-    check_full_damping,
-    flatten,
-    lanczos,
-    lowrank_info,
-    make_full_hvp,
-)
+from mislabel.full_curvature import check_full_damping, flatten, full_eigenpairs, lowrank_info
 from mislabel.model import MLP, Params, per_sample_loss
 from mislabel.names import DETECTORS, INFLUENCE_DETECTORS, PAPER_DETECTORS, check_name
 from mislabel.names import SCOPES as ALL_SCOPES
@@ -128,23 +123,18 @@ def lowrank_influence_scores(proj_NxK: jax.Array, scale_K: jax.Array) -> dict[st
     return {"if_self": self_N, "if_train": train_N, "if_train_minus_z": minus_z_N}
 
 
-@partial(jax.jit, static_argnames=("model", "rank"))
-def _full_influence(
+@partial(jax.jit, static_argnames="model")
+def _lowrank_scores(
     model: MLP,
     params: Params,
     x_NxD: jax.Array,
     y_N: jax.Array,
-    damping: float,
-    rank: int,
-    key: jax.Array,
-):
-    """Full-network influence scores (float64) and the Ritz values, one compiled program."""
-    params = to_float64(params)
-    x_NxD = x_NxD.astype(jnp.float64)
-    n = x_NxD.shape[0]
+    eigvecs_PxK: jax.Array,
+    scale_K: jax.Array,
+) -> dict[str, jax.Array]:
+    """`lowrank_influence_scores` from per-sample gradients projected on the eigenvectors,
+    `GRADIENT_CHUNK` samples at a time (never the n x P gradient matrix); float64 inputs."""
     theta_P, unravel = flatten(params)
-    hvp = make_full_hvp(model, params, x_NxD, y_N, jnp.full((n,), 1.0 / n))
-    eigvals_K, eigvecs_PxK = lanczos(hvp, theta_P.size, rank, key)
 
     def project(sample) -> jax.Array:
         x_D, y = sample
@@ -155,7 +145,7 @@ def _full_influence(
         return eigvecs_PxK.T @ jax.grad(loss)(theta_P)
 
     proj_NxK = jax.lax.map(project, (x_NxD, y_N), batch_size=GRADIENT_CHUNK)
-    return lowrank_influence_scores(proj_NxK, 1.0 / (eigvals_K + damping)), eigvals_K
+    return lowrank_influence_scores(proj_NxK, scale_K)
 
 
 def anomaly_scores(
@@ -174,7 +164,8 @@ def anomaly_scores(
 
     `detectors` are names of `PAPER_DETECTORS`; `scope` picks the Hessian of the influence
     ones: ``last_layer`` (exact, `damping` 0 = pseudo-inverse) or ``full`` (every parameter,
-    ``(H + damping I)^-1`` on the top `lanczos_rank` eigenpairs; damping must be > 0).
+    ``(H + damping I)^-1`` on the `lanczos_rank` largest-magnitude eigenpairs; damping must
+    be > 0 and above minus every one of their eigenvalues).
 
     Returns:
       ({detector: scores (N,)}, curvature info dict, or {} if no influence detector ran).
@@ -224,17 +215,16 @@ def _full_anomaly_scores(
     wanted = [d for d in detectors if d in INFLUENCE_DETECTORS]
     if wanted:
         with float64():
-            scores, eigvals = _full_influence(
-                model,
-                params,
-                jnp.asarray(x_NxD),
-                jnp.asarray(y_N, jnp.int32),
-                float(damping),
-                int(rank),
-                jax.random.PRNGKey(0),
-            )
+            params = to_float64(params)
+            x_NxD = jnp.asarray(x_NxD, jnp.float64)
+            y_N = jnp.asarray(y_N, jnp.int32)
+            w_N = jnp.full((x_NxD.shape[0],), 1.0 / x_NxD.shape[0])
+            pairs = full_eigenpairs(model, params, x_NxD, y_N, w_N, int(rank), seed=0)
+            info = lowrank_info(pairs, damping)  # raises if some lambda <= -damping
+            scale_K = 1.0 / (jnp.asarray(pairs.eigvals_K) + damping)
+            vecs_PxK = jnp.asarray(pairs.eigvecs_PxK)
+            scores = _lowrank_scores(model, params, x_NxD, y_N, vecs_PxK, scale_K)
             out.update({d: np.asarray(scores[d]) for d in wanted})
-            info = lowrank_info(np.asarray(eigvals), damping)
     for name, values in out.items():
         check_finite(values, f"{name} scores (full network)")
     return out, info
@@ -320,7 +310,7 @@ def detector_groups(detectors: tuple[str, ...]) -> list[tuple[str, ...]]:
     """`detectors` split into groups that share their expensive part, in a fixed order.
 
     The influence detectors of one curvature scope share the per-sample gradients and the
-    Hessian (last layer) or its Lanczos eigenpairs (full network): scoring them together
+    Hessian (last layer) or its eigenpairs (full network): scoring them together
     computes those once. Every other detector is a group of its own.
     """
     from mislabel.names import split_scope

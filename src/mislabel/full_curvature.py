@@ -1,4 +1,4 @@
-"""Matrix-free curvature over ALL network parameters: HVPs, conjugate gradients, Lanczos.
+"""Matrix-free curvature over ALL network parameters: HVPs, conjugate gradients, eigenpairs.
 
 `mislabel.curvature` forms the dense Hessian of the last layer. Over the whole network
 (41,902 parameters for the paper's ``[50, 50]`` MLP on MNIST) a dense Hessian would take
@@ -12,31 +12,30 @@ inverted in one of two ways:
   CG needs a positive definite operator; a network Hessian is indefinite away from a strict
   minimum, so callers add damping, and `CGInfo.negative_curvature` reports when it was not
   enough (the solve then stops at the last iterate).
-- `lanczos` + `low_rank_solve`: the top-K eigenpairs (largest magnitude) of H by Lanczos
-  with full reorthogonalisation, then ``V diag(1 / (lambda + damping)) V^T b``, the inverse
-  restricted to the top-K eigenspace (the component of b outside it is dropped), as
-  Schioppa et al. 2022, "Scaling up influence functions". Building it costs K HVPs (each
-  about 2-3 forward + backward passes over the n samples) plus O(P K^2) flops for the
-  reorthogonalisation (twice against all previous vectors); scoring all n samples then
-  costs one ``(n x P) @ (P x K)`` product. Memory: ``P * K`` floats for the eigenvectors plus
-  ``n * P`` for the per-sample gradients (`full_per_sample_grads`; chunk over n if needed).
+- `full_eigenpairs` + `low_rank_solve`: the K largest-magnitude eigenpairs of H, then
+  ``V diag(1 / (lambda + damping)) V^T b``, the inverse restricted to that eigenspace (the
+  component of b outside it is dropped), as Schioppa et al. 2022, "Scaling up influence
+  functions". The eigenpairs come from ARPACK's implicitly restarted Lanczos
+  (`scipy.sparse.linalg.eigsh`, driven from the host through the jitted `full_hvp`),
+  converged pair by pair to ``||H v - lambda v|| <= EIG_TOL * |lambda|``; the residuals
+  are then recomputed with K fresh HVPs (`Eigenpairs.residuals_K`) and reported by
+  `lowrank_info` with the number of HVPs used (a few times K). Scoring all n samples then
+  costs one ``(n x P) @ (P x K)`` product. Memory: ARPACK's ``P * (2K + 1)`` basis plus
+  the per-sample gradients, chunked over n by the callers.
 
-Everything is pure and jittable; loops are ``lax.while_loop`` / ``lax.fori_loop`` with static
-sizes. The solvers take an ``hvp(v_P) -> Hv_P`` closure, so to jit with parameters and data
-as traced arguments (not baked-in constants) build the closure inside the jitted function::
-
-    @jax.jit
-    def top_eigs(params, x_NxD, y_N, w_N, key):
-        return lanczos(make_full_hvp(model, params, x_NxD, y_N, w_N), dim, rank, key)
-
-Call inside `mislabel.precision.float64()` with float64 parameters and data. Non-finite
-results raise `mislabel.curvature.NumericalError` in the host-side reports; a CG solve that
-did not converge only produces a warning string (`check_converged`), for callers to log.
+`cg_solve` is pure and jittable (``lax.while_loop``) and takes an ``hvp(v_P) -> Hv_P``
+closure; to jit it with parameters and data as traced arguments (not baked-in constants)
+build the closure inside the jitted function, as `full_hvp` does. The eigensolver runs on
+the host and calls jitted HVPs. Call everything inside `mislabel.precision.float64()` with
+float64 parameters and data. Non-finite results raise `mislabel.curvature.NumericalError`
+in the host-side reports; a CG solve that did not converge only produces a warning string
+(`check_converged`), for callers to log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -48,6 +47,7 @@ from mislabel.curvature import NumericalError
 from mislabel.model import MLP, Params, per_sample_loss
 
 Hvp = Callable[[jax.Array], jax.Array]
+HostOp = Callable[[np.ndarray], np.ndarray]  # float64 NumPy in and out, e.g. v_P -> H v_P
 
 
 # --------------------------------------------------------------------------- flat parameters
@@ -214,96 +214,113 @@ def check_converged(report: dict, what: str) -> str | None:
     return f"{what}: conjugate gradients {why}; relative residual {report['relative_residual']:.3g}"
 
 
-# ------------------------------------------------------------------------------- Lanczos
+# ------------------------------------------------------------------------ top eigenpairs
+
+EIG_TOL = 1e-6  # ARPACK stops when ||H v - lambda v|| <= EIG_TOL * |lambda| for every pair
+HVP_CHUNK = 32  # vectors per vmapped HVP batch in `full_hvp_columns`
 
 
-def _orthogonalise(basis_MxP: jax.Array, v_P: jax.Array) -> jax.Array:
-    """Remove from v its components along the rows of `basis` (twice, for stability).
+@partial(jax.jit, static_argnames="model")
+def full_hvp(model: MLP, params: Params, x_NxD, y_N, w_N, v_P: jax.Array) -> jax.Array:
+    """`make_full_hvp` applied to one vector v_P, shape (P,); parameters and data are traced
+    arguments, so it compiles once per shape however often the host calls it."""
+    return make_full_hvp(model, params, x_NxD, y_N, w_N)(v_P)
 
-    Rows not yet filled are zero and contribute nothing.
+
+@partial(jax.jit, static_argnames="model")
+def full_hvp_columns(model: MLP, params: Params, x_NxD, y_N, w_N, v_PxM: jax.Array) -> jax.Array:
+    """`full_hvp` of every column of v_PxM, shape (P, M), vmapped `HVP_CHUNK` at a time."""
+    hvp = make_full_hvp(model, params, x_NxD, y_N, w_N)
+    return jax.lax.map(hvp, v_PxM.T, batch_size=HVP_CHUNK).T
+
+
+class Eigenpairs(NamedTuple):
+    """The `rank` largest-magnitude eigenpairs of a symmetric H, with their accuracy.
+
+    eigvals_K: largest magnitude first. eigvecs_PxK: orthonormal columns.
+    residuals_K: ``||H v_k - lambda_k v_k||``, recomputed with fresh HVPs after the solve.
+    matvecs: HVPs the solver used (the residual check's K more are not counted).
     """
-    for _ in range(2):
-        v_P = v_P - basis_MxP.T @ (basis_MxP @ v_P)
-    return v_P
+
+    eigvals_K: np.ndarray
+    eigvecs_PxK: np.ndarray
+    residuals_K: np.ndarray
+    matvecs: int
 
 
-def _unit(v_P: jax.Array) -> jax.Array:
-    norm = jnp.linalg.norm(v_P)
-    return v_P / jnp.where(norm > 0, norm, 1.0)
+def top_eigenpairs(
+    matvec: HostOp, matmat: HostOp, dim: int, rank: int, *, seed: int = 0, tol: float = EIG_TOL
+) -> Eigenpairs:
+    """The ``K = min(rank, dim)`` largest-magnitude eigenpairs of a symmetric H (host side).
 
-
-def lanczos(
-    hvp: Hvp,
-    dim: int,
-    rank: int,
-    key: jax.Array,
-    n_iter: int | None = None,
-    dtype: jnp.dtype | None = None,
-) -> tuple[jax.Array, jax.Array]:
-    """The `rank` largest-magnitude Ritz pairs of a symmetric H by Lanczos.
-
-    Runs ``m = min(max(n_iter, rank), dim)`` steps (``n_iter`` defaults to `rank`; more
-    steps make the kept pairs more accurate), each one HVP, reorthogonalising every new
-    vector twice against all previous ones. When the Krylov space is exhausted (the new
-    residual is below ``sqrt(eps) * ||H||``, e.g. ``rank == dim`` or repeated eigenvalues)
-    it restarts from a random vector orthogonal to the basis, so no NaN appears and
-    ``rank == dim`` gives all eigenvalues. Pure and jittable (`dim`, `rank`, `n_iter` static).
+    ``K < dim``: ARPACK's implicitly restarted Lanczos (`scipy.sparse.linalg.eigsh`,
+    ``which="LM"``) on a `LinearOperator`, from a start vector fixed by `seed`, to the
+    relative accuracy `tol` (``tol=0``: machine precision). ``K == dim``: H is formed from
+    `dim` columns ``H e_j`` and diagonalised densely. Either way the residuals are then
+    recomputed by one `matmat` of the K eigenvectors.
 
     Args:
-      hvp: ``hvp(v_P) -> Hv_P`` of a symmetric H.
-      dim: P, the length of v.
-      rank: number of Ritz pairs to return; K = min(rank, dim).
-      key: PRNG key for the start (and restart) vectors.
-      n_iter: number of Lanczos steps (>= rank), default rank.
-      dtype: dtype of the vectors, default JAX's float (float64 inside `float64()`).
-
-    Returns:
-      eigvals_K, largest magnitude first, and orthonormal eigvecs_PxK.
+      matvec: ``v_P -> H v_P``; matmat: the same for (P, M); dim: P; rank: K wanted.
+    Raises:
+      ValueError: for a non-positive `dim` or `rank`, or a negative `tol`.
+      NumericalError: if ARPACK did not converge or H gives NaN/Inf.
     """
-    if dim < 1 or rank < 1 or (n_iter is not None and n_iter < 1):
-        raise ValueError(f"dim, rank and n_iter must be positive, got {dim}, {rank}, {n_iter}")
-    dtype = jax.dtypes.canonicalize_dtype(jnp.float64 if dtype is None else dtype)
+    from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
+    from threadpoolctl import threadpool_limits
+
+    if dim < 1 or rank < 1 or not tol >= 0:
+        raise ValueError(f"need dim >= 1, rank >= 1, tol >= 0; got {dim}, {rank}, {tol}")
     k = min(rank, dim)
-    m = min(max(n_iter or k, k), dim)
-    eps = jnp.finfo(dtype).eps
-    start_key, restart_key = jax.random.split(key)
+    count = [0]
 
-    basis = jnp.zeros((m + 1, dim), dtype)
-    basis = basis.at[0].set(_unit(jax.random.normal(start_key, (dim,), dtype)))
+    def counted(v: np.ndarray) -> np.ndarray:
+        count[0] += 1
+        hv_P = np.asarray(matvec(np.asarray(v, np.float64).reshape(dim)), np.float64)
+        if not np.all(np.isfinite(hv_P)):
+            raise NumericalError(f"Hessian-vector product {count[0]} contains NaN/Inf")
+        return hv_P
 
-    def step(j, carry):
-        basis, alpha_M, beta_M, scale = carry
-        v_P = basis[j]
-        w_P = hvp(v_P).astype(dtype)
-        alpha = jnp.vdot(v_P, w_P)
-        w_P = _orthogonalise(basis, w_P)
-        beta = jnp.linalg.norm(w_P)
-        scale = jnp.maximum(scale, jnp.maximum(jnp.abs(alpha), beta))
-        breakdown = beta <= jnp.sqrt(eps) * scale
+    if k < dim:
+        start_P = np.random.default_rng(seed).standard_normal(dim)
+        operator = LinearOperator((dim, dim), matvec=counted, dtype=np.float64)
+        try:  # one BLAS thread: ARPACK's level-2 work is memory-bound, and idle BLAS
+            # threads spinning between calls slow the jitted HVPs down (measured 1.5x)
+            with threadpool_limits(limits=1, user_api="blas"):
+                eigvals_K, eigvecs_PxK = eigsh(operator, k=k, which="LM", v0=start_P, tol=tol)
+        except ArpackError as err:  # includes ArpackNoConvergence
+            raise NumericalError(
+                f"eigsh failed after {count[0]} HVPs for {k} eigenpairs ({err}); "
+                "lower lanczos_rank or check the model"
+            ) from err
+    else:
+        hess_PxP = np.asarray(matmat(np.eye(dim)), np.float64)
+        count[0] = dim
+        if not np.all(np.isfinite(hess_PxP)):
+            raise NumericalError("the Hessian-vector products contain NaN/Inf")
+        eigvals_K, eigvecs_PxK = np.linalg.eigh(0.5 * (hess_PxP + hess_PxP.T))
+    order_K = np.argsort(-np.abs(eigvals_K), kind="stable")
+    eigvals_K, eigvecs_PxK = eigvals_K[order_K], eigvecs_PxK[:, order_K]
+    hv_PxK = np.asarray(matmat(eigvecs_PxK), np.float64)
+    residuals_K = np.linalg.norm(hv_PxK - eigvecs_PxK * eigvals_K, axis=0)
+    return Eigenpairs(eigvals_K, eigvecs_PxK, residuals_K, count[0])
 
-        def restart() -> jax.Array:
-            fresh_P = jax.random.normal(jax.random.fold_in(restart_key, j), (dim,), dtype)
-            return _unit(_orthogonalise(basis, _unit(fresh_P)))
 
-        next_P = jax.lax.cond(breakdown, restart, lambda: w_P / beta)
-        return (
-            basis.at[j + 1].set(next_P),
-            alpha_M.at[j].set(alpha),
-            beta_M.at[j].set(jnp.where(breakdown, 0.0, beta)),
-            scale,
-        )
+def full_eigenpairs(model: MLP, params: Params, x_NxD, y_N, w_N, rank: int, **kw) -> Eigenpairs:
+    """`top_eigenpairs` (keywords `seed`, `tol`) of the Hessian of ``sum_i w_i L(z_i)`` over
+    all parameters; each matvec is one call of the jitted `full_hvp` (compiled once).
+    Call inside `mislabel.precision.float64()` with float64 parameters and data."""
 
-    init = (basis, jnp.zeros(m, dtype), jnp.zeros(m, dtype), jnp.zeros((), dtype))
-    basis, alpha_M, beta_M, _ = jax.lax.fori_loop(0, m, step, init)
-    off = beta_M[: m - 1]
-    tri_MxM = jnp.diag(alpha_M) + jnp.diag(off, 1) + jnp.diag(off, -1)
-    ritz_M, s_MxM = jnp.linalg.eigh(tri_MxM)
-    order_K = jnp.argsort(-jnp.abs(ritz_M))[:k]
-    return ritz_M[order_K], basis[:m].T @ s_MxM[:, order_K]
+    def matvec(v_P: np.ndarray) -> np.ndarray:
+        return np.asarray(full_hvp(model, params, x_NxD, y_N, w_N, jnp.asarray(v_P)))
+
+    def matmat(v_PxM: np.ndarray) -> np.ndarray:
+        return np.asarray(full_hvp_columns(model, params, x_NxD, y_N, w_N, jnp.asarray(v_PxM)))
+
+    return top_eigenpairs(matvec, matmat, int(get_flat(params).size), rank, **kw)
 
 
 class LowRankInverse(NamedTuple):
-    """Top-K eigenpairs of H and the damping of ``(H + damping I)^-1`` on their span."""
+    """K eigenpairs of H and the damping of ``(H + damping I)^-1`` on their span."""
 
     eigvals_K: jax.Array
     eigvecs_PxK: jax.Array
@@ -313,7 +330,7 @@ class LowRankInverse(NamedTuple):
 def low_rank_solve(inv: LowRankInverse, b: jax.Array) -> jax.Array:
     """``V diag(1 / (lambda + damping)) V^T b`` for b of shape (P,) or (P, M) (jittable).
 
-    The component of b outside the top-K eigenspace is dropped (Schioppa et al. 2022).
+    The component of b outside the K-dim eigenspace is dropped (Schioppa et al. 2022).
     """
     scale_K = 1.0 / (inv.eigvals_K + inv.damping)
     coeff = inv.eigvecs_PxK.T @ b
@@ -321,26 +338,53 @@ def low_rank_solve(inv: LowRankInverse, b: jax.Array) -> jax.Array:
     return inv.eigvecs_PxK @ coeff
 
 
-def lowrank_info(eigvals_K: np.ndarray, damping: float) -> dict:
-    """Diagnostics of a low-rank inverse: rank, Ritz value range, negatives, damping.
+def lowrank_info(pairs: Eigenpairs, damping: float) -> dict:
+    """Diagnostics of a low-rank inverse, after checking that it is safe to use.
+
+    Keys: method, rank, max/min_eigenvalue, n_negative, min_abs_shifted (min |lambda +
+    damping|), damping; eig_max_residual (max over the pairs of ``||H v - lambda v||``),
+    eig_max_relative_residual (that over max |lambda|), eig_matvecs (HVPs of the solve).
 
     Raises:
-      NumericalError: if a Ritz value is NaN or Inf.
+      NumericalError: if an eigenvalue or residual is NaN or Inf.
+      ValueError: if an eigenvalue is <= -damping (see `check_lowrank_damping`).
     """
-    eigvals_K = np.asarray(eigvals_K, np.float64)
-    if not np.all(np.isfinite(eigvals_K)):
-        bad = int(np.sum(~np.isfinite(eigvals_K)))
-        raise NumericalError(f"Lanczos produced {bad} NaN/Inf Ritz values; the model is diverged")
-    shifted = np.abs(eigvals_K + damping)
+    eigvals_K = np.asarray(pairs.eigvals_K, np.float64)
+    residuals_K = np.asarray(pairs.residuals_K, np.float64)
+    if not (np.all(np.isfinite(eigvals_K)) and np.all(np.isfinite(residuals_K))):
+        raise NumericalError("NaN/Inf eigenvalues or residuals: the model is diverged")
+    check_lowrank_damping(eigvals_K, damping)
+    scale = float(np.abs(eigvals_K).max()) if eigvals_K.size else 0.0
+    max_residual = float(residuals_K.max()) if residuals_K.size else 0.0
     return {
-        "method": "lanczos",
+        "method": "eigsh",
         "rank": int(eigvals_K.size),
         "max_eigenvalue": float(eigvals_K.max()) if eigvals_K.size else 0.0,
         "min_eigenvalue": float(eigvals_K.min()) if eigvals_K.size else 0.0,
         "n_negative": int(np.sum(eigvals_K < 0)),
-        "min_abs_shifted": float(shifted.min()) if eigvals_K.size else 0.0,
+        "min_abs_shifted": float(np.abs(eigvals_K + damping).min()) if eigvals_K.size else 0.0,
         "damping": float(damping),
+        "eig_max_residual": max_residual,
+        "eig_max_relative_residual": max_residual / scale if scale > 0 else 0.0,
+        "eig_matvecs": int(pairs.matvecs),
     }
+
+
+def check_lowrank_damping(eigvals_K: np.ndarray, damping: float) -> None:
+    """Raise a ValueError if some eigenvalue lambda has ``lambda + damping <= 0``.
+
+    ``1 / (lambda + damping)`` then changes sign (or is infinite): the damped inverse is no
+    longer positive on that eigenvector and the influence scores flip sign along it.
+    """
+    eigvals_K = np.asarray(eigvals_K, np.float64)
+    bad = eigvals_K[eigvals_K + damping <= 0]
+    if bad.size:
+        worst = float(bad.min())
+        raise ValueError(
+            f"{bad.size} eigenvalue(s) of the full-network Hessian lie at or below "
+            f"-full_damping = {-damping:g} (most negative {worst:.6g}), so 1/(lambda + "
+            f"damping) changes sign; raise full_damping above {-worst:.6g}"
+        )
 
 
 def check_full_damping(damping: float) -> None:

@@ -11,10 +11,10 @@ prediction is well defined there. For each removed sample z the same objective w
 z's term (weight 1/n kept for the others) is minimised from ``theta*``, and
 
 - actual:    ``L(z; theta*_{-z}) - L(z; theta*)``;
-- predicted: ``(1/n) g_z^T H^-1 g_z`` (self-influence / n), with H^-1 from each scope:
-  ``last_layer`` (exact last-layer Hessian, the pipeline's damping/pseudo-inverse),
-  ``full`` (``(H + damping I)^-1`` by conjugate gradients: exact up to its tolerance) and
-  ``full_lowrank`` (the top-k eigenspace used by the ``_full`` detectors).
+- predicted: ``(1/n) g_z^T (H + damping I)^-1 g_z`` (self-influence / n), with J's damping
+  in every scope: ``last_layer`` (the exact Hessian of the head's kernel, other parameters
+  held fixed), ``full`` (all parameters, conjugate gradients: exact up to their tolerance)
+  and ``full_lowrank`` (the k largest-magnitude eigenpairs, as the ``_full`` detectors).
 
 The removed samples are half mislabeled (if there are any), half clean, chosen by seed.
 Pearson and Spearman correlations between predicted and actual are reported per scope.
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -32,7 +33,7 @@ import optax
 
 from mislabel.detect import anomaly_scores
 from mislabel.full_curvature import cg_report, cg_solve, flatten, make_full_hvp
-from mislabel.model import MLP, make_model, per_sample_loss
+from mislabel.model import MLP, Params, make_model, per_sample_loss
 from mislabel.precision import float64, to_float64
 from mislabel.settings import CurvatureSettings
 from mislabel.train import TrainConfig, train
@@ -101,6 +102,134 @@ def correlations(predicted: np.ndarray, actual: np.ndarray) -> dict:
     }
 
 
+class LooProblem(NamedTuple):
+    """The small problem: model, its optimum theta* of J, the anchor theta_0, the data.
+
+    params: theta* as a float64 pytree; anchor_P: theta_0, flat (P,); x_NxD (float32),
+    y_N: the subsample; removed_R: indices removed one at a time; damping: J's damping;
+    grad_norm: ``||grad J(theta*)||``.
+    """
+
+    model: MLP
+    params: Params
+    anchor_P: np.ndarray
+    x_NxD: np.ndarray
+    y_N: np.ndarray
+    removed_R: np.ndarray
+    damping: float
+    grad_norm: float
+
+
+def loo_problem(
+    x_NxD: np.ndarray,
+    y_N: np.ndarray,
+    flipped_N: np.ndarray,
+    n_classes: int,
+    *,
+    samples: int,
+    seed: int,
+    train_config: TrainConfig,
+    damping: float,
+    n_train: int = LOO_N,
+    hidden: tuple[int, ...] = LOO_HIDDEN,
+    steps: int = LBFGS_STEPS,
+) -> LooProblem:
+    """Subsample, train the small MLP to theta_0 (SGD), minimise J to theta* (L-BFGS)."""
+    rng = np.random.default_rng(seed)
+    sub = np.sort(rng.choice(len(y_N), min(n_train, len(y_N)), replace=False))
+    x, y = np.asarray(x_NxD, np.float32)[sub], np.asarray(y_N, np.int32)[sub]
+    removed = choose_removals(np.asarray(flipped_N)[sub], samples, seed)
+    model = make_model(hidden, n_classes)
+    state, _ = train(model, x, y, seed, train_config)
+    with float64():
+        params = to_float64(state.params)
+        theta0_P, unravel = flatten(params)
+        w_N = jnp.full((len(y),), 1.0 / len(y))
+        x64, y32 = jnp.asarray(x, jnp.float64), jnp.asarray(y)
+        theta_P, norm = minimise(model, params, theta0_P, theta0_P, x64, y32, w_N, damping, steps)
+        star = jax.device_get(unravel(theta_P))
+        anchor = np.asarray(theta0_P)
+    return LooProblem(model, star, anchor, x, y, removed, float(damping), float(norm))
+
+
+def actual_changes(problem: LooProblem, steps: int = LOO_STEPS) -> tuple[np.ndarray, float]:
+    """``L(z; theta*_{-z}) - L(z; theta*)`` for each removed z, shape (R,), by L-BFGS from
+    theta* on J without z's term; also the largest final gradient norm."""
+    model, n = problem.model, len(problem.y_N)
+    with float64():
+        theta_P, unravel = flatten(to_float64(problem.params))
+        anchor_P = jnp.asarray(problem.anchor_P)
+        x64, y32 = jnp.asarray(problem.x_NxD, jnp.float64), jnp.asarray(problem.y_N)
+        w_N = jnp.full((n,), 1.0 / n)
+
+        def leave_out(index):
+            w = w_N.at[index].set(0.0)
+            return minimise(
+                model, problem.params, theta_P, anchor_P, x64, y32, w, problem.damping, steps
+            )
+
+        removed = jnp.asarray(problem.removed_R)
+        new_RxP, norms_R = jax.lax.map(leave_out, removed)
+        sample_loss = jax.vmap(
+            lambda t, i: per_sample_loss(model.apply(unravel(t), x64[i][None]), y32[i][None])[0]
+        )
+        base_R = sample_loss(jnp.broadcast_to(theta_P, new_RxP.shape), removed)
+        actual_R = np.asarray(sample_loss(new_RxP, removed) - base_R)
+    return actual_R, float(np.max(np.asarray(norms_R)))
+
+
+def predicted_changes(
+    problem: LooProblem, curvature: CurvatureSettings
+) -> tuple[dict[str, np.ndarray], dict]:
+    """Influence's prediction ``(1/n) g_z^T H^-1 g_z`` for each removed z, per scope.
+
+    Every scope inverts ``H + damping I`` with J's own damping (`problem.damping`), H the
+    mean-loss Hessian at theta*: ``full`` by conjugate gradients, ``last_layer`` on the
+    head's kernel only, ``full_lowrank`` on the `lanczos_rank` largest-magnitude eigenpairs.
+
+    Returns:
+      ({scope: (R,)}, facts: cg_iterations, cg_converged, cg_negative_curvature and the
+      ``eig_*`` keys of the low-rank eigenpairs' `lowrank_info`).
+    """
+    model, n, damping = problem.model, len(problem.y_N), problem.damping
+    removed = jnp.asarray(problem.removed_R)
+    with float64():
+        params = to_float64(problem.params)
+        theta_P, unravel = flatten(params)
+        x64, y32 = jnp.asarray(problem.x_NxD, jnp.float64), jnp.asarray(problem.y_N)
+
+        def grad_z(index):
+            def loss(t):
+                return per_sample_loss(model.apply(unravel(t), x64[index][None]), y32[index][None])
+
+            return jax.grad(lambda t: loss(t)[0])(theta_P)
+
+        grads_RxP = jax.vmap(grad_z)(removed)
+        hvp = make_full_hvp(model, params, x64, y32, jnp.full((n,), 1.0 / n))
+        solves_RxP, cg_info = jax.vmap(
+            lambda b: cg_solve(hvp, b, damping, curvature.cg_tol, curvature.cg_maxiter)
+        )(grads_RxP)
+        predicted = {"full": np.asarray(jnp.sum(grads_RxP * solves_RxP, axis=1)) / n}
+        cg = cg_report(cg_info)
+    infos = {}
+    for scope, key in (("last_layer", "last_layer"), ("full_lowrank", "full")):
+        scores, infos[scope] = anomaly_scores(
+            model,
+            problem.params,
+            problem.x_NxD,
+            problem.y_N,
+            ("if_self",),
+            scope=key,
+            damping=damping,
+            rtol=curvature.rtol,
+            lanczos_rank=curvature.lanczos_rank,
+        )
+        predicted[scope] = scores["if_self"][problem.removed_R] / n
+    facts = {f"cg_{k}": v for k, v in cg.items() if k != "relative_residual"}
+    facts.update({k: v for k, v in infos["full_lowrank"].items() if k.startswith("eig_")})
+    return predicted, facts
+
+
 def validate_influence(
     x_NxD: np.ndarray,
     y_N: np.ndarray,
@@ -123,93 +252,46 @@ def validate_influence(
       n_train, hidden: size of the small problem (a seeded subsample, the MLP's widths).
       steps: L-BFGS iterations to theta* and from theta* to each theta*_{-z}.
     Returns:
-      (one row per scope: scope, n, n_runs, pearson, spearman, slope, mean_abs_actual),
-      facts of the run (gradient norms at the optima, CG convergence, seconds).
+      (one row per scope: scope, n, n_runs, pearson, spearman, slope, mean_abs_actual; the
+      full_lowrank row also eig_max_residual, eig_max_relative_residual, eig_matvecs of its
+      eigenpairs), facts of the run (gradient norms at the optima, CG convergence, seconds).
     """
     start = time.perf_counter()
-    train_config = train_config or TrainConfig()
     curvature = curvature or CurvatureSettings()
-    rng = np.random.default_rng(seed)
-    sub = np.sort(rng.choice(len(y_N), min(n_train, len(y_N)), replace=False))
-    x, y, flipped = np.asarray(x_NxD, np.float32)[sub], np.asarray(y_N)[sub], flipped_N[sub]
-    n = len(y)
-    removed = choose_removals(flipped, samples, seed)
-    model = make_model(hidden, n_classes)
-    state, _ = train(model, x, y, seed, train_config)
-    damping = float(curvature.full_damping)
-    with float64():
-        params = to_float64(state.params)
-        theta0_P, unravel = flatten(params)
-        x64, y32 = jnp.asarray(x, jnp.float64), jnp.asarray(y, jnp.int32)
-        w_N = jnp.full((n,), 1.0 / n)
-        theta_P, grad_norm = minimise(
-            model, params, theta0_P, theta0_P, x64, y32, w_N, damping, steps[0]
-        )
-        star = jax.device_get(unravel(theta_P))
-
-        def leave_out(index):
-            w = w_N.at[index].set(0.0)
-            new_P, norm = minimise(model, params, theta_P, theta0_P, x64, y32, w, damping, steps[1])
-            return new_P, norm
-
-        new_RxP, norms_R = jax.lax.map(leave_out, jnp.asarray(removed))
-        sample_loss = jax.vmap(
-            lambda t, i: per_sample_loss(model.apply(unravel(t), x64[i][None]), y32[i][None])[0]
-        )
-        base_R = sample_loss(jnp.broadcast_to(theta_P, new_RxP.shape), jnp.asarray(removed))
-        actual_R = np.asarray(sample_loss(new_RxP, jnp.asarray(removed)) - base_R)
-
-        # full network, conjugate gradients, one solve per removed sample
-        def grad_z(index):
-            return jax.grad(
-                lambda t: per_sample_loss(
-                    model.apply(unravel(t), x64[index][None]), y32[index][None]
-                )[0]
-            )(theta_P)
-
-        grads_RxP = jax.vmap(grad_z)(jnp.asarray(removed))
-        hvp = make_full_hvp(model, star, x64, y32, w_N)
-        solves_RxP, cg_info = jax.vmap(
-            lambda b: cg_solve(hvp, b, damping, curvature.cg_tol, curvature.cg_maxiter)
-        )(grads_RxP)
-        full_R = np.asarray(jnp.sum(grads_RxP * solves_RxP, axis=1)) / n
-        cg = cg_report(cg_info)
-    predicted = {"full": full_R}
-    for scope, key, damp in (
-        ("last_layer", "last_layer", curvature.damping),
-        ("full_lowrank", "full", damping),
-    ):
-        scores, _ = anomaly_scores(
-            model,
-            star,
-            x,
-            y,
-            ("if_self",),
-            scope=key,
-            damping=damp,
-            rtol=curvature.rtol,
-            lanczos_rank=curvature.lanczos_rank,
-        )
-        predicted[scope] = scores["if_self"][removed] / n
+    problem = loo_problem(
+        x_NxD,
+        y_N,
+        flipped_N,
+        n_classes,
+        samples=samples,
+        seed=seed,
+        train_config=train_config or TrainConfig(),
+        damping=float(curvature.full_damping),
+        n_train=n_train,
+        hidden=hidden,
+        steps=steps[0],
+    )
+    actual_R, max_norm = actual_changes(problem, steps[1])
+    predicted, found = predicted_changes(problem, curvature)
+    eig = {k: v for k, v in found.items() if k.startswith("eig_")}
     rows = [
         {
             "scope": scope,
-            "n": n,
+            "n": len(problem.y_N),
             "n_removed": 1,
-            "n_runs": int(removed.size),
+            "n_runs": int(problem.removed_R.size),
             **correlations(predicted[scope], actual_R),
             "mean_abs_actual": float(np.mean(np.abs(actual_R))),
+            **(eig if scope == "full_lowrank" else {}),
         }
         for scope in ("last_layer", "full", "full_lowrank")
     ]
     facts = {
         "hidden": list(hidden),
-        "damping": damping,
-        "grad_norm_at_optimum": float(grad_norm),
-        "max_grad_norm_after_removal": float(np.max(np.asarray(norms_R))),
-        "cg_iterations": cg["iterations"],
-        "cg_converged": cg["converged"],
-        "cg_negative_curvature": cg["negative_curvature"],
+        "damping": problem.damping,
+        "grad_norm_at_optimum": problem.grad_norm,
+        "max_grad_norm_after_removal": max_norm,
+        **found,
         "seconds": time.perf_counter() - start,
     }
     return rows, facts

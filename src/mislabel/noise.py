@@ -7,12 +7,24 @@ import math
 import numpy as np
 
 NOISE_MODES = ("symmetric", "exact")
+NOISE_POSITIONS = ("random", "first")
 
 
-def _check_args(labels: np.ndarray, n_classes: int, ratio: float, mode: str) -> np.ndarray:
+def _check_args(
+    labels: np.ndarray, n_classes: int, ratio: float, mode: str, positions: str
+) -> np.ndarray:
     """Validate the arguments of `inject_noise`; return `labels` as an int64 array (n,)."""
     if mode not in NOISE_MODES:
         raise ValueError(f"unknown noise mode {mode!r}; choose one of {list(NOISE_MODES)}")
+    if positions not in NOISE_POSITIONS:
+        raise ValueError(
+            f"unknown noise positions {positions!r}; choose one of {list(NOISE_POSITIONS)}"
+        )
+    if positions == "first" and mode != "exact":
+        raise ValueError(
+            f"noise positions 'first' need noise mode 'exact' (a fixed count per class), "
+            f"got mode {mode!r}; use mode 'exact' or positions 'random'"
+        )
     if int(n_classes) != n_classes or n_classes < 2:
         raise ValueError(f"n_classes must be an integer >= 2, got {n_classes}")
     if not 0.0 <= ratio < 1.0:
@@ -47,6 +59,7 @@ def inject_noise(
     ratio: float,
     mode: str = "symmetric",
     seed: int = 0,
+    positions: str = "random",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Flip labels to a uniformly chosen other class.
 
@@ -55,13 +68,16 @@ def inject_noise(
       n_classes: number of classes C >= 2.
       ratio: noise ratio r, 0 <= r < 1.
       mode: "symmetric": each label flipped independently with probability r;
-        "exact": exactly round(r * n_c) labels of each class c flipped, at random positions.
+        "exact": exactly round(r * n_c) labels of each class c flipped.
       seed: seed of np.random.default_rng; same seed, same result.
+      positions: which samples of a class mode "exact" flips: "random" (a uniform choice)
+        or "first" (its first round(r * n_c) samples in dataset order, as the paper's
+        authors' code does).
 
     Returns:
       (noisy (n,) int32, flipped (n,) bool) with flipped == (noisy != labels).
     """
-    y = _check_args(labels, n_classes, ratio, mode)
+    y = _check_args(labels, n_classes, ratio, mode, positions)
     n_classes = int(n_classes)
     rng = np.random.default_rng(seed)
     if mode == "symmetric":
@@ -70,7 +86,8 @@ def inject_noise(
         flipped = np.zeros(y.shape, dtype=bool)
         for c in range(n_classes):
             idx = np.flatnonzero(y == c)
-            flipped[rng.choice(idx, n_flips(ratio, len(idx)), replace=False)] = True
+            k = n_flips(ratio, len(idx))
+            flipped[idx[:k] if positions == "first" else rng.choice(idx, k, replace=False)] = True
     noisy = y.copy()
     noisy[flipped] = _other_class(y[flipped], n_classes, rng)
     return noisy.astype(np.int32), flipped

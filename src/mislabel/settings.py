@@ -19,12 +19,14 @@ class CurvatureSettings(NamedTuple):
     eigenvalues below ``rtol * max``) or ``(H + damping I)^-1``.
     Full network: ``(H + full_damping I)^-1``, matrix-free. Updates solve by conjugate
     gradients to ``cg_tol`` (at most ``cg_maxiter`` iterations); influence scores of every
-    sample use the top ``lanczos_rank`` eigenpairs of H (Lanczos).
+    sample use the ``lanczos_rank`` largest-magnitude eigenpairs of H (ARPACK's restarted
+    Lanczos, converged to `mislabel.full_curvature.EIG_TOL`), each of whose eigenvalues
+    must lie above ``-full_damping``.
     """
 
     damping: float = 0.0
     rtol: float = 1e-10
-    full_damping: float = 1.0
+    full_damping: float = 2.0
     lanczos_rank: int = 100
     cg_tol: float = 1e-6
     cg_maxiter: int = 500

@@ -17,7 +17,10 @@ Beyond the paper:
   ``(H + damping I)^-1 G`` solved by conjugate gradients on Hessian-vector products
   (`mislabel.full_curvature`); the solve's iterations and residual are reported. Where
   ``H_w + damping I`` is not positive definite (CG meets negative curvature), the damping
-  is doubled until it is (Levenberg), at most `MAX_DAMPING_DOUBLINGS` times.
+  is doubled until it is (Levenberg), at most `MAX_DAMPING_DOUBLINGS` times; if it still
+  is not, no Newton step exists and `IndefiniteHessianError` is raised (the model is never
+  replaced by a truncated iterate). A solve that merely runs out of iterations returns its
+  approximate step, marked ``cg_converged: False`` in the info (and a warning).
 - ``neggrad_plus`` (Kurmanji et al. 2023): plain SGD (no momentum, as SCRUB's code) on
   ``alpha L(retain) - (1 - alpha) L(forget)`` from the trained parameters (`mislabel.neggrad`).
 - ``relabel``: correct instead of forget: the forget set gets the model's most probable
@@ -26,6 +29,7 @@ Beyond the paper:
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 from typing import NamedTuple
 
@@ -34,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from mislabel.curvature import (
+    IndefiniteHessianError,
     check_damping,
     get_scoped,
     set_scoped,
@@ -65,7 +70,7 @@ from mislabel.train import (
 
 # Full-network Newton steps need H_w + damping I positive definite; where conjugate gradients
 # meet negative curvature, the damping is doubled (at most this many times) and the solve
-# repeated. The damping finally used is reported.
+# repeated. The damping of the returned step is reported as `damping_used`.
 MAX_DAMPING_DOUBLINGS = 6
 
 
@@ -152,29 +157,63 @@ def _full_newton_step(
     return unravel(theta_P + scale * step_P), info
 
 
+def _step_args(x_NxD, y_N, forget_N, hess_w_N, scale) -> tuple:
+    """The data arguments of a jitted Newton step, as float64 JAX arrays (call inside
+    `float64()`): x, y (int32), forget mask (bool), Hessian weights, scale."""
+    return (
+        jnp.asarray(x_NxD),
+        jnp.asarray(y_N, jnp.int32),
+        jnp.asarray(forget_N, bool),
+        jnp.asarray(hess_w_N, jnp.float64),
+        float(scale),
+    )
+
+
+def _full_solve(model, params, x_NxD, y_N, forget_N, hess_w_N, scale, damping, cg):
+    """One `_full_newton_step` at `damping`: (new float64 params, `cg_report` dict)."""
+    with float64():
+        new, info = _full_newton_step(
+            model,
+            params,
+            *_step_args(x_NxD, y_N, forget_N, hess_w_N, scale),
+            float(damping),
+            float(cg[0]),
+            int(cg[1]),
+        )
+        return jax.device_get(new), cg_report(info)
+
+
 def _full_closed_form(model, params, x_NxD, y_N, forget_N, hess_w_N, scale, damping, cg):
-    """`_full_newton_step`, doubling the damping while CG meets negative curvature."""
+    """`_full_newton_step`, doubling the damping while CG meets negative curvature.
+
+    Raises:
+      IndefiniteHessianError: if H_w + damping I is still indefinite after
+        `MAX_DAMPING_DOUBLINGS` doublings (no Newton step exists; nothing is returned).
+    """
     check_full_damping(damping)
-    used, new, report = float(damping), None, None
-    for _ in range(MAX_DAMPING_DOUBLINGS + 1):
-        with float64():
-            new, info = _full_newton_step(
-                model,
-                params,
-                jnp.asarray(x_NxD),
-                jnp.asarray(y_N, jnp.int32),
-                jnp.asarray(forget_N, bool),
-                jnp.asarray(hess_w_N, jnp.float64),
-                float(scale),
-                used,
-                float(cg[0]),
-                int(cg[1]),
-            )
-            new = jax.device_get(new)
-            report = cg_report(info)
+    used = float(damping)
+    for doubling in range(MAX_DAMPING_DOUBLINGS + 1):
+        if doubling:
+            used *= 2.0  # H_w + damping I is not positive definite: damp more (Levenberg)
+        new, report = _full_solve(model, params, x_NxD, y_N, forget_N, hess_w_N, scale, used, cg)
         if not report["negative_curvature"]:
             break
-        used *= 2.0  # H_w + damping I is not positive definite: damp more (Levenberg)
+    else:
+        raise IndefiniteHessianError(
+            f"full-network Newton step: H + damping I is still indefinite after doubling the "
+            f"damping {MAX_DAMPING_DOUBLINGS} times, from {damping:g} to {used:g} (conjugate "
+            f"gradients met negative curvature); the model was not updated. Raise "
+            f"full_damping above |lambda_min(H)|, to at least {2 * used:g}"
+        )
+    if not report["converged"]:
+        warnings.warn(
+            f"full-network Newton step: conjugate gradients did not converge in "
+            f"{report['iterations']} iterations (relative residual "
+            f"{report['relative_residual']:.3g} > cg_tol {cg[0]:g}); the step is approximate "
+            "and marked cg_converged=False. Raise cg_maxiter (or full_damping)",
+            RuntimeWarning,
+            stacklevel=4,
+        )
     return new, {
         "cg_iterations": int(report["iterations"]),
         "cg_relative_residual": float(report["relative_residual"]),
@@ -196,11 +235,7 @@ def _closed_form(
         new, eigvals = _newton_step(
             model,
             params,
-            jnp.asarray(x_NxD),
-            jnp.asarray(y_N, jnp.int32),
-            jnp.asarray(forget_N, bool),
-            jnp.asarray(hess_w_N, jnp.float64),
-            float(scale),
+            *_step_args(x_NxD, y_N, forget_N, hess_w_N, scale),
             scope,
             float(damping),
             float(rtol),

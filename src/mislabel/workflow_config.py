@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-RESULTS = "results"
+RESULTS = "results"  # default of the config key results_dir
 SUMMARY = "results/summary"  # default of the config key summary_dir
 PAPER = "paper_tables"  # default of the config key paper_dir
 PAPER_TABLES = ("table_5_1", "table_5_2", "table_5_3")
@@ -23,10 +23,10 @@ def fmt_ratio(ratio: float) -> str:
     return repr(float(ratio))
 
 
-def run_dir(dataset: str, ratio: float | str, seed: int | str) -> str:
-    """Folder of one (dataset, ratio, seed) run."""
+def run_dir(dataset: str, ratio: float | str, seed: int | str, results_dir: str = RESULTS) -> str:
+    """Folder of one (dataset, ratio, seed) run under `results_dir`."""
     ratio = ratio if isinstance(ratio, str) else fmt_ratio(ratio)
-    return f"{RESULTS}/{dataset}/r{ratio}/s{seed}"
+    return f"{results_dir.rstrip('/')}/{dataset}/r{ratio}/s{seed}"
 
 
 INT_LIST_KEYS = ("classes", "seeds", "hidden")
@@ -95,6 +95,33 @@ def paper_files(detectors: list[str], paper_dir: str = PAPER) -> list[str]:
     )
 
 
+PAPER_VS_OURS = ("table_paper_vs_ours.tex", "table_paper_vs_ours.md")
+
+
+def compares_with_paper(config: Mapping[str, Any]) -> bool:
+    """Whether the run is the paper's setting (MNIST 0 vs 1), so its tables sit beside the
+    paper's published numbers."""
+    return config["dataset"] == "mnist" and list(config["classes"]) == [0, 1]
+
+
+def paper_vs_ours_files(config: Mapping[str, Any], summary_dir: str, paper_dir: str) -> list[str]:
+    """The side-by-side tables and their CSV, for runs of the paper's setting only."""
+    if not compares_with_paper(config):
+        return []
+    return [f"{paper_dir}/{name}" for name in PAPER_VS_OURS] + [f"{summary_dir}/paper_vs_ours.csv"]
+
+
+def paper_vs_ours_stems(config: Mapping[str, Any]) -> list[str]:
+    """The `.tex` stem of the side-by-side table, for paper.tex (paper's setting only)."""
+    return [PAPER_VS_OURS[0][: -len(".tex")]] if compares_with_paper(config) else []
+
+
+def config_name(configfiles: list[str]) -> str:
+    """How captions name a configuration: the files layered on config.yaml, else it."""
+    layered = [f for f in configfiles if f != "config.yaml"]
+    return " + ".join(layered) if layered else "config.yaml"
+
+
 def cross_check(config: Mapping[str, Any]) -> list[str]:
     """Problems the schema cannot see; each message names the key, the value and the fix."""
     from mislabel.data import TRAIN_CLASS_COUNTS
@@ -118,6 +145,12 @@ def cross_check(config: Mapping[str, Any]) -> list[str]:
             f"targets include detected_estimated, but budget_estimator="
             f"{config['budget_estimator']!r} is not among detectors={list(config['detectors'])}; "
             "add it to detectors or drop detected_estimated from targets"
+        )
+    if config["noise_positions"] == "first" and config["noise_mode"] != "exact":
+        problems.append(
+            f"noise_positions='first' needs noise_mode='exact' (a fixed number of flips per "
+            f"class), got noise_mode={config['noise_mode']!r}; set noise_mode: exact or "
+            "noise_positions: random"
         )
     if config["summary_dir"].rstrip("/") == config["paper_dir"].rstrip("/"):
         problems.append(

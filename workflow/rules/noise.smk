@@ -1,13 +1,13 @@
 rule inject_noise:
     """Select the class subset and flip labels at ratio r with the run's seed."""
     input:
-        raw="results/data/{dataset}.npz",
+        raw=RESULTS + "/data/{dataset}.npz",
     output:
-        dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
+        dataset=RESULTS + "/{dataset}/r{ratio}/s{seed}/noisy.npz",
     log:
-        "results/logs/inject_noise/{dataset}/r{ratio}/s{seed}.log",
+        RESULTS + "/logs/inject_noise/{dataset}/r{ratio}/s{seed}.log",
     benchmark:
-        "results/benchmarks/inject_noise/{dataset}/r{ratio}/s{seed}.tsv"
+        RESULTS + "/benchmarks/inject_noise/{dataset}/r{ratio}/s{seed}.tsv"
     conda:
         ENV
     params:
@@ -15,5 +15,7 @@ rule inject_noise:
         train_per_class=config["train_per_class"],
         subset=config["subset"],
         noise_mode=config["noise_mode"],
+        noise_positions=config["noise_positions"],
+        test_per_class=config["test_per_class"],
     script:
         "../scripts/inject_noise.py"

@@ -6,6 +6,7 @@ localrules:
     render_histograms,
     render_curves,
     render_extensions,
+    render_paper_vs_ours,
     render_rulegraph,
     write_paper,
     compile_paper,
@@ -24,11 +25,12 @@ rule render_tables:
             category="Tables",
         ),
     log:
-        "results/logs/render_tables.log",
+        RESULTS + "/logs/render_tables.log",
     conda:
         ENV
     params:
         dataset=DATASET,
+        metric=config["test_metric"],
     script:
         "../scripts/render_tables.py"
 
@@ -52,7 +54,7 @@ rule render_histograms:
             for ext in ("pdf", "tex")
         ],
     log:
-        "results/logs/render_histograms.log",
+        RESULTS + "/logs/render_histograms.log",
     conda:
         ENV
     params:
@@ -75,7 +77,7 @@ rule render_curves:
         ),
         [f"{PAPER}/{stem}.{ext}" for stem in wc.CURVES for ext in ("pdf", "tex")],
     log:
-        "results/logs/render_curves.log",
+        RESULTS + "/logs/render_curves.log",
     conda:
         ENV
     params:
@@ -99,7 +101,7 @@ rule render_extensions:
         ),
         [f for f in wc.extension_files(PAPER) if not f.endswith(".png")],
     log:
-        "results/logs/render_extensions.log",
+        RESULTS + "/logs/render_extensions.log",
     conda:
         ENV
     params:
@@ -108,12 +110,33 @@ rule render_extensions:
         "../scripts/render_extensions.py"
 
 
+rule render_paper_vs_ours:
+    """The paper's Tables 5.1-5.3 beside ours, cell by cell (LaTeX, Markdown, CSV)."""
+    input:
+        detection=f"{SUMMARY}/detection.csv",
+        unlearning=f"{SUMMARY}/unlearning.csv",
+    output:
+        tex=f"{PAPER}/table_paper_vs_ours.tex",
+        md=f"{PAPER}/table_paper_vs_ours.md",
+        csv=f"{SUMMARY}/paper_vs_ours.csv",
+    log:
+        RESULTS + "/logs/render_paper_vs_ours.log",
+    conda:
+        ENV
+    params:
+        dataset=DATASET,
+        metric=config["test_metric"],
+        config_name=CONFIG_NAME,
+    script:
+        "../scripts/render_paper_vs_ours.py"
+
+
 rule render_rulegraph:
     """Figure 1.1: the method's overview, drawn as this workflow's rule graph (Graphviz)."""
     output:
         pdf=f"{PAPER}/fig_1_1.pdf",
     log:
-        "results/logs/render_rulegraph.log",
+        RESULTS + "/logs/render_rulegraph.log",
     conda:
         ENV
     params:
@@ -128,16 +151,17 @@ rule write_paper:
         [
             f
             for f in wc.paper_files(config["detectors"], PAPER)
-            if not f.endswith("paper.tex")
+            + wc.paper_vs_ours_files(config, SUMMARY, PAPER)
+            if not f.endswith(("paper.tex", ".md", ".csv"))
         ],
     output:
         tex=f"{PAPER}/paper.tex",
     log:
-        "results/logs/write_paper.log",
+        RESULTS + "/logs/write_paper.log",
     conda:
         ENV
     params:
-        tables=list(wc.PAPER_TABLES),
+        tables=list(wc.PAPER_TABLES) + wc.paper_vs_ours_stems(config),
         figures=wc.histogram_stems(config["detectors"]) + list(wc.CURVES),
         extensions=wc.extension_stems(),
     script:
@@ -151,7 +175,7 @@ rule compile_paper:
     output:
         pdf=f"{PAPER}/paper.pdf",
     log:
-        "results/logs/compile_paper.log",
+        RESULTS + "/logs/compile_paper.log",
     conda:
         ENV
     script:
@@ -161,9 +185,9 @@ rule compile_paper:
 rule explain_no_tex:
     """Without a TeX engine: say so in the log; everything else is unaffected."""
     output:
-        note="results/logs/compile_paper_skipped.txt",
+        note=RESULTS + "/logs/compile_paper_skipped.txt",
     log:
-        "results/logs/compile_paper.log",
+        RESULTS + "/logs/compile_paper.log",
     conda:
         ENV
     script:

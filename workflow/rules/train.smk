@@ -1,14 +1,14 @@
 rule train:
     """Train the MLP on the noisy labels (one jitted lax.scan)."""
     input:
-        dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
+        dataset=RESULTS + "/{dataset}/r{ratio}/s{seed}/noisy.npz",
     output:
-        model="results/{dataset}/r{ratio}/s{seed}/model.msgpack",
-        history="results/{dataset}/r{ratio}/s{seed}/train_history.npz",
+        model=RESULTS + "/{dataset}/r{ratio}/s{seed}/model.msgpack",
+        history=RESULTS + "/{dataset}/r{ratio}/s{seed}/train_history.npz",
     log:
-        "results/logs/train/{dataset}/r{ratio}/s{seed}.log",
+        RESULTS + "/logs/train/{dataset}/r{ratio}/s{seed}.log",
     benchmark:
-        "results/benchmarks/train/{dataset}/r{ratio}/s{seed}.tsv"
+        RESULTS + "/benchmarks/train/{dataset}/r{ratio}/s{seed}.tsv"
     conda:
         ENV
     params:

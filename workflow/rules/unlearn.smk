@@ -2,22 +2,24 @@ rule unlearn:
     """Forget every target set (true flips, detected flags) from one run with one method."""
     input:
         unpack(forget_inputs),
-        dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
-        model="results/{dataset}/r{ratio}/s{seed}/model.msgpack",
+        dataset=RESULTS + "/{dataset}/r{ratio}/s{seed}/noisy.npz",
+        model=RESULTS + "/{dataset}/r{ratio}/s{seed}/model.msgpack",
     output:
         models=expand(
-            "results/{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.msgpack",
+            RESULTS
+            + "/{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.msgpack",
             target=config["targets"],
         ),
         info=expand(
-            "results/{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.json",
+            RESULTS
+            + "/{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.json",
             target=config["targets"],
         ),
-        timing="results/{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json",
+        timing=RESULTS + "/{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json",
     log:
-        "results/logs/unlearn/{dataset}/r{ratio}/s{seed}/{method}.log",
+        RESULTS + "/logs/unlearn/{dataset}/r{ratio}/s{seed}/{method}.log",
     benchmark:
-        "results/benchmarks/unlearn/{dataset}/r{ratio}/s{seed}/{method}.tsv"
+        RESULTS + "/benchmarks/unlearn/{dataset}/r{ratio}/s{seed}/{method}.tsv"
     conda:
         ENV
     params:

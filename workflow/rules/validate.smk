@@ -1,13 +1,13 @@
 rule validate_loo:
     """Influence vs reality: predicted and actual leave-one-out loss change, small MLP."""
     input:
-        dataset="results/{dataset}/r{ratio}/s{seed}/noisy.npz",
+        dataset=RESULTS + "/{dataset}/r{ratio}/s{seed}/noisy.npz",
     output:
-        csv="results/{dataset}/r{ratio}/s{seed}/loo_validation.csv",
+        csv=RESULTS + "/{dataset}/r{ratio}/s{seed}/loo_validation.csv",
     log:
-        "results/logs/validate_loo/{dataset}/r{ratio}/s{seed}.log",
+        RESULTS + "/logs/validate_loo/{dataset}/r{ratio}/s{seed}.log",
     benchmark:
-        "results/benchmarks/validate_loo/{dataset}/r{ratio}/s{seed}.tsv"
+        RESULTS + "/benchmarks/validate_loo/{dataset}/r{ratio}/s{seed}.tsv"
     priority: 10  # the longest job per seed; started first, it runs alongside the others
     conda:
         ENV

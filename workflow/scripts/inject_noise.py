@@ -14,6 +14,8 @@ with job_log(sm.log[0], f"inject_noise {dict(w)}", exit_when_done=True) as log:
         train_per_class=sm.params.train_per_class,
         subset=sm.params.subset,
         noise_mode=sm.params.noise_mode,
+        noise_positions=sm.params.noise_positions,
+        test_per_class=sm.params.test_per_class,
         ratio=float(w.ratio),
         seed=int(w.seed),
     )

@@ -12,5 +12,6 @@ with job_log(sm.log[0], "render_tables", exit_when_done=True) as log:
         sm.input.unlearning,
         str(Path(sm.output[0]).parent),
         dataset=sm.params.dataset,
+        metric=sm.params.metric,
     )
     log(f"wrote {[str(p) for p in paths]}")

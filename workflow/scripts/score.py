@@ -14,7 +14,7 @@ with job_log(sm.log[0], f"score {dict(sm.wildcards)}", exit_when_done=True) as l
         dict(zip(p.detectors, sm.output.scores, strict=True)),
         dict(zip(p.detectors, sm.output.info, strict=True)),
         sm.output.timing,
-        ratio=float(sm.wildcards.ratio),
+        budget=p.budget,
         history_path=sm.input.history,
         curvature=p.curvature,
         detection=p.detection,

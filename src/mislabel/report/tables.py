@@ -84,6 +84,26 @@ DETECTION_METRICS: tuple[tuple[str, str, str, str], ...] = (
     ("precision", "percent", r"Precision (\%)", "Precision (%)"),
 )
 DATASET_LABELS: dict[str, str] = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+# How many samples a detector flags (the detection summary's `budget` column).
+BUDGET_PHRASES: dict[str, tuple[str, str]] = {
+    "oracle": (
+        r"$m$ = the number of flipped labels, the oracle budget",
+        "m = the number of flipped labels, the oracle budget",
+    ),
+    "nominal": (
+        r"$m = \mathrm{round}(nr)$, the nominal budget",
+        "m = round(nr), the nominal budget",
+    ),
+}
+# The test metric of Tables 5.2-5.3: config value -> (summary column, LaTeX, plain phrase).
+TEST_METRICS: dict[str, tuple[str, str, str]] = {
+    "accuracy": ("test_accuracy", r"Test accuracy (\%)", "Test accuracy (%)"),
+    "balanced_accuracy": (
+        "balanced_accuracy",
+        r"Balanced test accuracy (\%, the mean of the per-class accuracies)",
+        "Balanced test accuracy (%, the mean of the per-class accuracies)",
+    ),
+}
 
 DETECTION_COLUMNS: tuple[str, ...] = (
     "dataset",
@@ -340,25 +360,42 @@ def method_label(method: str, target: str, style: Style = LATEX) -> str:
     return label_of(method, METHOD_LABELS, style)
 
 
-def pretrained_rows(df: pd.DataFrame, ratios: Sequence[float], style: Style = LATEX) -> list[Row]:
+def budget_phrase(det: pd.DataFrame, style: Style = LATEX) -> str:
+    """Caption phrase for the number m of flags in `det` (its `budget` column; summaries
+    written before that column existed used the nominal budget)."""
+    modes = sorted(set(det["budget"].astype(str))) if "budget" in det.columns else ["nominal"]
+    return "; ".join(
+        BUDGET_PHRASES[m][style.which] if m in BUDGET_PHRASES else style.escape(m) for m in modes
+    )
+
+
+def pretrained_rows(
+    df: pd.DataFrame, ratios: Sequence[float], style: Style = LATEX, value: str = "test_accuracy"
+) -> list[Row]:
     """The Pre-trained row (method pretrained, target none), or nothing if absent."""
     pre = _pretrained(df)
     if pre.empty:
         return []
     label = METHOD_LABELS["pretrained"][style.which]
-    return [Row(label, cells_by_ratio(pre, "test_accuracy", "percent", ratios, style))]
+    return [Row(label, cells_by_ratio(pre, value, "percent", ratios, style))]
 
 
 def unlearning_rows(
-    df: pd.DataFrame, ratios: Sequence[float], *, target: str, style: Style = LATEX
+    df: pd.DataFrame,
+    ratios: Sequence[float],
+    *,
+    target: str,
+    style: Style = LATEX,
+    value: str = "test_accuracy",
 ) -> list[Row]:
-    """Table 5.2 (target="mislabeled"): Pre-trained, then one row per method for `target`."""
-    out = pretrained_rows(df, ratios, style)
+    """Table 5.2 (target="mislabeled"): Pre-trained, then one row per method for `target`;
+    cells show the column `value` (test_accuracy or balanced_accuracy)."""
+    out = pretrained_rows(df, ratios, style, value)
     for method in _methods(df):
         sub = df[(df["method"] == method) & (df["target"] == target)]
         if sub.empty:
             continue
-        cells = cells_by_ratio(sub, "test_accuracy", "percent", ratios, style)
+        cells = cells_by_ratio(sub, value, "percent", ratios, style)
         out.append(Row(method_label(method, target, style), cells))
     return out
 
@@ -370,14 +407,16 @@ def full_method_rows(
     *,
     targets: Sequence[str] | None = None,
     target_labels: dict[str, tuple[str, str]] = TARGET_LABELS,
+    value: str = "test_accuracy",
 ) -> list[Row]:
     """Table 5.3: Pre-trained, then per method one sub-row per forget set (target).
 
     Args:
       targets: the forget sets to show, in this order; None: every one present (known first).
       target_labels: sub-row labels of known targets; others read "on <name>".
+      value: the column shown (test_accuracy or balanced_accuracy).
     """
-    out = pretrained_rows(df, ratios, style)
+    out = pretrained_rows(df, ratios, style, value)
     for method in _methods(df):
         rows = df[(df["method"] == method) & (df["target"] != "none")]
         present = set(rows["target"])
@@ -396,7 +435,7 @@ def full_method_rows(
                 if target in target_labels
                 else "on " + style.escape(target)
             )
-            cells = cells_by_ratio(sub, "test_accuracy", "percent", ratios, style)
+            cells = cells_by_ratio(sub, value, "percent", ratios, style)
             out.append(Row(label, cells, "sub"))
     return out
 
@@ -484,43 +523,58 @@ def render_table_tex(
     return render_grid_tex(rows, header, caption=caption, label=label)
 
 
+def check_metric(metric: str) -> tuple[str, str, str]:
+    """(summary column, LaTeX, plain phrase) of a test metric (`TEST_METRICS`)."""
+    if metric not in TEST_METRICS:
+        raise ValueError(f"unknown test metric {metric!r}; choose one of {list(TEST_METRICS)}")
+    return TEST_METRICS[metric]
+
+
 def table_5_1_tex(det: pd.DataFrame, dataset: str) -> str:
     """Table 5.1: detection metrics per paper detector and noise ratio."""
     det = paper_detection(det)
     ratios = sorted_ratios(det)
     caption = (
         f"Detection of mislabeled training samples on {dataset_label(dataset)}: ROC AUC, and "
-        r"accuracy and precision (\%) of the top-$m$ flags ($m = \mathrm{round}(nr)$), per "
+        rf"accuracy and precision (\%) of the top-$m$ flags ({budget_phrase(det)}), per "
         f"detector and noise ratio $r$ ({seed_phrase(n_seeds(det))})."
     )
     return render_table_tex(detection_rows(det, ratios), ratios, caption=caption, label="tab:5-1")
 
 
-def table_5_2_tex(unl: pd.DataFrame, dataset: str) -> str:
+def table_5_2_tex(unl: pd.DataFrame, dataset: str, metric: str = "accuracy") -> str:
     """Table 5.2: test accuracy after forgetting the known mislabeled set (paper methods)."""
+    value, what, _ = check_metric(metric)
     unl = paper_unlearning(unl)
     ratios = sorted_ratios(unl)
-    rows = unlearning_rows(unl, ratios, target="mislabeled")
+    rows = unlearning_rows(unl, ratios, target="mislabeled", value=value)
     used = unl[(unl["target"] == "mislabeled") | (unl["method"] == "pretrained")]
     caption = (
-        rf"Test accuracy (\%) on {dataset_label(dataset)} after forgetting the known mislabeled "
+        f"{what} on {dataset_label(dataset)} after forgetting the known mislabeled "
         r"set $D_{\mathrm{mislabeled}}$, per method and noise ratio $r$ "
         f"({seed_phrase(n_seeds(used))})."
     )
     return render_table_tex(rows, ratios, caption=caption, label="tab:5-2")
 
 
-def table_5_3_tex(unl: pd.DataFrame, dataset: str) -> str:
-    """Table 5.3: test accuracy of the full method (forget detected vs. mislabeled)."""
+def table_5_3_tex(
+    unl: pd.DataFrame, dataset: str, metric: str = "accuracy", budget: str = ""
+) -> str:
+    """Table 5.3: test accuracy of the full method (forget detected vs. mislabeled).
+
+    `budget`: caption phrase for the number of detected samples (`budget_phrase`)."""
+    value, what, _ = check_metric(metric)
     unl = paper_unlearning(unl)
     ratios = sorted_ratios(unl)
     caption = (
-        rf"Test accuracy (\%) on {dataset_label(dataset)} of the full method: each unlearning "
+        f"{what} on {dataset_label(dataset)} of the full method: each unlearning "
         r"method forgets either the known $D_{\mathrm{mislabeled}}$ or the detected "
-        r"$D_{\mathrm{detected}}$, per noise ratio $r$ "
-        f"({seed_phrase(n_seeds(unl))})."
+        r"$D_{\mathrm{detected}}$"
+        + (f" ({budget})" if budget else "")
+        + f", per noise ratio $r$ ({seed_phrase(n_seeds(unl))})."
     )
-    return render_table_tex(full_method_rows(unl, ratios), ratios, caption=caption, label="tab:5-3")
+    rows = full_method_rows(unl, ratios, value=value)
+    return render_table_tex(rows, ratios, caption=caption, label="tab:5-3")
 
 
 def render_tables(
@@ -529,15 +583,23 @@ def render_tables(
     out_dir: str | os.PathLike,
     *,
     dataset: str = "mnist",
+    metric: str = "accuracy",
 ) -> list[Path]:
     """Write `table_5_1.tex`, `table_5_2.tex` and `table_5_3.tex` into `out_dir`.
+
+    `metric` is the test metric of Tables 5.2-5.3 (`TEST_METRICS`).
 
     Returns:
       The three written paths, in table order.
     """
+    value = check_metric(metric)[0]
     det = load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset)
-    unl = load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset)
-    texts = (table_5_1_tex(det, dataset), table_5_2_tex(unl, dataset), table_5_3_tex(unl, dataset))
+    unl = load_results(unlearning_csv, (*UNLEARNING_COLUMNS, value), dataset=dataset)
+    texts = (
+        table_5_1_tex(det, dataset),
+        table_5_2_tex(unl, dataset, metric),
+        table_5_3_tex(unl, dataset, metric, budget_phrase(paper_detection(det))),
+    )
     paths = [Path(out_dir) / name for name in TABLE_FILES]
     for path, text in zip(paths, texts, strict=True):
         io.write_text(path, text)

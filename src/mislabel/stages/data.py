@@ -58,15 +58,23 @@ def make_noisy_dataset(
     noise_mode: str,
     ratio: float,
     seed: int,
+    noise_positions: str = "random",
+    test_per_class: int | None = None,
 ) -> dict:
-    """Select the class subset, inject label noise, write the noisy dataset file."""
+    """Select the class subset, inject label noise, write the noisy dataset file.
+
+    `noise_positions` and `test_per_class` are those of `mislabel.noise.inject_noise` and
+    `mislabel.data.select_subset`.
+    """
     from mislabel.data import select_subset
     from mislabel.dataset_file import NoisyDataset, save_dataset
     from mislabel.noise import inject_noise
 
     raw = read_raw(raw_path, dataset)
-    sub = select_subset(raw, classes, train_per_class, subset, seed)
-    noisy, flipped = inject_noise(sub.y_train, sub.classes.size, ratio, noise_mode, seed)
+    sub = select_subset(raw, classes, train_per_class, subset, seed, test_per_class)
+    noisy, flipped = inject_noise(
+        sub.y_train, sub.classes.size, ratio, noise_mode, seed, noise_positions
+    )
     ds = NoisyDataset(
         sub.x_train,
         noisy,

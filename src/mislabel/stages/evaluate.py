@@ -72,6 +72,7 @@ def evaluate_models(
                 "n_forget_mislabeled": int(info.get("n_forget_mislabeled", 0)),
                 "cg_iterations": info.get("cg_iterations", nan),
                 "cg_relative_residual": info.get("cg_relative_residual", nan),
+                "cg_converged": info.get("cg_converged", nan),
                 "damping_used": info.get("damping_used", nan),
             }
         )

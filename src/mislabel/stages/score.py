@@ -2,7 +2,7 @@
 
 One workflow job scores every configured detector of one (ratio, seed) run
 (`score_run`): detectors that share their expensive part (per-sample gradients and the
-Hessian, or the Lanczos eigenpairs of the full network) are computed together, once
+Hessian, or the top eigenpairs of the full-network Hessian) are computed together, once
 (`mislabel.detect.detector_groups`). `score_samples` scores a single detector (the CLI).
 """
 
@@ -91,20 +91,60 @@ def _detect(
     return ds, found, timings
 
 
-def _save_detection(
-    ds, detector: str, result, ratio: float, scores_path, info_path, with_metrics: bool, log
-) -> dict:
-    """Write one detector's score file and info JSON; return the info row."""
-    from mislabel.detect import budget, flag_top
+BUDGETS = ("oracle", "nominal")
 
+
+def flag_budget(ds, budget: str | None, ratio: float | None = None) -> tuple[str, int, float]:
+    """How many samples a run flags: (budget mode, m, the noise ratio m assumes).
+
+    - ``oracle``: m = the true number of flipped samples, as the paper assumes
+      (m = |D_mislabeled|); needs a dataset whose flips are known.
+    - ``nominal``: m = round(n r), r = `ratio` (default: the dataset's own ratio).
+    - None: ``oracle`` when the dataset knows its flips, else ``nominal`` (the CLI).
+    """
+    from mislabel.detect import budget as nominal_budget
+
+    if budget is None:
+        budget = "nominal" if ds.noise_mode == "unknown" else "oracle"
+    if budget not in BUDGETS:
+        raise ValueError(f"unknown budget {budget!r}; choose one of {list(BUDGETS)}")
+    n = int(ds.flipped.size)
+    if budget == "nominal":
+        ratio = ds.ratio if ratio is None else float(ratio)
+        return budget, nominal_budget(n, ratio), ratio
+    if ratio is not None:
+        raise ValueError(
+            f"the oracle budget takes m from the true flips; an assumed ratio ({ratio}) "
+            "needs budget 'nominal'"
+        )
+    if ds.noise_mode == "unknown":
+        raise ValueError(
+            "the oracle budget needs the true flips, but this dataset does not know which "
+            "labels are wrong; use budget 'nominal' with an assumed noise ratio"
+        )
+    m = int(np.sum(ds.flipped))
+    return budget, m, m / n if n else 0.0
+
+
+def _save_detection(
+    ds, detector: str, result, budget: tuple[str, int, float], paths, with_metrics: bool, log
+) -> dict:
+    """Write one detector's score file and info JSON; return the info row.
+
+    `budget` is (mode, m, assumed ratio) from `flag_budget`; `paths` (scores, info).
+    """
+    from mislabel.detect import flag_top
+
+    scores_path, info_path = paths
+    mode, m, ratio = budget
     score = result.scores_N
-    m = budget(score.size, ratio)
     flagged = flag_top(score, m)
     row = {
         "dataset": ds.dataset,
         "ratio": ds.ratio,
         "seed": ds.seed,
         "detector": detector,
+        "budget": mode,
         "assumed_ratio": ratio,
         "n": int(score.size),
         "m": int(m),
@@ -152,6 +192,7 @@ def score_run(
     info_paths: Mapping[str, PathLike],
     timing_path: PathLike,
     *,
+    budget: str = "oracle",
     ratio: float | None = None,
     history_path: PathLike | None = None,
     curvature: Mapping | None = None,
@@ -167,8 +208,9 @@ def score_run(
         stage, name (the group's detectors joined by "+"), seconds (compilation excluded),
         compile_seconds, wall_seconds, plus dataset, ratio, seed. Clock values go only
         here, so the science files are the same bytes on every rerun.
-      ratio: the assumed noise ratio r of the budget m = round(n r) (default: the
-        dataset's own).
+      budget, ratio: how many samples are flagged (`flag_budget`): ``oracle``, the true
+        number of flipped samples, or ``nominal``, round(n r) with r = `ratio` (default:
+        the dataset's own).
       with_metrics: also compute the detection metrics (the workflow computes them once,
         in `aggregate_detection`).
     Returns:
@@ -180,9 +222,17 @@ def score_run(
     ds, found, timings = _detect(
         detectors, dataset_path, model_path, history_path, curvature, detection, log
     )
-    ratio = ds.ratio if ratio is None else float(ratio)
+    chosen = flag_budget(ds, budget, ratio)
     rows = [
-        _save_detection(ds, d, found[d], ratio, scores_paths[d], info_paths[d], with_metrics, log)
+        _save_detection(
+            ds,
+            d,
+            found[d],
+            chosen,
+            (scores_paths[d], info_paths[d]),
+            with_metrics,
+            log,
+        )
         for d in detectors
     ]
     facts = {"dataset": ds.dataset, "ratio": ds.ratio, "seed": ds.seed}
@@ -197,6 +247,7 @@ def score_samples(
     metrics_path: PathLike,
     *,
     detector: str,
+    budget: str | None = "oracle",
     ratio: float | None = None,
     history_path: PathLike | None = None,
     curvature: Mapping | None = None,
@@ -204,18 +255,24 @@ def score_samples(
     with_metrics: bool = True,
     log=print,
 ) -> dict:
-    """Score every training sample with one `detector`, flag the top m = round(n r).
+    """Score every training sample with one `detector`, flag the top m.
 
-    `ratio` is the assumed noise ratio r (default: the dataset's own ratio). Detectors that
-    estimate the number of mislabeled samples themselves (aum, cleanlab) also write
+    `budget` and `ratio` set m (`flag_budget`): the true number of flipped samples
+    (``oracle``) or round(n r) (``nominal``, r = `ratio`, default the dataset's own).
+    Detectors that estimate the number of mislabeled samples themselves (aum, cleanlab) also write
     `m_estimated` and `flagged_estimated`. `history_path` (the training history) is needed
     by aum. The returned row also holds the timing (`seconds`, `compile_seconds`).
     """
     ds, found, timings = _detect(
         [detector], dataset_path, model_path, history_path, curvature, detection, log
     )
-    ratio = ds.ratio if ratio is None else float(ratio)
     row = _save_detection(
-        ds, detector, found[detector], ratio, scores_path, metrics_path, with_metrics, log
+        ds,
+        detector,
+        found[detector],
+        flag_budget(ds, budget, ratio),
+        (scores_path, metrics_path),
+        with_metrics,
+        log,
     )
     return {**row, **{k: v for k, v in timings[0].items() if k.endswith("seconds")}}

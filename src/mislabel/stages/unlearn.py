@@ -21,7 +21,7 @@ def forget_mask(
     """The forget set of `target`.
 
     - ``mislabeled``: the truly flipped samples;
-    - ``detected``: the flags of the pipeline detector's score file (top round(n r));
+    - ``detected``: the flags of the pipeline detector's score file (its top m);
     - ``detected_estimated``: the top m-hat of the same scores, m-hat read from the score
       file of a detector that estimates it (`budget_path`).
     """
@@ -73,16 +73,7 @@ def _log_curvature(result, log) -> None:
                 if result.info["damping_used"] > result.info["damping"]
                 else ""
             )
-            + (
-                ""
-                if result.info["cg_converged"]
-                else " (NOT converged: "
-                + (
-                    "negative curvature, raise full_damping above |lambda_min(H)|)"
-                    if result.info["cg_negative_curvature"]
-                    else "raise cg_maxiter)"
-                )
-            )
+            + ("" if result.info["cg_converged"] else " (NOT converged: raise cg_maxiter)")
         )
 
 

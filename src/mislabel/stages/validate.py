@@ -20,6 +20,9 @@ LOO_COLUMNS = (
     "spearman",
     "slope",
     "mean_abs_actual",
+    "eig_max_residual",
+    "eig_max_relative_residual",
+    "eig_matvecs",
 )
 
 
