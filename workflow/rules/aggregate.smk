@@ -11,19 +11,19 @@ rule aggregate_detection:
     """One row per (dataset, ratio, seed, detector), with the detection metrics."""
     input:
         scores=expand_runs(
-            RESULTS + "/{dataset}/r{ratio}/s{seed}/scores/{detector}.npz",
+            res("{dataset}/r{ratio}/s{seed}/scores/{detector}.npz"),
             detector=config["detectors"],
         ),
         info=expand_runs(
-            RESULTS + "/{dataset}/r{ratio}/s{seed}/scores/{detector}.json",
+            res("{dataset}/r{ratio}/s{seed}/scores/{detector}.json"),
             detector=config["detectors"],
         ),
     output:
         csv=f"{SUMMARY}/detection.csv",
     log:
-        RESULTS + "/logs/aggregate_detection.log",
+        res("logs/aggregate_detection.log"),
     benchmark:
-        RESULTS + "/benchmarks/aggregate/detection.tsv"
+        res("benchmarks/aggregate/detection.tsv")
     conda:
         ENV
     script:
@@ -33,13 +33,13 @@ rule aggregate_detection:
 rule aggregate_unlearning:
     """One row per (dataset, ratio, seed, method, target)."""
     input:
-        expand_runs(RESULTS + "/{dataset}/r{ratio}/s{seed}/evaluation.csv"),
+        expand_runs(res("{dataset}/r{ratio}/s{seed}/evaluation.csv")),
     output:
         csv=f"{SUMMARY}/unlearning.csv",
     log:
-        RESULTS + "/logs/aggregate_unlearning.log",
+        res("logs/aggregate_unlearning.log"),
     benchmark:
-        RESULTS + "/benchmarks/aggregate/unlearning.tsv"
+        res("benchmarks/aggregate/unlearning.tsv")
     conda:
         ENV
     params:
@@ -58,9 +58,9 @@ rule aggregate_loo:
     output:
         csv=f"{SUMMARY}/loo_validation.csv",
     log:
-        RESULTS + "/logs/aggregate_loo.log",
+        res("logs/aggregate_loo.log"),
     benchmark:
-        RESULTS + "/benchmarks/aggregate/loo.tsv"
+        res("benchmarks/aggregate/loo.tsv")
     conda:
         ENV
     params:
@@ -72,9 +72,9 @@ rule aggregate_loo:
 rule aggregate_timing:
     """Seconds of every detector group and unlearning method, compilation split off."""
     input:
-        expand_runs(RESULTS + "/{dataset}/r{ratio}/s{seed}/timing/score.json"),
+        expand_runs(res("{dataset}/r{ratio}/s{seed}/timing/score.json")),
         expand_runs(
-            RESULTS + "/{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json",
+            res("{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json"),
             method=config["unlearners"],
         ),
     output:
@@ -84,7 +84,7 @@ rule aggregate_timing:
             category="Runtimes",
         ),
     log:
-        RESULTS + "/logs/aggregate_timing.log",
+        res("logs/aggregate_timing.log"),
     conda:
         ENV
     script:
@@ -105,11 +105,11 @@ rule aggregate_benchmarks:
             category="Runtimes",
         ),
     log:
-        RESULTS + "/logs/aggregate_benchmarks.log",
+        res("logs/aggregate_benchmarks.log"),
     conda:
         ENV
     params:
-        root=RESULTS + "/benchmarks",
+        root=res("benchmarks"),
         dataset=DATASET,
     script:
         "../scripts/aggregate_benchmarks.py"
@@ -124,7 +124,7 @@ rule record_config:
             category="Configuration",
         ),
     log:
-        RESULTS + "/logs/record_config.log",
+        res("logs/record_config.log"),
     conda:
         ENV
     params:

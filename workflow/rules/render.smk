@@ -25,7 +25,7 @@ rule render_tables:
             category="Tables",
         ),
     log:
-        RESULTS + "/logs/render_tables.log",
+        res("logs/render_tables.log"),
     conda:
         ENV
     params:
@@ -54,7 +54,7 @@ rule render_histograms:
             for ext in ("pdf", "tex")
         ],
     log:
-        RESULTS + "/logs/render_histograms.log",
+        res("logs/render_histograms.log"),
     conda:
         ENV
     params:
@@ -77,7 +77,7 @@ rule render_curves:
         ),
         [f"{PAPER}/{stem}.{ext}" for stem in wc.CURVES for ext in ("pdf", "tex")],
     log:
-        RESULTS + "/logs/render_curves.log",
+        res("logs/render_curves.log"),
     conda:
         ENV
     params:
@@ -101,7 +101,7 @@ rule render_extensions:
         ),
         [f for f in wc.extension_files(PAPER) if not f.endswith(".png")],
     log:
-        RESULTS + "/logs/render_extensions.log",
+        res("logs/render_extensions.log"),
     conda:
         ENV
     params:
@@ -120,7 +120,7 @@ rule render_paper_vs_ours:
         md=f"{PAPER}/table_paper_vs_ours.md",
         csv=f"{SUMMARY}/paper_vs_ours.csv",
     log:
-        RESULTS + "/logs/render_paper_vs_ours.log",
+        res("logs/render_paper_vs_ours.log"),
     conda:
         ENV
     params:
@@ -136,7 +136,7 @@ rule render_rulegraph:
     output:
         pdf=f"{PAPER}/fig_1_1.pdf",
     log:
-        RESULTS + "/logs/render_rulegraph.log",
+        res("logs/render_rulegraph.log"),
     conda:
         ENV
     params:
@@ -157,7 +157,7 @@ rule write_paper:
     output:
         tex=f"{PAPER}/paper.tex",
     log:
-        RESULTS + "/logs/write_paper.log",
+        res("logs/write_paper.log"),
     conda:
         ENV
     params:
@@ -175,7 +175,7 @@ rule compile_paper:
     output:
         pdf=f"{PAPER}/paper.pdf",
     log:
-        RESULTS + "/logs/compile_paper.log",
+        res("logs/compile_paper.log"),
     conda:
         ENV
     script:
@@ -185,9 +185,9 @@ rule compile_paper:
 rule explain_no_tex:
     """Without a TeX engine: say so in the log; everything else is unaffected."""
     output:
-        note=RESULTS + "/logs/compile_paper_skipped.txt",
+        note=res("logs/compile_paper_skipped.txt"),
     log:
-        RESULTS + "/logs/compile_paper.log",
+        res("logs/compile_paper.log"),
     conda:
         ENV
     script:

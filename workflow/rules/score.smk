@@ -2,23 +2,23 @@ rule score:
     """Every detector's anomaly scores of one run, in one job (shared gradients, Hessian and
     Lanczos eigenpairs are computed once), with the top-m flags."""
     input:
-        dataset=RESULTS + "/{dataset}/r{ratio}/s{seed}/noisy.npz",
-        model=RESULTS + "/{dataset}/r{ratio}/s{seed}/model.msgpack",
-        history=RESULTS + "/{dataset}/r{ratio}/s{seed}/train_history.npz",
+        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
+        model=res("{dataset}/r{ratio}/s{seed}/model.msgpack"),
+        history=res("{dataset}/r{ratio}/s{seed}/train_history.npz"),
     output:
         scores=expand(
-            RESULTS + "/{{dataset}}/r{{ratio}}/s{{seed}}/scores/{detector}.npz",
+            res("{{dataset}}/r{{ratio}}/s{{seed}}/scores/{detector}.npz"),
             detector=config["detectors"],
         ),
         info=expand(
-            RESULTS + "/{{dataset}}/r{{ratio}}/s{{seed}}/scores/{detector}.json",
+            res("{{dataset}}/r{{ratio}}/s{{seed}}/scores/{detector}.json"),
             detector=config["detectors"],
         ),
-        timing=RESULTS + "/{dataset}/r{ratio}/s{seed}/timing/score.json",
+        timing=res("{dataset}/r{ratio}/s{seed}/timing/score.json"),
     log:
-        RESULTS + "/logs/score/{dataset}/r{ratio}/s{seed}.log",
+        res("logs/score/{dataset}/r{ratio}/s{seed}.log"),
     benchmark:
-        RESULTS + "/benchmarks/score/{dataset}/r{ratio}/s{seed}.tsv"
+        res("benchmarks/score/{dataset}/r{ratio}/s{seed}.tsv")
     conda:
         ENV
     params:

@@ -1,14 +1,14 @@
 rule train:
     """Train the MLP on the noisy labels (one jitted lax.scan)."""
     input:
-        dataset=RESULTS + "/{dataset}/r{ratio}/s{seed}/noisy.npz",
+        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
     output:
-        model=RESULTS + "/{dataset}/r{ratio}/s{seed}/model.msgpack",
-        history=RESULTS + "/{dataset}/r{ratio}/s{seed}/train_history.npz",
+        model=res("{dataset}/r{ratio}/s{seed}/model.msgpack"),
+        history=res("{dataset}/r{ratio}/s{seed}/train_history.npz"),
     log:
-        RESULTS + "/logs/train/{dataset}/r{ratio}/s{seed}.log",
+        res("logs/train/{dataset}/r{ratio}/s{seed}.log"),
     benchmark:
-        RESULTS + "/benchmarks/train/{dataset}/r{ratio}/s{seed}.tsv"
+        res("benchmarks/train/{dataset}/r{ratio}/s{seed}.tsv")
     conda:
         ENV
     params:

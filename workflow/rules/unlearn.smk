@@ -2,24 +2,24 @@ rule unlearn:
     """Forget every target set (true flips, detected flags) from one run with one method."""
     input:
         unpack(forget_inputs),
-        dataset=RESULTS + "/{dataset}/r{ratio}/s{seed}/noisy.npz",
-        model=RESULTS + "/{dataset}/r{ratio}/s{seed}/model.msgpack",
+        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
+        model=res("{dataset}/r{ratio}/s{seed}/model.msgpack"),
     output:
         models=expand(
-            RESULTS
-            + "/{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.msgpack",
+            res(
+                "{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.msgpack"
+            ),
             target=config["targets"],
         ),
         info=expand(
-            RESULTS
-            + "/{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.json",
+            res("{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.json"),
             target=config["targets"],
         ),
-        timing=RESULTS + "/{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json",
+        timing=res("{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json"),
     log:
-        RESULTS + "/logs/unlearn/{dataset}/r{ratio}/s{seed}/{method}.log",
+        res("logs/unlearn/{dataset}/r{ratio}/s{seed}/{method}.log"),
     benchmark:
-        RESULTS + "/benchmarks/unlearn/{dataset}/r{ratio}/s{seed}/{method}.tsv"
+        res("benchmarks/unlearn/{dataset}/r{ratio}/s{seed}/{method}.tsv")
     conda:
         ENV
     params:

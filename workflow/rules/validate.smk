@@ -1,13 +1,13 @@
 rule validate_loo:
     """Influence vs reality: predicted and actual leave-one-out loss change, small MLP."""
     input:
-        dataset=RESULTS + "/{dataset}/r{ratio}/s{seed}/noisy.npz",
+        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
     output:
-        csv=RESULTS + "/{dataset}/r{ratio}/s{seed}/loo_validation.csv",
+        csv=res("{dataset}/r{ratio}/s{seed}/loo_validation.csv"),
     log:
-        RESULTS + "/logs/validate_loo/{dataset}/r{ratio}/s{seed}.log",
+        res("logs/validate_loo/{dataset}/r{ratio}/s{seed}.log"),
     benchmark:
-        RESULTS + "/benchmarks/validate_loo/{dataset}/r{ratio}/s{seed}.tsv"
+        res("benchmarks/validate_loo/{dataset}/r{ratio}/s{seed}.tsv")
     priority: 10  # the longest job per seed; started first, it runs alongside the others
     conda:
         ENV
