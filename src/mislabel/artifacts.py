@@ -29,6 +29,9 @@ EXTENSION_FIGURES: tuple[str, ...] = (
     "fig_ext_unlearners_vs_ratio",
 )
 FIGURE_SUFFIXES: tuple[str, ...] = (".pdf", ".png", ".tex")
+# The paper's Tables 5.1-5.3 beside ours (`mislabel.report.paper_vs_ours`), and its CSV.
+PAPER_VS_OURS_FILES: tuple[str, ...] = ("table_paper_vs_ours.tex", "table_paper_vs_ours.md")
+PAPER_VS_OURS_CSV = "paper_vs_ours.csv"
 # Every file `render_extensions` writes, in its order (for the workflow's declared outputs).
 EXTENSION_FILES: tuple[str, ...] = tuple(f"{stem}.tex" for stem in EXTENSION_TABLES) + tuple(
     f"{stem}{suffix}" for stem in EXTENSION_FIGURES for suffix in FIGURE_SUFFIXES

@@ -95,9 +95,6 @@ def paper_files(detectors: list[str], paper_dir: str = PAPER) -> list[str]:
     )
 
 
-PAPER_VS_OURS = ("table_paper_vs_ours.tex", "table_paper_vs_ours.md")
-
-
 def compares_with_paper(config: Mapping[str, Any]) -> bool:
     """Whether the run is the paper's setting (MNIST 0 vs 1), so its tables sit beside the
     paper's published numbers."""
@@ -106,14 +103,20 @@ def compares_with_paper(config: Mapping[str, Any]) -> bool:
 
 def paper_vs_ours_files(config: Mapping[str, Any], summary_dir: str, paper_dir: str) -> list[str]:
     """The side-by-side tables and their CSV, for runs of the paper's setting only."""
+    from mislabel.artifacts import PAPER_VS_OURS_CSV, PAPER_VS_OURS_FILES
+
     if not compares_with_paper(config):
         return []
-    return [f"{paper_dir}/{name}" for name in PAPER_VS_OURS] + [f"{summary_dir}/paper_vs_ours.csv"]
+    return [f"{paper_dir}/{name}" for name in PAPER_VS_OURS_FILES] + [
+        f"{summary_dir}/{PAPER_VS_OURS_CSV}"
+    ]
 
 
 def paper_vs_ours_stems(config: Mapping[str, Any]) -> list[str]:
     """The `.tex` stem of the side-by-side table, for paper.tex (paper's setting only)."""
-    return [PAPER_VS_OURS[0][: -len(".tex")]] if compares_with_paper(config) else []
+    from mislabel.artifacts import PAPER_VS_OURS_FILES
+
+    return [PAPER_VS_OURS_FILES[0][: -len(".tex")]] if compares_with_paper(config) else []
 
 
 def config_name(configfiles: list[str]) -> str:

@@ -21,11 +21,14 @@ import numpy as np
 import pandas as pd
 
 from mislabel import io
+from mislabel.artifacts import PAPER_VS_OURS_FILES
 from mislabel.report.markdown import rows_markdown
 from mislabel.report.tables import (
+    DATASET_LABELS,
     DETECTION_COLUMNS,
     DETECTION_METRICS,
     DETECTOR_LABELS,
+    FORGET_LABELS,
     LATEX,
     MARKDOWN,
     UNLEARNING_COLUMNS,
@@ -58,19 +61,15 @@ COMPARISON_COLUMNS = (
     "n_seeds",
     "agrees",
 )
+# Headings of Table 5.3's forget sets; the D_mislabeled half is also Table 5.2.
 FORGET_HEADS = {
-    "mislabeled": (
-        r"forget $D_{\mathrm{mislabeled}}$ (Table 5.2)",
-        "forget D_mislabeled (Table 5.2)",
-    ),
-    "detected": (r"forget $D_{\mathrm{detected}}$", "forget D_detected"),
+    "mislabeled": tuple(f"{text} (Table 5.2)" for text in FORGET_LABELS["mislabeled"]),
+    "detected": FORGET_LABELS["detected"],
 }
 TEST_HEADINGS = {
     "accuracy": (r"test accuracy (\%)", "test accuracy (%)"),
     "balanced_accuracy": (r"balanced test accuracy (\%)", "balanced test accuracy (%)"),
 }
-DATASET_PLAIN = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
-OUTPUT_FILES = ("table_paper_vs_ours.tex", "table_paper_vs_ours.md")
 MARK_LATEX = r"$^{\dagger}$"
 MARK_PLAIN = " †"
 
@@ -144,9 +143,10 @@ def compare(det: pd.DataFrame, unl: pd.DataFrame, value: str = "test_accuracy") 
 
 def in_table(cmp: pd.DataFrame, table: str) -> pd.DataFrame:
     """The cells of Table `table` ("5.1", "5.2" or "5.3"); 5.2 is 5.3 without D_detected."""
+    tables = cmp["table"].astype(str)  # a CSV read back without dtypes holds 5.1 as a float
     if table == "5.2":
-        return cmp[(cmp["table"] == "5.3") & (cmp["group"] != "detected")]
-    return cmp[cmp["table"] == table]
+        return cmp[(tables == "5.3") & (cmp["group"] != "detected")]
+    return cmp[tables == table]
 
 
 def agreement_counts(cmp: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
@@ -237,7 +237,7 @@ def caption_text(
     """The caption: what each cell shows, the budget, the test metric and the counts."""
     what = check_metric(metric)[1 + style.which].lower()
     tex = style is LATEX
-    data = dataset_label(dataset) if tex else DATASET_PLAIN.get(dataset, dataset)
+    data = dataset_label(dataset) if tex else DATASET_LABELS.get(dataset, dataset)
     return (
         f"The paper against this reproduction ({style.escape(config)}) on {data}. Each cell: "
         f"the paper's value (one run) / ours, mean{style.pm}std over {n_seeds_phrase(cmp)}; "
@@ -285,7 +285,7 @@ def render_paper_vs_ours(
         + "\n\n"
         + rows_markdown(comparison_rows(cmp, ratios, MARKDOWN, metric), ratios)
     )
-    paths = [Path(out_dir) / name for name in OUTPUT_FILES] + [Path(comparison_csv)]
+    paths = [Path(out_dir) / name for name in PAPER_VS_OURS_FILES] + [Path(comparison_csv)]
     io.write_text(paths[0], tex)
     io.write_text(paths[1], md)
     io.write_text(paths[2], cmp.to_csv(index=False, float_format="%.6g"))

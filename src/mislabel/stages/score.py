@@ -47,11 +47,14 @@ def _detect(
     history_path: PathLike | None,
     curvature: Mapping | None,
     detection: Mapping | None,
+    budget: tuple[str | None, float | None],
     log,
 ):
-    """Load the run once and score `detectors` group by group, each group timed.
+    """Load the run once, settle the budget (`flag_budget` of `budget` = (mode, ratio)),
+    then score `detectors` group by group, each group timed.
 
-    Returns (dataset, {detector: Detection}, [timing row per group]).
+    Returns (dataset, the budget (mode, m, assumed ratio), {detector: Detection},
+    [timing row per group]).
     """
     from mislabel.data import to_float
     from mislabel.detect import check_detector, detector_groups, score_group
@@ -63,6 +66,7 @@ def _detect(
     curvature = from_mapping(CurvatureSettings, curvature)
     detection = from_mapping(DetectionSettings, detection)
     ds, loaded = load_run(dataset_path, model_path)
+    chosen = flag_budget(ds, *budget)  # a bad budget fails before any scoring
     margin_ExN = _read_margins(history_path, ds.y_train.size) if "aum" in detectors else None
     x_NxD = to_float(ds.x_train)
     found, timings = {}, []
@@ -88,7 +92,7 @@ def _detect(
             log(f"curvature ({info['curvature']}) for {', '.join(group)}: {json.dumps(info)}")
         elif info:
             log(f"{group[0]}: {json.dumps(info)}")
-    return ds, found, timings
+    return ds, chosen, found, timings
 
 
 BUDGETS = ("oracle", "nominal")
@@ -219,10 +223,10 @@ def score_run(
     detectors = list(scores_paths)
     if set(info_paths) != set(detectors):
         raise ValueError(f"score and info paths name different detectors: {sorted(info_paths)}")
-    ds, found, timings = _detect(
-        detectors, dataset_path, model_path, history_path, curvature, detection, log
+    run = (dataset_path, model_path, history_path)
+    ds, chosen, found, timings = _detect(
+        detectors, *run, curvature, detection, (budget, ratio), log
     )
-    chosen = flag_budget(ds, budget, ratio)
     rows = [
         _save_detection(
             ds,
@@ -259,18 +263,20 @@ def score_samples(
 
     `budget` and `ratio` set m (`flag_budget`): the true number of flipped samples
     (``oracle``) or round(n r) (``nominal``, r = `ratio`, default the dataset's own).
-    Detectors that estimate the number of mislabeled samples themselves (aum, cleanlab) also write
-    `m_estimated` and `flagged_estimated`. `history_path` (the training history) is needed
-    by aum. The returned row also holds the timing (`seconds`, `compile_seconds`).
+    Detectors that estimate the number of mislabeled samples themselves (aum, cleanlab)
+    also write `m_estimated` and `flagged_estimated`. `history_path` (the training
+    history) is needed by aum. The returned row also holds the timing (`seconds`,
+    `compile_seconds`).
     """
-    ds, found, timings = _detect(
-        [detector], dataset_path, model_path, history_path, curvature, detection, log
+    run = (dataset_path, model_path, history_path)
+    ds, chosen, found, timings = _detect(
+        [detector], *run, curvature, detection, (budget, ratio), log
     )
     row = _save_detection(
         ds,
         detector,
         found[detector],
-        flag_budget(ds, budget, ratio),
+        chosen,
         (scores_path, metrics_path),
         with_metrics,
         log,
