@@ -45,9 +45,9 @@ start = time.time()
 sys.path.insert(0, sys.argv[1])
 import numpy as np
 from naive import max_relative_error, naive_scores
-from mislabel.checkpoint import load_model
+from mislabel.files.checkpoint import load_model
 from mislabel.data import to_float
-from mislabel.dataset_file import load_dataset_file
+from mislabel.files.dataset import load_dataset_file
 
 dataset, model_path, scores_path, budget, out = sys.argv[2:7]
 ds = load_dataset_file(dataset)

@@ -11,9 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from mislabel.checkpoint import load_model
 from mislabel.data import to_float
-from mislabel.dataset_file import load_dataset_file
+from mislabel.files.checkpoint import load_model
+from mislabel.files.dataset import load_dataset_file
 from mislabel.full_curvature import flatten, full_hvp
 from mislabel.precision import float64, to_float64
 

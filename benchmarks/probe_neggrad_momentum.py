@@ -8,9 +8,9 @@ This is why `unlearn` runs NegGrad+ with plain SGD (momentum 0), as SCRUB's code
 import jax
 import numpy as np
 
-from mislabel.checkpoint import load_model
 from mislabel.data import to_float
-from mislabel.dataset_file import load_dataset_file
+from mislabel.files.checkpoint import load_model
+from mislabel.files.dataset import load_dataset_file
 from mislabel.model import predict
 from mislabel.neggrad import neggrad_plus
 from mislabel.train import TrainConfig, TrainState, make_optimizer

@@ -339,7 +339,7 @@ def job_kwargs(kind: str, d: Path, out: Path) -> tuple[str, str, dict]:
     if kind != "train":
         kwargs["model_path"] = model
     kwargs.update(dataset_path=data, **{k: str(v) for k, v in files.items()})
-    return func, modules + ", mislabel.checkpoint", kwargs
+    return func, modules + ", mislabel.files.checkpoint", kwargs
 
 
 def bench_jobs(report: Report, work: Path, cache_dir: str, repeats: int) -> None:

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from mislabel import data
-from mislabel.checkpoint import load_model
 from mislabel.cli import main
 from mislabel.data import ARRAY_KEYS, array_sha256
-from mislabel.dataset_file import NoisyDataset, load_dataset_file, save_dataset
+from mislabel.files.checkpoint import load_model
+from mislabel.files.dataset import NoisyDataset, load_dataset_file, save_dataset
 from mislabel.names import DETECTORS, ESTIMATING_DETECTORS, METHODS, TARGETS
 
 TINY_TRAIN = "--hidden 8 --batch-size 8 --epochs 2"

@@ -26,8 +26,8 @@ from mislabel.data import (
     select_subset,
     to_float,
 )
-from mislabel.idx import write_idx
-from mislabel.io import sha256_bytes, sha256_file
+from mislabel.files.atomic import sha256_bytes, sha256_file
+from mislabel.files.idx import write_idx
 
 # --------------------------------------------------------------------------- fixtures
 

@@ -7,7 +7,7 @@ import gzip
 import numpy as np
 import pytest
 
-from mislabel.idx import IdxFormatError, encode_idx, read_idx, write_idx
+from mislabel.files.idx import IdxFormatError, encode_idx, read_idx, write_idx
 
 
 @pytest.mark.parametrize("compress", [False, True])

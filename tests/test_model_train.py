@@ -8,7 +8,7 @@ import jax
 import numpy as np
 import pytest
 
-from mislabel.checkpoint import ModelFileError, load_model, save_model
+from mislabel.files.checkpoint import ModelFileError, load_model, save_model
 from mislabel.model import init_params, make_model, margins, param_count
 from mislabel.train import TrainConfig, train
 from tests.conftest import blobs

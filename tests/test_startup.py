@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mislabel import checkpoint
 from mislabel.cli import PAPER
+from mislabel.files import checkpoint
 from mislabel.joblog import fast_exit_allowed, use_jax_cache, user_jax_cache_dir
 from mislabel.train import TrainConfig
 from tests.test_cli import TINY_TRAIN, tiny_dataset

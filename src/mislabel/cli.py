@@ -173,7 +173,7 @@ def check_writable_dir(directory: Path) -> None:
 
 def stored_training(model_path: str | os.PathLike) -> dict:
     """Training settings recorded in a model file's metadata ({} if unreadable)."""
-    from mislabel.checkpoint import read_model_file
+    from mislabel.files.checkpoint import read_model_file
 
     try:
         meta = read_model_file(model_path)["meta"]
@@ -321,7 +321,7 @@ def as_labels(y: np.ndarray, what: str, n: int) -> np.ndarray:
 
 
 def cmd_pack(args: argparse.Namespace, log: Log) -> dict:
-    from mislabel.dataset_file import NoisyDataset, save_dataset
+    from mislabel.files.dataset import NoisyDataset, save_dataset
 
     if (args.x_test is None) != (args.y_test is None):
         raise CliError("give both --x-test and --y-test, or neither")
@@ -484,7 +484,7 @@ def run_unlearn(
 
 
 def cmd_unlearn(args: argparse.Namespace, log: Log) -> dict:
-    from mislabel.dataset_file import load_dataset_file
+    from mislabel.files.dataset import load_dataset_file
 
     if args.target != "mislabeled" and args.scores is None:
         raise CliError(
@@ -510,7 +510,7 @@ def cmd_unlearn(args: argparse.Namespace, log: Log) -> dict:
 
 
 def cmd_evaluate(args: argparse.Namespace, log: Log) -> list[dict]:
-    from mislabel.dataset_file import load_dataset_file
+    from mislabel.files.dataset import load_dataset_file
     from mislabel.stages import evaluate_models
 
     unlearned = [tuple(pair) for pair in args.unlearned]
@@ -536,7 +536,7 @@ def cmd_evaluate(args: argparse.Namespace, log: Log) -> list[dict]:
 
 
 def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
-    from mislabel.dataset_file import load_dataset_file
+    from mislabel.files.dataset import load_dataset_file
     from mislabel.stages import evaluate_models
 
     if args.ratio is None and args.detector not in ESTIMATING_DETECTORS:

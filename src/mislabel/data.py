@@ -33,8 +33,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mislabel.idx import read_idx
-from mislabel.io import save_npz, sha256_bytes, sha256_file
+from mislabel.files.atomic import save_npz, sha256_bytes, sha256_file
+from mislabel.files.idx import read_idx
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Adapter for rules compile_paper and explain_no_tex: mislabel.report.paper.compile_paper."""
 
-from mislabel.io import write_text
+from mislabel.files.atomic import write_text
 from mislabel.report.paper import compile_paper
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -2,7 +2,7 @@
 
 import yaml
 
-from mislabel.io import write_text
+from mislabel.files.atomic import write_text
 from mislabel.joblog import job_log
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)

@@ -22,12 +22,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mislabel import io
 from mislabel.artifacts import (
     EXTENSION_FIGURES,
     EXTENSION_FILES,
     EXTENSION_TABLES,
 )
+from mislabel.files import atomic
 from mislabel.report.figures import (
     accuracy_figure,
     auc_figure,
@@ -680,7 +680,7 @@ def render_extensions(
     out = Path(out_dir)
     written = []
     for stem, text in zip(EXTENSION_TABLES, texts, strict=True):
-        io.write_text(out / f"{stem}.tex", text)
+        atomic.write_text(out / f"{stem}.tex", text)
         written.append(out / f"{stem}.tex")
     written += render_figures(det, unl, out, dataset=dataset)
     if [p.name for p in written] != list(EXTENSION_FILES):

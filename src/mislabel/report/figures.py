@@ -19,8 +19,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from mislabel import io
 from mislabel.artifacts import HISTOGRAM_FIGURES, histogram_stem
+from mislabel.files import atomic
 from mislabel.report.tables import (
     DETECTION_COLUMNS,
     DETECTOR_LABELS,
@@ -158,12 +158,12 @@ def save_figure(
     """Write `<stem>.pdf`, `<stem>.png` and `<stem>.tex` (figure environment) into `out_dir`."""
     out = Path(out_dir)
     pdf, png, tex = (out / f"{stem}{ext}" for ext in (".pdf", ".png", ".tex"))
-    with io.atomic_path(pdf) as tmp:
+    with atomic.atomic_path(pdf) as tmp:
         fig.savefig(tmp, format="pdf", metadata=PDF_METADATA)
-    with io.atomic_path(png) as tmp:
+    with atomic.atomic_path(png) as tmp:
         fig.savefig(tmp, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
     label = "fig:" + stem.removeprefix("fig_").replace("_", "-")
-    io.write_text(tex, figure_tex(graphic=pdf.name, caption=caption, label=label, width=width))
+    atomic.write_text(tex, figure_tex(graphic=pdf.name, caption=caption, label=label, width=width))
     return [pdf, png, tex]
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
-from mislabel import io
+from mislabel.files import atomic
 from mislabel.report.tables import latex_escape, template_env
 
 DEFAULT_TITLE = "Improving the generalization of trained models by unlearning mislabeled data"
@@ -145,7 +145,9 @@ def write_paper_tex(
       The path of `paper.tex`.
     """
     path = Path(out_dir) / "paper.tex"
-    io.write_text(path, paper_tex(tables=tables, figures=figures, title=title, rulegraph=rulegraph))
+    atomic.write_text(
+        path, paper_tex(tables=tables, figures=figures, title=title, rulegraph=rulegraph)
+    )
     return path
 
 
@@ -181,7 +183,7 @@ def compile_paper(tex_path: str | os.PathLike, log_path: str | os.PathLike) -> b
     engine = shutil.which("pdflatex")
     if engine is None:
         found = "latexmk but no pdflatex" if shutil.which("latexmk") else "no latexmk or pdflatex"
-        io.write_text(log_path, f"compile_paper: {found} on PATH; {tex.name} not compiled.\n")
+        atomic.write_text(log_path, f"compile_paper: {found} on PATH; {tex.name} not compiled.\n")
         return False
     env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0")}
     transcript: list[str] = []
@@ -202,15 +204,15 @@ def compile_paper(tex_path: str | os.PathLike, log_path: str | os.PathLike) -> b
                 )
             except subprocess.TimeoutExpired as err:
                 transcript.append(f"$ {' '.join(cmd)}  (pass {run})\ntimed out\n")
-                io.write_text(log_path, "".join(transcript))
+                atomic.write_text(log_path, "".join(transcript))
                 raise RuntimeError(f"pdflatex timed out on {tex}; see {log_path}") from err
             transcript.append(f"$ {' '.join(cmd)}  (pass {run}, exit {proc.returncode})\n")
             transcript.append(proc.stdout + proc.stderr)
             if proc.returncode != 0:
-                io.write_text(log_path, "".join(transcript))
+                atomic.write_text(log_path, "".join(transcript))
                 raise RuntimeError(f"pdflatex failed on {tex} (pass {run}); see {log_path}")
         built = Path(tmp) / tex.with_suffix(".pdf").name
-        with io.atomic_path(tex.with_suffix(".pdf")) as dest:
+        with atomic.atomic_path(tex.with_suffix(".pdf")) as dest:
             shutil.copyfile(built, dest)
-    io.write_text(log_path, "".join(transcript))
+    atomic.write_text(log_path, "".join(transcript))
     return True

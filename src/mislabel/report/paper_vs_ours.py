@@ -11,7 +11,7 @@ pre-trained row), so its cells are counted within 5.3 as well.
 
 from __future__ import annotations
 
-import io as _io
+import io
 import os
 from collections.abc import Sequence
 from importlib import resources
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mislabel import io
 from mislabel.artifacts import PAPER_VS_OURS_FILES
+from mislabel.files import atomic
 from mislabel.report.markdown import rows_markdown
 from mislabel.report.tables import (
     DATASET_LABELS,
@@ -76,7 +76,7 @@ MARK_PLAIN = " †"
 
 def _read_packaged(name: str) -> pd.DataFrame:
     text = resources.files("mislabel").joinpath("paper_results", name).read_text()
-    return pd.read_csv(_io.StringIO(text), dtype={"metric": str, "detector": str})
+    return pd.read_csv(io.StringIO(text), dtype={"metric": str, "detector": str})
 
 
 def load_paper() -> pd.DataFrame:
@@ -286,7 +286,7 @@ def render_paper_vs_ours(
         + rows_markdown(comparison_rows(cmp, ratios, MARKDOWN, metric), ratios)
     )
     paths = [Path(out_dir) / name for name in PAPER_VS_OURS_FILES] + [Path(comparison_csv)]
-    io.write_text(paths[0], tex)
-    io.write_text(paths[1], md)
-    io.write_text(paths[2], cmp.to_csv(index=False, float_format="%.6g"))
+    atomic.write_text(paths[0], tex)
+    atomic.write_text(paths[1], md)
+    atomic.write_text(paths[2], cmp.to_csv(index=False, float_format="%.6g"))
     return paths

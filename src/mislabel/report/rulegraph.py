@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from mislabel.io import atomic_path
+from mislabel.files.atomic import atomic_path
 
 
 def rulegraph_dot(snakefile: str | os.PathLike) -> str:

@@ -18,7 +18,8 @@ import jinja2
 import numpy as np
 import pandas as pd
 
-from mislabel import io, names
+from mislabel import names
+from mislabel.files import atomic
 
 # The names the paper reports, in its order; Tables 5.1-5.3 and their curves show only these.
 PAPER_DETECTORS: tuple[str, ...] = names.PAPER_DETECTORS
@@ -602,5 +603,5 @@ def render_tables(
     )
     paths = [Path(out_dir) / name for name in TABLE_FILES]
     for path, text in zip(paths, texts, strict=True):
-        io.write_text(path, text)
+        atomic.write_text(path, text)
     return paths

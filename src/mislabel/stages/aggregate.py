@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mislabel.io import write_text
+from mislabel.files.atomic import write_text
 from mislabel.stages.common import PathLike
 
 

@@ -13,8 +13,8 @@ PathLike = str | os.PathLike
 
 def load_run(dataset_path: PathLike, model_path: PathLike):
     """The dataset and a model checked against it (optimiser state as the model was trained)."""
-    from mislabel.checkpoint import load_model
-    from mislabel.dataset_file import load_dataset_file
+    from mislabel.files.checkpoint import load_model
+    from mislabel.files.dataset import load_dataset_file
 
     ds = load_dataset_file(dataset_path)
     loaded = load_model(

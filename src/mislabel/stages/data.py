@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mislabel.io import save_npz
+from mislabel.files.atomic import save_npz
 from mislabel.stages.common import PathLike
 
 
@@ -67,7 +67,7 @@ def make_noisy_dataset(
     `mislabel.data.select_subset`.
     """
     from mislabel.data import select_subset
-    from mislabel.dataset_file import NoisyDataset, save_dataset
+    from mislabel.files.dataset import NoisyDataset, save_dataset
     from mislabel.noise import inject_noise
 
     raw = read_raw(raw_path, dataset)

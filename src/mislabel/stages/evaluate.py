@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mislabel.io import csv_text, write_text
+from mislabel.files.atomic import csv_text, write_text
 from mislabel.stages.common import PathLike, load_run
 
 
@@ -28,8 +28,8 @@ def evaluate_models(
     """
     import jax.numpy as jnp
 
-    from mislabel.checkpoint import load_model
     from mislabel.data import to_float
+    from mislabel.files.checkpoint import load_model
     from mislabel.metrics import accuracy, agreement, balanced_accuracy, param_distance
     from mislabel.model import predict
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from mislabel.io import save_npz, write_json
+from mislabel.files.atomic import save_npz, write_json
 from mislabel.stages.common import PathLike, load_run, stored_train_config
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mislabel.io import save_npz
+from mislabel.files.atomic import save_npz
 from mislabel.stages.common import PathLike
 
 
@@ -35,9 +35,9 @@ def train_model(
     """Train the MLP on the noisy training set; write the model and the per-epoch history."""
     import jax
 
-    from mislabel.checkpoint import save_model
     from mislabel.data import to_float
-    from mislabel.dataset_file import load_dataset_file
+    from mislabel.files.checkpoint import save_model
+    from mislabel.files.dataset import load_dataset_file
     from mislabel.model import make_model
     from mislabel.train import train
 

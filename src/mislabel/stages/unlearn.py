@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from mislabel.io import write_json
+from mislabel.files.atomic import write_json
 from mislabel.stages.common import PathLike, load_run, read_score_file
 
 
@@ -92,8 +92,8 @@ def _forget_one(
     log,
 ) -> dict:
     """Forget `target`'s set from the loaded model; write the model and its info JSON."""
-    from mislabel.checkpoint import save_model
     from mislabel.data import to_float
+    from mislabel.files.checkpoint import save_model
     from mislabel.unlearn import unlearn
 
     curvature, train_config, unlearning = settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from mislabel.io import csv_text, write_text
+from mislabel.files.atomic import csv_text, write_text
 from mislabel.stages.common import PathLike
 
 LOO_COLUMNS = (
@@ -40,7 +40,7 @@ def validate_loo(
     Writes one row per curvature scope; with `samples == 0` only the header (not run).
     """
     from mislabel.data import to_float
-    from mislabel.dataset_file import load_dataset_file
+    from mislabel.files.dataset import load_dataset_file
     from mislabel.loo import validate_influence
     from mislabel.settings import CurvatureSettings, from_mapping
     from mislabel.train import TrainConfig

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mislabel.io import write_bytes
+from mislabel.files.atomic import write_bytes
 
 GZIP_MAGIC = b"\x1f\x8b"
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from mislabel.io import atomic_path, save_npz, write_text
+from mislabel.files.atomic import atomic_path, save_npz, write_text
 from mislabel.joblog import job_log
 
 
@@ -55,7 +55,7 @@ def test_rules_never_use_shell_or_run_blocks():
 def test_csv_text_writes_what_pandas_writes():
     import pandas as pd
 
-    from mislabel.io import csv_text
+    from mislabel.files.atomic import csv_text
 
     rows = [
         {"name": "a,b", "n": 3, "x": 0.1234567891, "y": float("nan"), "ok": True},

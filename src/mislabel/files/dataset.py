@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mislabel.io import save_npz
+from mislabel.files.atomic import save_npz
 
 
 class DatasetFileError(ValueError):

@@ -14,7 +14,7 @@ import jax
 import numpy as np
 from flax import serialization
 
-from mislabel.io import write_bytes
+from mislabel.files.atomic import write_bytes
 from mislabel.model import MLP, make_model
 from mislabel.train import TrainConfig, TrainState, new_state
 

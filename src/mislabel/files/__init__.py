@@ -1,0 +1,8 @@
+"""Every on-disk format, each with its reader and writer.
+
+- `atomic`: atomic writes (text, JSON, bytes, ``.npz``) and SHA-256 digests.
+- `dataset`: the noisy-dataset ``.npz`` passed between stages.
+- `checkpoint`: a trained model (msgpack) with its architecture and training settings.
+- `idx`: the IDX files of MNIST and Fashion-MNIST.
+- `scores`: a detector's scores, flags and facts (``.npz`` + ``.json``).
+"""
