@@ -46,7 +46,7 @@ sys.path.insert(0, sys.argv[1])
 import numpy as np
 from naive import max_relative_error, naive_scores
 from mislabel.files.checkpoint import load_model
-from mislabel.data import to_float
+from mislabel.data.subset import to_float
 from mislabel.files.dataset import load_dataset_file
 
 dataset, model_path, scores_path, budget, out = sys.argv[2:7]
@@ -87,9 +87,9 @@ def cli_pass(work: Path, mnist: Path, env: dict) -> list[tuple[str, float]]:
     ds, model = run / "noisy.npz", run / "model.msgpack"
     commands = [
         ["noise", "--raw", str(mnist), "--ratio", str(RATIO), "--out", str(ds)],
-        ["train", "--dataset", str(ds), "--out", str(model), "--history", str(run / "h.npz")],
-        ["score", "--dataset", str(ds), "--model", str(model), "--detector", "if_self"]
-        + ["--out", str(run / "scores.npz"), "--metrics", str(run / "detection.json")],
+        ["train", "--data", str(ds), "--out", str(model), "--history", str(run / "h.npz")],
+        ["score", "--data", str(ds), "--model", str(model), "--detector", "if_self"]
+        + ["--out", str(run / "scores.npz"), "--info", str(run / "detection.json")],
     ]
     out = []
     for args in commands:

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from mislabel.data import to_float
+from mislabel.data.subset import to_float
 from mislabel.files.checkpoint import load_model
 from mislabel.files.dataset import load_dataset_file
 from mislabel.full_curvature import flatten, full_hvp

@@ -8,7 +8,7 @@ This is why `unlearn` runs NegGrad+ with plain SGD (momentum 0), as SCRUB's code
 import jax
 import numpy as np
 
-from mislabel.data import to_float
+from mislabel.data.subset import to_float
 from mislabel.files.checkpoint import load_model
 from mislabel.files.dataset import load_dataset_file
 from mislabel.model import predict

@@ -93,7 +93,8 @@ def bench_imports(report: Report, repeats: int) -> None:
 
 def load_problem(cache_dir: str):
     """(x float32 (n, 784), noisy labels (n,), flipped mask (n,)) of the paper's problem."""
-    from mislabel.data import load_dataset, select_subset, to_float
+    from mislabel.data.sources import load_dataset
+    from mislabel.data.subset import select_subset, to_float
     from mislabel.noise import inject_noise
 
     sub = select_subset(load_dataset("mnist", cache_dir), classes=[0, 1], train_per_class=1000)

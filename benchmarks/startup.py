@@ -201,28 +201,28 @@ def calls(work: Path, mnist: Path) -> list[tuple[str, list[str]]]:
         ),
         (
             "mislabel train",
-            ["cli", "train", "-q", "--dataset", str(ds), "--out", str(model)]
+            ["cli", "train", "-q", "--data", str(ds), "--out", str(model)]
             + ["--history", str(run / "history.npz")],
         ),
         *[
             (
                 f"mislabel score --detector {det}",
-                ["cli", "score", "-q", "--dataset", str(ds), "--model", str(model)]
+                ["cli", "score", "-q", "--data", str(ds), "--model", str(model)]
                 + ["--detector", det, "--out", str(run / f"scores_{det}.npz")]
-                + ["--metrics", str(run / f"detection_{det}.json")],
+                + ["--info", str(run / f"detection_{det}.json")],
             )
             for det in ("loss", "if_self")
         ],
         (
-            "mislabel unlearn --method influence",
-            ["cli", "unlearn", "-q", "--dataset", str(ds), "--model", str(model)]
-            + ["--method", "influence", "--target", "detected"]
+            "mislabel unlearn --unlearner influence",
+            ["cli", "unlearn", "-q", "--data", str(ds), "--model", str(model)]
+            + ["--unlearner", "influence", "--target", "detected"]
             + ["--scores", str(run / "scores_loss.npz"), "--out", str(run / "influence.msgpack")]
             + ["--info", str(run / "influence.json")],
         ),
         (
             "mislabel evaluate",
-            ["cli", "evaluate", "-q", "--dataset", str(ds), "--pretrained", str(model)]
+            ["cli", "evaluate", "-q", "--data", str(ds), "--pretrained", str(model)]
             + ["--unlearned", str(run / "influence.msgpack"), str(run / "influence.json")]
             + ["--out", str(run / "evaluation.csv")],
         ),

@@ -15,6 +15,8 @@ import pytest
 
 from mislabel import data
 from mislabel.cli import main
+from mislabel.cli.parser import build_parser
+from mislabel.cli.renamed import RENAMED
 from mislabel.data import ARRAY_KEYS, array_sha256
 from mislabel.files.checkpoint import load_model
 from mislabel.files.dataset import NoisyDataset, load_dataset_file, save_dataset
@@ -70,15 +72,19 @@ def fails(command: str, capsys, *needles: str) -> str:
     return last
 
 
+def train_tiny(root: Path) -> dict[str, Path]:
+    """A tiny dataset in `root` and a model trained on it through the CLI."""
+    ds = tiny_dataset(root / "ds.npz")
+    model, history = root / "model.msgpack", root / "history.npz"
+    command = f"train -q --data {ds} {TINY_TRAIN} --out {model} --history {history}"
+    assert main(shlex.split(command)) == 0
+    return {"root": root, "dataset": ds, "model": model, "history": history}
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> dict[str, Path]:
     """A tiny dataset and a model trained on it through the CLI."""
-    root = tmp_path_factory.mktemp("trained")
-    ds = tiny_dataset(root / "ds.npz")
-    model, history = root / "model.msgpack", root / "history.npz"
-    command = f"train -q --dataset {ds} {TINY_TRAIN} --out {model} --history {history}"
-    assert main(shlex.split(command)) == 0
-    return {"root": root, "dataset": ds, "model": model, "history": history}
+    return train_tiny(tmp_path_factory.mktemp("trained"))
 
 
 # --------------------------------------------------------------------------- help
@@ -138,10 +144,10 @@ HELP_OPTIONS = {
         "--full-damping",
         "--lanczos-rank",
         "--cv-folds",
-        "--metrics",
+        "--info",
     ],
     "unlearn": [
-        "--method",
+        "--unlearner",
         *METHODS,
         "--target",
         *TARGETS,
@@ -153,7 +159,7 @@ HELP_OPTIONS = {
         "--info",
     ],
     "evaluate": ["--pretrained", "--unlearned", "MODEL INFO"],
-    "repair": ["--ratio", "--detector", "--method", "--scores-out", "(default: ssse)"],
+    "repair": ["--ratio", "--detector", "--unlearner", "--scores-out", "(default: ssse)"],
 }
 
 
@@ -191,9 +197,9 @@ def test_train_writes_model_and_history(trained):
 def test_score_each_detector(detector, trained, tmp_path, capsys):
     scores, metrics = tmp_path / "scores.npz", tmp_path / "metrics.json"
     out = ok(
-        f"score --dataset {trained['dataset']} --model {trained['model']} "
+        f"score --data {trained['dataset']} --model {trained['model']} "
         f"--history {trained['history']} --lanczos-rank 8 --cv-folds 3 "
-        f"--detector {detector} --out {scores} --metrics {metrics} --json",
+        f"--detector {detector} --out {scores} --info {metrics} --json",
         capsys,
     )
     row = json.loads(out)
@@ -213,8 +219,8 @@ def test_score_each_detector(detector, trained, tmp_path, capsys):
 
 def test_aum_needs_the_training_history(trained, tmp_path, capsys):
     fails(
-        f"score --dataset {trained['dataset']} --model {trained['model']} --detector aum "
-        f"--out {tmp_path / 's.npz'} --metrics {tmp_path / 'm.json'}",
+        f"score --data {trained['dataset']} --model {trained['model']} --detector aum "
+        f"--out {tmp_path / 's.npz'} --info {tmp_path / 'm.json'}",
         capsys,
         "--history",
     )
@@ -225,8 +231,8 @@ def scored(trained) -> Path:
     scores = trained["root"] / "scores.npz"
     metrics = trained["root"] / "detection.json"
     command = (
-        f"score -q --dataset {trained['dataset']} --model {trained['model']} "
-        f"--out {scores} --metrics {metrics}"
+        f"score -q --data {trained['dataset']} --model {trained['model']} "
+        f"--out {scores} --info {metrics}"
     )
     assert main(shlex.split(command)) == 0
     return scores
@@ -237,8 +243,8 @@ def budget(trained) -> Path:
     """A cleanlab score file: its estimate m-hat sets the detected_estimated budget."""
     scores = trained["root"] / "cleanlab.npz"
     command = (
-        f"score -q --dataset {trained['dataset']} --model {trained['model']} --detector "
-        f"cleanlab --cv-folds 3 --out {scores} --metrics {trained['root'] / 'cleanlab.json'}"
+        f"score -q --data {trained['dataset']} --model {trained['model']} --detector "
+        f"cleanlab --cv-folds 3 --out {scores} --info {trained['root'] / 'cleanlab.json'}"
     )
     assert main(shlex.split(command)) == 0
     return scores
@@ -258,8 +264,8 @@ def unlearned(trained, scored, budget) -> list[tuple[Path, Path]]:
                 "detected_estimated": f"--scores {scored} --budget {budget}",
             }[target]
             command = (
-                f"unlearn -q --dataset {trained['dataset']} --model {trained['model']} "
-                f"--method {method} --target {target} {scores} {TINY_UNLEARN} "
+                f"unlearn -q --data {trained['dataset']} --model {trained['model']} "
+                f"--unlearner {method} --target {target} {scores} {TINY_UNLEARN} "
                 f"--out {model} --info {info}"
             )
             assert main(shlex.split(command)) == 0, command
@@ -288,7 +294,7 @@ def test_evaluate_all_models(trained, unlearned, tmp_path, capsys):
     pairs = " ".join(f"--unlearned {model} {info}" for model, info in unlearned)
     rows = json.loads(
         ok(
-            f"evaluate --dataset {trained['dataset']} --pretrained {trained['model']} {pairs} "
+            f"evaluate --data {trained['dataset']} --pretrained {trained['model']} {pairs} "
             f"--out {out_csv} --json",
             capsys,
         )
@@ -306,7 +312,7 @@ def test_evaluate_all_models(trained, unlearned, tmp_path, capsys):
 def test_evaluate_refuses_two_models_of_the_same_kind(trained, unlearned, tmp_path, capsys):
     model, info = unlearned[0]
     fails(
-        f"evaluate --dataset {trained['dataset']} --pretrained {trained['model']} "
+        f"evaluate --data {trained['dataset']} --pretrained {trained['model']} "
         f"--unlearned {model} {info} --unlearned {model} {info} --out {tmp_path / 'e.csv'}",
         capsys,
         "separate runs",
@@ -315,8 +321,8 @@ def test_evaluate_refuses_two_models_of_the_same_kind(trained, unlearned, tmp_pa
 
 def test_unlearn_json_and_quiet(trained, scored, tmp_path, capsys):
     code, out, err = run(
-        f"unlearn -q --json --dataset {trained['dataset']} --model {trained['model']} "
-        f"--method influence --target detected --scores {scored} "
+        f"unlearn -q --json --data {trained['dataset']} --model {trained['model']} "
+        f"--unlearner influence --target detected --scores {scored} "
         f"--out {tmp_path / 'm.msgpack'} --info {tmp_path / 'i.json'}",
         capsys,
     )
@@ -324,140 +330,86 @@ def test_unlearn_json_and_quiet(trained, scored, tmp_path, capsys):
     assert json.loads(out)["method"] == "influence"
 
 
-# --------------------------------------------------------------------------- repair
+# --------------------------------------------------------------------------- renamed options
+
+# Each command that renamed an option, in its new names; the old names must parse alike.
+NEW_NAMES = {
+    "train": "train --data d.npz --out m --history h",
+    "score": "score --data d.npz --model m --out s --info i.json",
+    "unlearn": "unlearn --data d.npz --model m --unlearner ssse --target mislabeled --out u "
+    "--info i.json",
+    "evaluate": "evaluate --data d.npz --pretrained m --out e.csv",
+    "repair": "repair --data d.npz --model m --ratio 0.1 --unlearner finetune --out r",
+}
 
 
-def test_repair_end_to_end(trained, tmp_path, capsys):
-    repaired, flags, info = tmp_path / "repaired.msgpack", tmp_path / "f.npz", tmp_path / "i.json"
-    out = ok(
-        f"repair --dataset {trained['dataset']} --model {trained['model']} --ratio 0.1 "
-        f"--method ssse --out {repaired} --scores-out {flags} --info-out {info}",
-        capsys,
-    )
-    assert "flagged 6 of 64 training samples" in out
-    assert "test accuracy:" in out and "before" in out and "after ssse" in out
-    load_model(repaired, expect_features=16, expect_classes=2)
-    with np.load(flags) as npz:
-        assert npz["flagged"].sum() == 6
-    assert json.loads(info.read_text())["target"] == "detected"
-
-
-def test_repair_without_a_noise_ratio_uses_the_estimate(trained, tmp_path, capsys):
-    repaired = tmp_path / "repaired.msgpack"
-    result = json.loads(
-        ok(
-            f"repair --json --dataset {trained['dataset']} --model {trained['model']} "
-            f"--detector cleanlab --cv-folds 3 --method finetune --out {repaired}",
-            capsys,
-        )
-    )
-    assert result["ratio_estimated"] and 0 <= result["ratio"] <= 1
-    assert result["m"] == round(result["ratio"] * result["n"])
-    fails(
-        f"repair --dataset {trained['dataset']} --model {trained['model']} --detector loss "
-        f"--out {tmp_path / 'other.msgpack'}",
-        capsys,
-        "--ratio",
+def deprecation_note(command: str, old: str, new: str) -> str:
+    return (
+        f"mislabel {command}: {old} is deprecated, use {new} "
+        "(the old name goes in the next release)\n"
     )
 
 
-def test_repair_refuses_to_overwrite_its_model(trained, capsys):
-    fails(
-        f"repair --dataset {trained['dataset']} --model {trained['model']} --ratio 0.1 "
-        f"--out {trained['model']}",
-        capsys,
-        "overwrite an input",
-    )
-
-
-def test_pack_train_repair_own_data_without_test_split(tmp_path, capsys):
-    rng = np.random.default_rng(1)
-    y = np.arange(40) % 2
-    np.save(tmp_path / "x.npy", rng.random((40, 6)) * 0.4 + 0.5 * y[:, None])
-    np.save(tmp_path / "y.npy", y)
-    ds, model, fixed = tmp_path / "mine.npz", tmp_path / "model.msgpack", tmp_path / "fixed"
-    ok(f"pack --x-train {tmp_path / 'x.npy'} --y-train {tmp_path / 'y.npy'} --out {ds}", capsys)
-    ok(f"train --dataset {ds} {TINY_TRAIN} --out {model} --history {tmp_path / 'h'}", capsys)
-    result = json.loads(
-        ok(
-            f"repair --json --dataset {ds} --model {model} --ratio 0.05 --method finetune "
-            f"{TINY_UNLEARN} --out {fixed}",
-            capsys,
-        )
-    )
-    assert result["m"] == 2 and len(result["flagged_indices"]) == 2
-    assert "test_accuracy_after" not in result and result["roc_auc"] is None
-    assert fixed.is_file()
-
-
-# --------------------------------------------------------------------------- pack
-
-
-def test_pack_float_images_and_known_truth(tmp_path, capsys):
-    rng = np.random.default_rng(0)
-    x = rng.random((10, 4, 4))
-    y = np.arange(10) % 3
-    y_noisy = y.copy()
-    y_noisy[0] = 2
-    for name, arr in {"x": x, "y": y_noisy, "yc": y, "xt": x[:5], "yt": y[:5]}.items():
-        np.save(tmp_path / f"{name}.npy", arr)
-    out = tmp_path / "ds.npz"
-    ok(
-        f"pack --x-train {tmp_path / 'x.npy'} --y-train {tmp_path / 'y.npy'} "
-        f"--y-clean {tmp_path / 'yc.npy'} --x-test {tmp_path / 'xt.npy'} "
-        f"--y-test {tmp_path / 'yt.npy'} --classes 3 5 8 --out {out}",
-        capsys,
-    )
-    ds = load_dataset_file(out)
-    assert ds.x_train.shape == (10, 16) and ds.x_train.dtype == np.uint8
-    np.testing.assert_array_equal(ds.x_train, np.round(x.reshape(10, -1) * 255))
-    assert ds.flipped.tolist() == [True] + [False] * 9
-    assert ds.classes.tolist() == [3, 5, 8] and ds.dataset == "custom" and ds.ratio == 0.0
+def test_every_renamed_command_has_a_new_style_example():
+    assert set(NEW_NAMES) == set(RENAMED)
 
 
 @pytest.mark.parametrize(
-    ("x", "y", "needle"),
-    [
-        (np.full((4, 3), 1.5), np.array([0, 1, 0, 1]), "[0, 1]"),
-        (np.full((4, 3), 300), np.array([0, 1, 0, 1]), "0..255"),
-        (np.zeros((4, 3), np.uint8), np.array([0, 1, 0]), "shape (3,)"),
-        (np.zeros((4, 3), np.uint8), np.array([0.0, 1.0, 0.0, 1.0]), "integers"),
-        (np.zeros((4, 3), np.uint8), np.array([0, 0, 0, 0]), "at least 2 classes"),
-        (np.zeros((4, 3), np.uint8), np.array([0, 1, -1, 1]), "outside 0..1"),
-        (np.zeros(4, np.uint8), np.array([0, 1, 0, 1]), "(n, D)"),
-    ],
+    ("command", "old", "new"),
+    [(command, old, new) for command, names in RENAMED.items() for old, new in names.items()],
 )
-def test_pack_rejects_bad_arrays(x, y, needle, tmp_path, capsys):
-    np.save(tmp_path / "x.npy", x)
-    np.save(tmp_path / "y.npy", y)
-    out = tmp_path / "ds.npz"
-    fails(
-        f"pack --x-train {tmp_path / 'x.npy'} --y-train {tmp_path / 'y.npy'} --out {out}",
+def test_old_option_name_parses_as_the_new_one_with_a_note(command, old, new, capsys):
+    line = NEW_NAMES[command]
+    assert f" {new} " in line
+    expected = vars(build_parser().parse_args(shlex.split(line)))
+    assert capsys.readouterr().err == ""  # the new name: no note
+    got = vars(build_parser().parse_args(shlex.split(line.replace(f" {new} ", f" {old} "))))
+    assert got == expected
+    assert capsys.readouterr().err == deprecation_note(command, old, new)
+
+
+def test_old_option_name_with_equals_sign(capsys):
+    args = build_parser().parse_args(shlex.split("evaluate --dataset=d.npz --pretrained m --out e"))
+    assert args.data == "d.npz"
+    assert capsys.readouterr().err == deprecation_note("evaluate", "--dataset", "--data")
+
+
+def test_fetch_and_noise_keep_dataset_as_a_name(capsys):
+    args = build_parser().parse_args(["fetch", "--dataset", "fashion_mnist", "--out-dir", "d"])
+    assert args.dataset == "fashion_mnist"
+    line = "noise --raw r.npz --dataset mnist --ratio 0.1 --out o.npz"
+    assert build_parser().parse_args(shlex.split(line)).dataset == "mnist"
+    assert capsys.readouterr().err == ""
+
+
+def test_help_shows_the_new_names_and_lists_the_old_ones(capsys):
+    out = ok("unlearn --help", capsys)
+    assert "  --unlearner {" in out and "  --data DATA" in out
+    assert "  --method {" not in out and "  --dataset DATASET" not in out  # not options
+    assert "--dataset (now --data), --method (now --unlearner)" in out
+
+
+def test_old_option_names_run_the_commands(trained, tmp_path, capsys):
+    """score and unlearn with every old name: same outputs, a note on stderr even with -q."""
+    scores, facts = tmp_path / "s.npz", tmp_path / "f.json"
+    code, _, err = run(
+        f"score -q --dataset {trained['dataset']} --model {trained['model']} "
+        f"--out {scores} --metrics {facts}",
         capsys,
-        needle,
     )
-    assert not out.exists()
-
-
-def test_pack_labels_outside_declared_classes(tmp_path, capsys):
-    np.save(tmp_path / "x.npy", np.zeros((4, 3), np.uint8))
-    np.save(tmp_path / "y.npy", np.array([0, 1, 2, 1]))
-    fails(
-        f"pack --x-train {tmp_path / 'x.npy'} --y-train {tmp_path / 'y.npy'} --classes 4 7 "
-        f"--out {tmp_path / 'ds.npz'}",
+    assert code == 0
+    notes = deprecation_note("score", "--dataset", "--data")
+    assert err == notes + deprecation_note("score", "--metrics", "--info")
+    assert json.loads(facts.read_text())["detector"] == "loss"
+    code, out, err = run(
+        f"unlearn -q --json --dataset {trained['dataset']} --model {trained['model']} "
+        f"--method influence --target detected --scores {scores} "
+        f"--out {tmp_path / 'u.msgpack'} --info {tmp_path / 'u.json'}",
         capsys,
-        "y_train has labels 0..2, outside 0..1",
     )
-
-
-def test_pack_test_images_need_test_labels(tmp_path, capsys):
-    np.save(tmp_path / "x.npy", np.zeros((4, 3), np.uint8))
-    fails(
-        f"pack --x-train {tmp_path / 'x.npy'} --y-train {tmp_path / 'x.npy'} "
-        f"--x-test {tmp_path / 'x.npy'} --out {tmp_path / 'ds.npz'}",
-        capsys,
-        "--y-test",
-    )
+    assert code == 0 and json.loads(out)["method"] == "influence"
+    notes = deprecation_note("unlearn", "--dataset", "--data")
+    assert err == notes + deprecation_note("unlearn", "--method", "--unlearner")
 
 
 # --------------------------------------------------------------------------- noise
@@ -536,7 +488,7 @@ def test_noise_on_a_file_that_fails_verification(tmp_path, monkeypatch, capsys):
 
 
 def score(ds, model, tmp_path) -> str:
-    return f"score --dataset {ds} --model {model} --out {tmp_path / 's'} --metrics {tmp_path / 'm'}"
+    return f"score --data {ds} --model {model} --out {tmp_path / 's'} --info {tmp_path / 'm'}"
 
 
 @pytest.mark.parametrize(
@@ -571,7 +523,7 @@ def test_truncated_dataset(trained, tmp_path, capsys):
     blob = trained["dataset"].read_bytes()
     bad.write_bytes(blob[: len(blob) // 2])
     fails(
-        f"train --dataset {bad} --out {tmp_path / 'm'} --history {tmp_path / 'h'}",
+        f"train --data {bad} --out {tmp_path / 'm'} --history {tmp_path / 'h'}",
         capsys,
         "ds.npz",
         "corrupt or truncated",
@@ -610,15 +562,6 @@ def test_ratio_out_of_range(ratio, trained, tmp_path, capsys):
     )
 
 
-def test_repair_ratio_zero(trained, tmp_path, capsys):
-    fails(
-        f"repair --dataset {trained['dataset']} --model {trained['model']} --ratio 0 "
-        f"--out {tmp_path / 'r'}",
-        capsys,
-        "(0, 1)",
-    )
-
-
 def test_unknown_detector(trained, tmp_path, capsys):
     fails(
         f"{score(trained['dataset'], trained['model'], tmp_path)} --detector margin",
@@ -630,7 +573,7 @@ def test_unknown_detector(trained, tmp_path, capsys):
 
 def test_nonpositive_epochs(trained, tmp_path, capsys):
     fails(
-        f"train --dataset {trained['dataset']} --epochs 0 --out {tmp_path / 'm'} "
+        f"train --data {trained['dataset']} --epochs 0 --out {tmp_path / 'm'} "
         f"--history {tmp_path / 'h'}",
         capsys,
         "--epochs",
@@ -640,7 +583,7 @@ def test_nonpositive_epochs(trained, tmp_path, capsys):
 
 def test_batch_larger_than_dataset(trained, tmp_path, capsys):
     fails(
-        f"train --dataset {trained['dataset']} --batch-size 100 --out {tmp_path / 'm'} "
+        f"train --data {trained['dataset']} --batch-size 100 --out {tmp_path / 'm'} "
         f"--history {tmp_path / 'h'}",
         capsys,
         "batch_size 100",
@@ -650,7 +593,7 @@ def test_batch_larger_than_dataset(trained, tmp_path, capsys):
 
 def test_detected_target_needs_scores(trained, tmp_path, capsys):
     fails(
-        f"unlearn --dataset {trained['dataset']} --model {trained['model']} --method ssse "
+        f"unlearn --data {trained['dataset']} --model {trained['model']} --unlearner ssse "
         f"--target detected --out {tmp_path / 'm'} --info {tmp_path / 'i'}",
         capsys,
         "--scores",
@@ -661,7 +604,7 @@ def test_scores_of_another_dataset(trained, tmp_path, capsys):
     scores = tmp_path / "s.npz"
     np.savez(scores, flagged=np.zeros(10, bool))
     fails(
-        f"unlearn --dataset {trained['dataset']} --model {trained['model']} --method ssse "
+        f"unlearn --data {trained['dataset']} --model {trained['model']} --unlearner ssse "
         f"--target detected --scores {scores} --out {tmp_path / 'm'} "
         f"--info {tmp_path / 'i'}",
         capsys,
@@ -673,7 +616,7 @@ def test_output_folder_not_creatable(trained, tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     fails(
-        f"train --dataset {trained['dataset']} --out {blocker / 'm'} --history {tmp_path / 'h'}",
+        f"train --data {trained['dataset']} --out {blocker / 'm'} --history {tmp_path / 'h'}",
         capsys,
         "is a file",
     )
@@ -682,8 +625,7 @@ def test_output_folder_not_creatable(trained, tmp_path, capsys):
 def test_outputs_must_differ(trained, tmp_path, capsys):
     same = tmp_path / "same"
     fails(
-        f"score --dataset {trained['dataset']} --model {trained['model']} --out {same} "
-        f"--metrics {same}",
+        f"score --data {trained['dataset']} --model {trained['model']} --out {same} --info {same}",
         capsys,
         "same file",
     )
@@ -692,7 +634,7 @@ def test_outputs_must_differ(trained, tmp_path, capsys):
 def test_evaluate_needs_a_test_split(trained, tmp_path, capsys):
     ds = tiny_dataset(tmp_path / "no_test.npz", n_test=0)
     fails(
-        f"evaluate --dataset {ds} --pretrained {trained['model']} --out {tmp_path / 'e'}",
+        f"evaluate --data {ds} --pretrained {trained['model']} --out {tmp_path / 'e'}",
         capsys,
         "no test split",
     )
@@ -702,7 +644,7 @@ def test_evaluate_bad_info_file(trained, tmp_path, capsys):
     info = tmp_path / "info.json"
     info.write_text("{not json")
     fails(
-        f"evaluate --dataset {trained['dataset']} --pretrained {trained['model']} "
+        f"evaluate --data {trained['dataset']} --pretrained {trained['model']} "
         f"--unlearned {trained['model']} {info} --out {tmp_path / 'e'}",
         capsys,
         "info.json",
@@ -718,7 +660,7 @@ def test_unexpected_errors_keep_their_traceback(trained, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="a bug"):
         main(
             shlex.split(
-                f"train --dataset {trained['dataset']} --out {tmp_path / 'm'} "
+                f"train --data {trained['dataset']} --out {tmp_path / 'm'} "
                 f"--history {tmp_path / 'h'}"
             )
         )
@@ -727,7 +669,7 @@ def test_unexpected_errors_keep_their_traceback(trained, tmp_path, monkeypatch):
 def test_model_trained_without_momentum_can_be_scored(trained, tmp_path, capsys):
     model = tmp_path / "m.msgpack"
     ok(
-        f"train -q --dataset {trained['dataset']} {TINY_TRAIN} --momentum 0 --out {model} "
+        f"train -q --data {trained['dataset']} {TINY_TRAIN} --momentum 0 --out {model} "
         f"--history {tmp_path / 'h'}",
         capsys,
     )

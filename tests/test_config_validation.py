@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mislabel import paths
 from mislabel import workflow_config as wc
 from tests.test_workflow import copy_workflow, snakemake
 
@@ -105,9 +106,9 @@ def test_config_name_names_the_layered_files():
 
 
 def test_run_dir_lives_under_results_dir():
-    assert wc.run_dir("mnist", 0.05, 3) == "results/mnist/r0.05/s3"
+    assert paths.run_dir("mnist", 0.05, 3) == "results/mnist/r0.05/s3"
     assert (
-        wc.run_dir("mnist", "0.3", 0, "results/authors_code/")
+        paths.run_dir("mnist", "0.3", 0, "results/authors_code/")
         == "results/authors_code/mnist/r0.3/s0"
     )
 

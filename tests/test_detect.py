@@ -6,16 +6,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from mislabel.curvature import NumericalError
-from mislabel.detect import (
-    PAPER_DETECTORS,
-    anomaly_scores,
-    budget,
-    check_finite,
-    flag_top,
-)
+from mislabel.checks import NumericalError, check_finite
+from mislabel.detect import budget, flag_top
+from mislabel.detectors.influence import anomaly_scores
 from mislabel.metrics import detection_metrics
 from mislabel.model import make_model
+from mislabel.names import PAPER_DETECTORS
 from mislabel.noise import inject_noise
 from mislabel.precision import float64, to_float64
 from mislabel.train import TrainConfig, train
@@ -105,8 +101,8 @@ def test_full_network_scores_equal_the_dense_damped_inverse():
     """rank = P: the low-rank scores equal g^T (H + d I)^-1 g with the dense H."""
     import jax
 
-    from mislabel.detect import influence_scores
     from mislabel.full_curvature import flatten, full_per_sample_grads, make_weighted_loss
+    from mislabel.inverse import influence_scores
 
     x, y_clean = blobs(60, 4, seed=3, sep=2.0)
     y, _ = inject_noise(y_clean, 2, 0.1, "exact", seed=0)
@@ -123,8 +119,7 @@ def test_full_network_scores_equal_the_dense_damped_inverse():
         )(theta)
         dense_inv = np.linalg.inv(np.asarray(hess) + damping * np.eye(p))
         grads = np.asarray(full_per_sample_grads(model, params, x64, jnp.asarray(y)))
-        inverse = type("Inv", (), {"solve": staticmethod(lambda b: jnp.asarray(dense_inv) @ b)})
-        expected = influence_scores(jnp.asarray(grads), inverse)
+        expected = influence_scores(jnp.asarray(grads), lambda b: jnp.asarray(dense_inv) @ b)
     scores, info = anomaly_scores(
         model, state.params, x, y, INFLUENCE, scope="full", damping=damping, lanczos_rank=p
     )

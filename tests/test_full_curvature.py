@@ -11,25 +11,23 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from mislabel.curvature import NumericalError
+from mislabel.checks import NumericalError
+from mislabel.curvature import get_scoped, set_scoped
 from mislabel.full_curvature import (
     EIG_TOL,
     Eigenpairs,
-    LowRankInverse,
     cg_report,
     cg_solve,
     check_converged,
     flatten,
     full_eigenpairs,
     full_per_sample_grads,
-    get_flat,
-    low_rank_solve,
     lowrank_info,
     make_full_hvp,
     make_weighted_loss,
-    set_flat,
     top_eigenpairs,
 )
+from mislabel.inverse import lowrank_influence_scores
 from mislabel.model import MLP, init_params, make_model, mean_loss, param_count, per_sample_loss
 from mislabel.precision import float64, to_float64
 from tests.conftest import blobs
@@ -71,7 +69,7 @@ def problem():
         for _ in range(100):
             params = step(params)
         loss = make_weighted_loss(model, params, x, y, jnp.full((N,), 1.0 / N))
-        hess = np.asarray(jax.jit(jax.hessian(loss))(get_flat(params)))
+        hess = np.asarray(jax.jit(jax.hessian(loss))(get_scoped(params, "full")))
         yield Problem(model, params, x, y, 0.5 * (hess + hess.T), jitted_hvp(model, params, x, y))
 
 
@@ -79,12 +77,12 @@ def test_flatten_round_trips_all_parameters(problem):
     params = problem.params
     theta, unravel = flatten(params)
     assert theta.shape == (param_count(params),) == (D * 3 + 3 + 3 * 2 + 2,)
-    again = set_flat(params, theta + 1.0)
+    again = set_scoped(params, theta + 1.0, "full")
     for a, b in zip(
         jax.tree_util.tree_leaves(again), jax.tree_util.tree_leaves(params), strict=True
     ):
         np.testing.assert_allclose(a, b + 1.0)
-    np.testing.assert_array_equal(get_flat(unravel(theta)), theta)
+    np.testing.assert_array_equal(get_scoped(unravel(theta), "full"), theta)
 
 
 def test_hvp_matches_dense_hessian(problem):
@@ -106,11 +104,11 @@ def test_keep_weighted_hvp_is_the_hessian_of_the_kept_mean(problem):
     kept = keep.astype(bool)
 
     def kept_mean(theta):
-        logits = model.apply(set_flat(params, theta), x[kept])
+        logits = model.apply(set_scoped(params, theta, "full"), x[kept])
         return per_sample_loss(logits, y[kept]).mean()
 
     with float64():
-        hess = np.asarray(jax.jit(jax.hessian(kept_mean))(get_flat(params)))
+        hess = np.asarray(jax.jit(jax.hessian(kept_mean))(get_scoped(params, "full")))
         v = np.random.default_rng(1).normal(size=hess.shape[0])
         got = jitted_hvp(model, params, x, y, w_N)(jnp.asarray(v))
     np.testing.assert_allclose(got, hess @ v, rtol=1e-10, atol=1e-12)
@@ -122,9 +120,9 @@ def test_per_sample_grads_match_a_loop(problem):
         grads = np.asarray(jax.jit(full_per_sample_grads, static_argnums=0)(model, params, x, y))
 
         def one(theta, x_1xD, y_1):
-            return per_sample_loss(model.apply(set_flat(params, theta), x_1xD), y_1)[0]
+            return per_sample_loss(model.apply(set_scoped(params, theta, "full"), x_1xD), y_1)[0]
 
-        theta = get_flat(params)
+        theta = get_scoped(params, "full")
         one_grad = jax.jit(jax.grad(one))
         loop = np.stack([np.asarray(one_grad(theta, x[i : i + 1], y[i : i + 1])) for i in range(5)])
         # Per-sample gradients average to the mean-loss gradient.
@@ -215,23 +213,17 @@ def test_rank_p_gives_the_whole_dense_spectrum_and_inverse(problem):
         atol=1e-13 * scale,
     )
 
-    damping = 0.1 - min(want_vals.min(), 0.0)
-    inv = LowRankInverse(jnp.asarray(pairs.eigvals_K), jnp.asarray(pairs.eigvecs_PxK), damping)
-    b = np.random.default_rng(3).normal(size=(p, 3))
-    want = np.linalg.solve(hess + damping * np.eye(p), b)
-    with float64():
-        np.testing.assert_allclose(low_rank_solve(inv, jnp.asarray(b)), want, rtol=1e-9)
-        np.testing.assert_allclose(low_rank_solve(inv, jnp.asarray(b[:, 0])), want[:, 0], rtol=1e-9)
 
-
-def test_low_rank_solve_projects_onto_the_given_eigenvectors(problem):
-    """K < P: V diag(1/(lambda + d)) V^T b, checked with the dense eigenvectors."""
+def test_lowrank_influence_scores_project_onto_the_given_eigenvectors(problem):
+    """K < P: ``g^T V diag(1/(lambda + d)) V^T g'``, checked with the dense eigenvectors."""
     vals, vecs = largest_magnitude(*np.linalg.eigh(problem.hess), 5)
-    b = np.random.default_rng(4).normal(size=vecs.shape[0])
-    want = sum(vecs[:, k] * (vecs[:, k] @ b) / (vals[k] + 2.0) for k in range(5))
+    grads = np.random.default_rng(4).normal(size=(7, vecs.shape[0]))
+    inverse = sum(np.outer(vecs[:, k], vecs[:, k]) / (vals[k] + 2.0) for k in range(5))
     with float64():
-        got = low_rank_solve(LowRankInverse(jnp.asarray(vals), jnp.asarray(vecs), 2.0), b)
-    np.testing.assert_allclose(got, want, rtol=1e-12)
+        got = lowrank_influence_scores(jnp.asarray(grads @ vecs), 1.0 / (jnp.asarray(vals) + 2.0))
+    want_self = np.einsum("np,pq,nq->n", grads, inverse, grads)
+    np.testing.assert_allclose(got["if_self"], want_self, rtol=1e-10)
+    np.testing.assert_allclose(got["if_train"], grads @ inverse @ grads.mean(0), rtol=1e-10)
 
 
 def test_eigsh_finds_the_largest_magnitude_pairs_of_a_small_hessian(problem):

@@ -24,15 +24,14 @@ from scipy.stats import pearsonr
 
 from mislabel.curvature import (
     get_scoped,
-    inverse_hessian,
     make_mean_loss,
     per_sample_grads,
     set_scoped,
 )
-from mislabel.detect import influence_on, influence_scores
+from mislabel.inverse import influence_scores, make_inverse
 from mislabel.model import init_params, make_model, per_sample_loss
 from mislabel.precision import float64, to_float64
-from mislabel.unlearn import influence_update, ssse_update
+from mislabel.unlearners.closed_form import influence_update, ssse_update
 from tests.conftest import blobs
 
 N, D = 300, 3
@@ -137,9 +136,9 @@ def test_self_influence_predicts_leave_one_out_loss_change(convex):
     """g_z^T H^+ g_z / n ~ L(z, theta_{-z}) - L(z, theta_hat)."""
     model, params, x, y = convex
     with float64():
-        inverse = inverse_hessian(model, params, x, y, "last_layer")
+        inverse = make_inverse("last_layer", model, params, x, y)
         grads = per_sample_grads(model, params, x, y, "last_layer")
-        scores = np.asarray(influence_scores(grads, inverse)["if_self"])
+        scores = np.asarray(influence_scores(grads, lambda b: inverse.solve(b)[0])["if_self"])
         loss = make_mean_loss(model, params, "last_layer")
         theta_hat = np.asarray(get_scoped(params, "last_layer"))
         picks = np.argsort(scores)[:: N // 25][:25]
@@ -161,12 +160,12 @@ def test_test_point_influence_predicts_leave_one_out_test_loss(convex):
     x_test, y_test = blobs(50, D, seed=11, sep=1.5)
     with float64():
         x_test, y_test = jnp.asarray(x_test), jnp.asarray(y_test)
-        inverse = inverse_hessian(model, params, x, y, "last_layer")
+        inverse = make_inverse("last_layer", model, params, x, y)
         grads = per_sample_grads(model, params, x, y, "last_layer")
         loss = make_mean_loss(model, params, "last_layer")
         theta_hat = get_scoped(params, "last_layer")
         g_test = jax.grad(loss)(theta_hat, x_test, y_test)
-        predicted = np.asarray(influence_on(g_test, grads, inverse)) / N
+        predicted = np.asarray(grads @ inverse.solve(g_test)[0]) / N
         picks = np.argsort(np.abs(predicted))[-20:]
         actual = []
         for i in picks:
@@ -242,9 +241,12 @@ def test_vectorized_scores_match_the_dense_numpy_formulas(convex):
     model, params, x, y = convex
     ref = NumpyHead(params, x, y)
     with float64():
-        inverse = inverse_hessian(model, params, x, y, "last_layer")
+        inverse = make_inverse("last_layer", model, params, x, y)
         grads = np.asarray(per_sample_grads(model, params, x, y, "last_layer"))
-        fast = {k: np.asarray(v) for k, v in influence_scores(jnp.asarray(grads), inverse).items()}
+        fast = {
+            k: np.asarray(v)
+            for k, v in influence_scores(jnp.asarray(grads), lambda b: inverse.solve(b)[0]).items()
+        }
         losses = np.asarray(per_sample_loss(model.apply(params, x), y))
     np.testing.assert_allclose(grads, ref.grads, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(losses, ref.loss, rtol=1e-9, atol=1e-14)
@@ -275,7 +277,7 @@ def test_scores_and_updates_match_numpy_at_a_non_stationary_point(sgd_mlp, dampi
     """if_* scores, the influence update theta + H^+ G / n and the SSSE step
     theta + H_rem^+ G / (n - m), with H^+ the pseudo-inverse or (H + d I)^-1, against numpy,
     at SGD-trained weights where the mean gradient is far from zero."""
-    from mislabel.detect import anomaly_scores
+    from mislabel.detectors.influence import anomaly_scores
     from mislabel.names import PAPER_DETECTORS
 
     model, params, x, y, forget = sgd_mlp

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mislabel.cli import PAPER
+from mislabel.cli.options import PAPER
 from mislabel.files import checkpoint
 from mislabel.joblog import fast_exit_allowed, use_jax_cache, user_jax_cache_dir
 from mislabel.train import TrainConfig
@@ -68,8 +68,8 @@ def tiny(tmp_path_factory) -> dict[str, Path]:
         [],  # no command: usage error
         ["train", "--bogus"],
         ["noise", "--raw", "x.npz", "--ratio", "2", "--out", "y.npz"],
-        ["train", "--dataset", "missing.npz", "--out", "m.msgpack", "--history", "h.npz"],
-        ["score", "--dataset", "missing.npz", "--model", "m", "--out", "s", "--metrics", "j"],
+        ["train", "--data", "missing.npz", "--out", "m.msgpack", "--history", "h.npz"],
+        ["score", "--data", "missing.npz", "--model", "m", "--out", "s", "--info", "j"],
     ],
     ids=[
         "help",
@@ -99,24 +99,24 @@ def test_each_stage_imports_only_what_it_needs(tiny, tmp_path):
     status, heavy = loaded_by([*pack, "--out", str(root / "packed.npz")], tmp_path)
     assert status == 0 and heavy == set(), heavy
 
-    train = ["train", "-q", "--dataset", str(d["dataset"]), *TINY_TRAIN.split()]
+    train = ["train", "-q", "--data", str(d["dataset"]), *TINY_TRAIN.split()]
     train += ["--out", str(d["model"]), "--history", str(d["history"])]
     status, heavy = loaded_by(train, tmp_path)
     assert status == 0 and "jax" in heavy and not heavy & NOT_FOR_SCIENCE, heavy
 
-    base = ["--dataset", str(d["dataset"]), "--model", str(d["model"])]
+    base = ["--data", str(d["dataset"]), "--model", str(d["model"])]
     for detector in ("loss", "if_self"):
         score = ["score", "-q", *base, "--detector", detector, "--out", str(d["scores"])]
-        status, heavy = loaded_by([*score, "--metrics", str(root / "m.json")], tmp_path)
+        status, heavy = loaded_by([*score, "--info", str(root / "m.json")], tmp_path)
         assert status == 0 and not heavy & NOT_FOR_SCIENCE, (detector, heavy)
     assert json.loads((root / "m.json").read_text())["roc_auc"] > 0.5
 
-    unlearn = ["unlearn", "-q", *base, "--method", "influence", "--target", "detected"]
+    unlearn = ["unlearn", "-q", *base, "--unlearner", "influence", "--target", "detected"]
     unlearn += ["--scores", str(d["scores"]), "--out", str(root / "u.msgpack")]
     status, heavy = loaded_by([*unlearn, "--info", str(root / "u.json")], tmp_path)
     assert status == 0 and not heavy & NOT_FOR_SCIENCE, heavy
 
-    evaluate = ["evaluate", "-q", "--dataset", str(d["dataset"]), "--pretrained", str(d["model"])]
+    evaluate = ["evaluate", "-q", "--data", str(d["dataset"]), "--pretrained", str(d["model"])]
     evaluate += ["--unlearned", str(root / "u.msgpack"), str(root / "u.json")]
     status, heavy = loaded_by([*evaluate, "--out", str(root / "e.csv")], tmp_path)
     assert status == 0 and not heavy & NOT_FOR_SCIENCE, heavy
@@ -128,7 +128,7 @@ def test_each_stage_imports_only_what_it_needs(tiny, tmp_path):
 def test_cli_keeps_compiled_programs_in_the_user_cache(tiny, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_")}
     env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
-    train = ["train", "-q", "--dataset", str(tiny["dataset"]), *TINY_TRAIN.split()]
+    train = ["train", "-q", "--data", str(tiny["dataset"]), *TINY_TRAIN.split()]
     train += ["--out", str(tmp_path / "m.msgpack"), "--history", str(tmp_path / "h.npz")]
     status, _ = loaded_by(train, tmp_path, env)
     assert status == 0
@@ -141,7 +141,7 @@ def test_an_unusable_cache_folder_does_not_break_the_cli(where, tiny, tmp_path):
     (tmp_path / "a_file").write_text("not a folder")
     env = dict(os.environ)
     env["JAX_COMPILATION_CACHE_DIR"] = "" if where == "empty" else str(tmp_path / "a_file/jax")
-    cmd = [sys.executable, "-m", "mislabel", "train", "--dataset", str(tiny["dataset"])]
+    cmd = [sys.executable, "-m", "mislabel", "train", "--data", str(tiny["dataset"])]
     cmd += [*TINY_TRAIN.split(), "--out", str(tmp_path / "m.msgpack")]
     cmd += ["--history", str(tmp_path / "h.npz")]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
@@ -184,7 +184,7 @@ def test_help_documents_the_cache(capsys):
 def test_program_ends_fast_with_its_outputs_written(tiny, tmp_path):
     """`python -m mislabel` ends by os._exit: outputs complete, JSON flushed, status kept."""
     model, hist = tmp_path / "m.msgpack", tmp_path / "h.npz"
-    cmd = [sys.executable, "-m", "mislabel", "train", "--json", "--dataset", str(tiny["dataset"])]
+    cmd = [sys.executable, "-m", "mislabel", "train", "--json", "--data", str(tiny["dataset"])]
     cmd += [*TINY_TRAIN.split(), "--out", str(model), "--history", str(hist)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -194,7 +194,7 @@ def test_program_ends_fast_with_its_outputs_written(tiny, tmp_path):
     with np.load(hist) as npz:
         assert npz["loss_E"].shape == (2,)
     bad = subprocess.run(
-        [sys.executable, "-m", "mislabel", "train", "--dataset", str(tmp_path / "none.npz")]
+        [sys.executable, "-m", "mislabel", "train", "--data", str(tmp_path / "none.npz")]
         + ["--out", str(model), "--history", str(hist)],
         capture_output=True,
         text=True,

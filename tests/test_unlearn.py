@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from mislabel.curvature import IndefiniteHessianError
+from mislabel.checks import IndefiniteHessianError
 from mislabel.model import init_params, make_model
+from mislabel.names import UNLEARNERS as METHODS
 from mislabel.noise import inject_noise
 from mislabel.precision import float64, to_float64
 from mislabel.settings import CurvatureSettings, UnlearningSettings
 from mislabel.train import TrainConfig, kept_batches, train
-from mislabel.unlearn import METHODS, unlearn
+from mislabel.unlearn import unlearn
 from tests.conftest import blobs
 
 CONFIG = TrainConfig(batch_size=16, epochs=10)
@@ -308,7 +309,7 @@ def flat(params):
 
 
 def update_fn(method):
-    from mislabel.unlearn import influence_update, ssse_update
+    from mislabel.unlearners.closed_form import influence_update, ssse_update
 
     return influence_update if method == "influence" else ssse_update
 
@@ -321,7 +322,15 @@ def test_full_network_updates_equal_the_dense_newton_step(tiny_full, method):
     damping = 0.5
     assert np.linalg.eigvalsh(hess).min() + damping > 0  # positive definite: no doubling
     new, info = update_fn(method)(
-        model, state.params, x, y, flipped, scope="full", damping=damping, cg=(1e-12, 500)
+        model,
+        state.params,
+        x,
+        y,
+        flipped,
+        scope="full",
+        damping=damping,
+        cg_tol=1e-12,
+        cg_maxiter=500,
     )
     assert info["cg_converged"] and info["damping_used"] == damping
     expected = theta + scale * np.linalg.solve(hess + damping * np.eye(theta.size), g)
@@ -337,7 +346,15 @@ def test_full_network_damping_doubles_to_the_first_positive_definite_value(tiny_
     assert lam_min < 0  # SGD-trained, not a minimum
     damping = -lam_min / 3  # d, 2d indefinite; 4d positive definite
     new, info = update_fn("ssse")(
-        model, state.params, x, y, flipped, scope="full", damping=damping, cg=(1e-12, 500)
+        model,
+        state.params,
+        x,
+        y,
+        flipped,
+        scope="full",
+        damping=damping,
+        cg_tol=1e-12,
+        cg_maxiter=500,
     )
     assert info["damping"] == damping and info["damping_used"] == 4 * damping, info
     assert info["cg_converged"] and not info["cg_negative_curvature"], info
@@ -349,7 +366,7 @@ def test_full_network_damping_doubles_to_the_first_positive_definite_value(tiny_
 def test_full_network_step_is_refused_when_every_doubling_stays_indefinite(tiny_full):
     """No damping tried (d .. 64 d) makes H_rem + d I positive definite: a clear error, never a
     truncated iterate, and it says what to raise."""
-    from mislabel.unlearn import MAX_DAMPING_DOUBLINGS
+    from mislabel.inverse import MAX_DAMPING_DOUBLINGS
 
     model, state, x, y, flipped, _, dense = tiny_full
     lam_min = np.linalg.eigvalsh(dense["ssse"][0]).min()
@@ -373,7 +390,15 @@ def test_full_network_step_out_of_iterations_is_marked_not_converged(tiny_full):
     assert np.linalg.eigvalsh(a).min() > 0
     with pytest.warns(RuntimeWarning, match="did not converge in 1 iterations.*cg_maxiter"):
         new, info = update_fn("influence")(
-            model, state.params, x, y, flipped, scope="full", damping=damping, cg=(1e-6, 1)
+            model,
+            state.params,
+            x,
+            y,
+            flipped,
+            scope="full",
+            damping=damping,
+            cg_tol=1e-6,
+            cg_maxiter=1,
         )
     step = (g @ g) / (g @ a @ g) * g
     np.testing.assert_allclose(flat(new), theta + scale * step, rtol=1e-9, atol=1e-12)

@@ -1,40 +1,74 @@
-"""File names of the rendered artifacts (no heavy imports: the workflow reads them while it
-builds its DAG, so every `snakemake` call would otherwise import Matplotlib)."""
+"""File names of every rendered artifact, the one place that knows them.
+
+No heavy imports: the workflow reads them while it builds its DAG, so every `snakemake` call
+would otherwise import Matplotlib. Stems carry no suffix; a figure is written as
+`<stem>.pdf`, `<stem>.png` and `<stem>.tex` (`FIGURE_SUFFIXES`), a table as `<stem>.tex`.
+"""
 
 from __future__ import annotations
 
 import re
 
-# Paper figure number of each detector's score histogram (figures 5.1-5.4).
+# Tables 5.1-5.3 of the paper (`mislabel.report.tables`).
+PAPER_TABLES: tuple[str, ...] = ("table_5_1", "table_5_2", "table_5_3")
+# Paper figure number of each detector's score histogram (figures 5.1-5.4); any other
+# detector's histogram is EXTRA_HISTOGRAM_PREFIX + its name (`histogram_stem`).
 HISTOGRAM_FIGURES: dict[str, str] = {
     "loss": "fig_5_1",
     "if_self": "fig_5_2",
     "if_train": "fig_5_3",
     "if_train_minus_z": "fig_5_4",
 }
+EXTRA_HISTOGRAM_PREFIX = "fig_extra_"
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+# The paper's results drawn as curves against the noise ratio (`mislabel.report.curves`).
+CURVES: tuple[str, ...] = ("fig_accuracy_vs_ratio", "fig_auc_vs_ratio")
+# Figure 1.1 (the workflow's rule graph, `mislabel.report.rulegraph`) and the paper itself.
+RULEGRAPH = "fig_1_1.pdf"
+PAPER_TEX = "paper.tex"
+PAPER_PDF = "paper.pdf"
 
-EXTENSION_TABLES: tuple[str, ...] = (
-    "table_ext_detectors",
-    "table_ext_curvature",
-    "table_ext_loo",
-    "table_ext_budget",
-    "table_ext_estimated",
-    "table_ext_unlearners",
-    "table_ext_unlearners_accuracy",
+# Beyond the paper (`mislabel.report.extensions`), in the order they are written.
+EXTENSION_TABLE_PREFIX = "table_ext_"
+EXTENSION_FIGURE_PREFIX = "fig_ext_"
+EXTENSION_TABLES: tuple[str, ...] = tuple(
+    EXTENSION_TABLE_PREFIX + name
+    for name in (
+        "detectors",
+        "curvature",
+        "loo",
+        "budget",
+        "estimated",
+        "unlearners",
+        "unlearners_accuracy",
+    )
 )
-EXTENSION_FIGURES: tuple[str, ...] = (
-    "fig_ext_auc_vs_ratio",
-    "fig_ext_estimated_ratio",
-    "fig_ext_unlearners_vs_ratio",
+EXTENSION_FIGURES: tuple[str, ...] = tuple(
+    EXTENSION_FIGURE_PREFIX + name
+    for name in ("auc_vs_ratio", "estimated_ratio", "unlearners_vs_ratio")
 )
 FIGURE_SUFFIXES: tuple[str, ...] = (".pdf", ".png", ".tex")
+
 # The paper's Tables 5.1-5.3 beside ours (`mislabel.report.paper_vs_ours`), and its CSV.
-PAPER_VS_OURS_FILES: tuple[str, ...] = ("table_paper_vs_ours.tex", "table_paper_vs_ours.md")
+PAPER_VS_OURS = "table_paper_vs_ours"
+PAPER_VS_OURS_FILES: tuple[str, ...] = (f"{PAPER_VS_OURS}.tex", f"{PAPER_VS_OURS}.md")
 PAPER_VS_OURS_CSV = "paper_vs_ours.csv"
+
+
+def table_files(stems: tuple[str, ...] | list[str]) -> list[str]:
+    """The file of each table stem: `<stem>.tex`."""
+    return [f"{stem}.tex" for stem in stems]
+
+
+def figure_files(stems: tuple[str, ...] | list[str]) -> list[str]:
+    """The files of each figure stem, in `FIGURE_SUFFIXES` order per stem."""
+    return [f"{stem}{suffix}" for stem in stems for suffix in FIGURE_SUFFIXES]
+
+
+PAPER_TABLE_FILES: tuple[str, ...] = tuple(table_files(PAPER_TABLES))
 # Every file `render_extensions` writes, in its order (for the workflow's declared outputs).
-EXTENSION_FILES: tuple[str, ...] = tuple(f"{stem}.tex" for stem in EXTENSION_TABLES) + tuple(
-    f"{stem}{suffix}" for stem in EXTENSION_FIGURES for suffix in FIGURE_SUFFIXES
+EXTENSION_FILES: tuple[str, ...] = tuple(
+    table_files(EXTENSION_TABLES) + figure_files(EXTENSION_FIGURES)
 )
 
 
@@ -42,4 +76,4 @@ def histogram_stem(detector: str) -> str:
     """File stem of a detector's histogram: fig_5_1..fig_5_4, or fig_extra_<name>."""
     if not NAME_RE.match(detector):
         raise ValueError(f"detector name {detector!r} must match {NAME_RE.pattern}")
-    return HISTOGRAM_FIGURES.get(detector, f"fig_extra_{detector}")
+    return HISTOGRAM_FIGURES.get(detector, f"{EXTRA_HISTOGRAM_PREFIX}{detector}")

@@ -31,9 +31,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from mislabel.model import make_model
+from mislabel.checks import check_labeled
 from mislabel.noise import n_flips
-from mislabel.train import TrainConfig, check_config, train
+from mislabel.train import TrainConfig, check_config, continue_training, fresh_start
 
 
 class AumThreshold(NamedTuple):
@@ -52,35 +52,6 @@ class AumThreshold(NamedTuple):
     estimated_ratio: float
     n_threshold: int
     info: dict
-
-
-def check_labels(y_N: np.ndarray, n: int, n_classes: int) -> np.ndarray:
-    """Validate `n` integer labels in 0..n_classes-1; return them as int32 (N,)."""
-    y_N = np.asarray(y_N)
-    if int(n_classes) != n_classes or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer >= 2, got {n_classes}")
-    if y_N.shape != (n,):
-        raise ValueError(f"y must have shape ({n},), got {y_N.shape}")
-    if n and not np.issubdtype(y_N.dtype, np.integer):
-        raise ValueError(f"labels must be integers, got dtype {y_N.dtype}")
-    if n and (y_N.min() < 0 or y_N.max() >= n_classes):
-        raise ValueError(
-            f"labels must lie in 0..{n_classes - 1}, found range {y_N.min()}..{y_N.max()}"
-        )
-    return y_N.astype(np.int32)
-
-
-def check_labeled(
-    x_NxD: np.ndarray, y_N: np.ndarray, n_classes: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a labelled training set; return (x float32 (N, D), y int32 (N,))."""
-    x_NxD = np.asarray(x_NxD)
-    if x_NxD.ndim != 2:
-        raise ValueError(f"x must be 2-D (N, D), got shape {x_NxD.shape}")
-    y_N = check_labels(y_N, x_NxD.shape[0], n_classes)
-    if not np.all(np.isfinite(x_NxD)):
-        raise ValueError("x contains NaN or Inf")
-    return x_NxD.astype(np.float32), y_N
 
 
 def aum_scores(margin_ExN: np.ndarray) -> np.ndarray:
@@ -149,8 +120,8 @@ def aum_threshold(
     """Estimate the AUM cut-off and the number of mislabeled samples (no noise ratio needed).
 
     Trains a fresh ``make_model(model_hidden, C + 1)`` with `config` and `seed` (one jitted
-    `train` run) on the data with floor(n / (C + 1)) random samples relabelled to fake
-    class C (chosen with `seed`).
+    run from `mislabel.train.fresh_start`, as `train` does) on the data with
+    floor(n / (C + 1)) random samples relabelled to fake class C (chosen with `seed`).
 
     Args:
       model_hidden: hidden layer widths of the MLP.
@@ -172,8 +143,10 @@ def aum_threshold(
     is_threshold_N = np.zeros(n, bool)
     is_threshold_N[idx] = True
     y_fake_N = np.where(is_threshold_N, n_classes, y_N).astype(np.int32)
-    model = make_model(model_hidden, n_classes + 1)
-    _, history = train(model, x_NxD, y_fake_N, seed, config)
+    model, state, data_key = fresh_start(model_hidden, n_classes + 1, x_NxD.shape[1], seed, config)
+    _, history = continue_training(
+        model, state, x_NxD, y_fake_N, np.ones(n, bool), data_key, config
+    )
     aum_N = -aum_scores(history.margin_ExN)
     threshold, ratio = threshold_from_aum(aum_N, is_threshold_N, percentile)
     info = {

@@ -20,9 +20,9 @@ import numpy as np
 from cleanlab.count import num_label_issues
 from cleanlab.rank import get_label_quality_scores
 
-from mislabel.aum import check_labeled, check_labels
-from mislabel.model import MLP, make_model
-from mislabel.train import TrainConfig, TrainState, check_config, fit, new_state, seed_keys
+from mislabel.checks import check_labeled, check_labels
+from mislabel.model import MLP
+from mislabel.train import TrainConfig, TrainState, check_config, fit, fresh_start
 
 QUALITY_METHOD = "self_confidence"
 COUNT_METHOD = "off_diagonal_calibrated"
@@ -123,10 +123,9 @@ def cross_val_probs(
             "smaller batch"
         )
     check_config(config, smallest)
-    model = make_model(hidden, n_classes)
-    state = new_state(model, seed, x_NxD.shape[1], config)
+    model, state, data_key = fresh_start(hidden, n_classes, x_NxD.shape[1], seed, config)
     states = jax.tree_util.tree_map(lambda a: jnp.stack([a] * folds), state)
-    keys_K = jnp.stack([seed_keys(seed)[1]] * folds)
+    keys_K = jnp.stack([data_key] * folds)
     keep_KxN = fold_N[None, :] != np.arange(folds)[:, None]
     probs_KxNxC = fold_probs(
         model, states, jnp.asarray(x_NxD), jnp.asarray(y_N), jnp.asarray(keep_KxN), keys_K, config

@@ -1,15 +1,16 @@
-"""Curvature of the mean training loss, restricted to a parameter scope.
+"""Curvature of the mean training loss, restricted to a parameter scope: the pure pieces.
 
 A *scope* picks the parameters the Hessian (and every influence/Newton update) acts on:
 
 - ``last_layer``: the last Dense kernel (``head/kernel``, ``H_last x C`` values), as the
-  authors' code. Its exact dense Hessian is computed once per model and inverted by an
-  eigendecomposition, either as a pseudo-inverse (no damping, the reference) or as a damped
-  solve ``(H + damping I)^-1``.
+  authors' code. Its exact dense Hessian (`weighted_hessian`) is inverted by an
+  eigendecomposition (`spectral_inverse`, `spectral_solve`, `spectrum_info`).
+- ``full``: every parameter, flattened (`mislabel.full_curvature` touches its Hessian only
+  through Hessian-vector products).
 
-Callers only see `InverseHessian.solve`, so a matrix-free scope (Hessian-vector products and
-conjugate gradients over all parameters) can be added without touching them.
-All maths here is meant to run in float64 (see `mislabel.precision`).
+`mislabel.inverse.make_inverse` builds the inverse of either scope behind one interface;
+detection and unlearning only use that. All maths here is meant to run in float64 (see
+`mislabel.precision`).
 """
 
 from __future__ import annotations
@@ -21,39 +22,26 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 
+from mislabel.checks import IndefiniteHessianError, NumericalError, check_name
 from mislabel.model import MLP, Params, per_sample_loss
-
-SCOPES = ("last_layer",)
-
-
-class NumericalError(RuntimeError):
-    """A Hessian, gradient, score or update contains NaN or Inf."""
-
-
-class IndefiniteHessianError(NumericalError, ValueError):
-    """``H + damping I`` is not positive definite where a damped solve needs it to be.
-
-    A `ValueError` too: the remedy is a setting (raise the damping), as for the other
-    refused dampings (`mislabel.full_curvature.check_lowrank_damping`).
-    """
-
-
-def check_scope(scope: str) -> None:
-    """Raise a ValueError naming the allowed scopes if `scope` is unknown."""
-    if scope not in SCOPES:
-        raise ValueError(f"unknown curvature scope {scope!r}; allowed: {', '.join(SCOPES)}")
+from mislabel.names import SCOPES
 
 
 def get_scoped(params: Params, scope: str) -> jax.Array:
     """The scope's parameters as one flat vector, shape (P,)."""
-    check_scope(scope)
+    check_name(scope, SCOPES, "curvature scope")
+    if scope == "full":
+        return ravel_pytree(params)[0]
     return params["params"]["head"]["kernel"].reshape(-1)
 
 
 def set_scoped(params: Params, theta_P: jax.Array, scope: str) -> Params:
     """A copy of `params` whose scope parameters are replaced by `theta_P`."""
-    check_scope(scope)
+    check_name(scope, SCOPES, "curvature scope")
+    if scope == "full":
+        return ravel_pytree(params)[1](theta_P)
     kernel = params["params"]["head"]["kernel"]
     head = {**params["params"]["head"], "kernel": theta_P.reshape(kernel.shape)}
     return {**params, "params": {**params["params"], "head": head}}
@@ -121,13 +109,6 @@ def dense_hessian(
     """Exact Hessian of the mean loss over (x, y) w.r.t. the scope, shape (P, P)."""
     n = x_NxD.shape[0]
     return weighted_hessian(model, params, x_NxD, y_N, jnp.full((n,), 1.0 / n), scope)
-
-
-class InverseHessian(NamedTuple):
-    """``solve(b)`` applies H^+ (or (H + damping I)^-1) to b of shape (P,) or (P, K)."""
-
-    solve: Callable[[jax.Array], jax.Array]
-    info: dict
 
 
 class Spectrum(NamedTuple):
@@ -204,41 +185,14 @@ def spectrum_info(eigvals_P: np.ndarray, damping: float, rtol: float) -> dict:
     }
 
 
-def check_damping(damping: float) -> None:
-    """Raise a ValueError for negative damping."""
-    if damping < 0:
-        raise ValueError(f"damping must be >= 0, got {damping}")
+@partial(jax.jit, static_argnames=("model", "scope"))
+def forget_gradient(
+    model: MLP, params: Params, x_NxD: jax.Array, y_N: jax.Array, forget_N: jax.Array, scope: str
+) -> jax.Array:
+    """``sum_{z in forget} grad L(z)`` w.r.t. the scope, shape (P,)."""
 
+    def forget_loss(theta_P: jax.Array) -> jax.Array:
+        logits = model.apply(set_scoped(params, theta_P, scope), x_NxD)
+        return jnp.sum(jnp.where(forget_N, per_sample_loss(logits, y_N), 0.0))
 
-def invert_dense(hess_PxP: jax.Array, damping: float = 0.0, rtol: float = 1e-10) -> InverseHessian:
-    """Invert a symmetric Hessian once, by eigendecomposition (see `spectral_inverse`).
-
-    Returns:
-      InverseHessian with `solve` and `info` (rank, kept eigenvalue range, condition number,
-      number of negative eigenvalues, method; see `spectrum_info`).
-    Raises:
-      IndefiniteHessianError: if ``damping > 0`` and ``H + damping I`` is not positive definite.
-    """
-    check_damping(damping)
-    hess_PxP = jnp.asarray(hess_PxP)
-    if not bool(jnp.all(jnp.isfinite(hess_PxP))):
-        bad = int(jnp.size(hess_PxP) - jnp.sum(jnp.isfinite(hess_PxP)))
-        raise NumericalError(f"the Hessian has {bad} NaN/Inf entries; the model is diverged")
-    spectrum = jax.jit(spectral_inverse)(hess_PxP, damping, rtol)
-    info = spectrum_info(spectrum.eigvals_P, damping, rtol)
-    return InverseHessian(jax.jit(partial(spectral_solve, spectrum)), info)
-
-
-def inverse_hessian(
-    model: MLP,
-    params: Params,
-    x_NxD: jax.Array,
-    y_N: jax.Array,
-    scope: str = "last_layer",
-    damping: float = 0.0,
-    rtol: float = 1e-10,
-) -> InverseHessian:
-    """Inverse (pseudo-inverse or damped) of the mean-loss Hessian over (x, y), built once."""
-    check_scope(scope)
-    hess = dense_hessian(model, params, x_NxD, y_N, scope)
-    return invert_dense(hess, damping=damping, rtol=rtol)
+    return jax.grad(forget_loss)(get_scoped(params, scope))

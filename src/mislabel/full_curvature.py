@@ -12,7 +12,7 @@ inverted in one of two ways:
   CG needs a positive definite operator; a network Hessian is indefinite away from a strict
   minimum, so callers add damping, and `CGInfo.negative_curvature` reports when it was not
   enough (the solve then stops at the last iterate).
-- `full_eigenpairs` + `low_rank_solve`: the K largest-magnitude eigenpairs of H, then
+- `full_eigenpairs`: the K largest-magnitude eigenpairs of H, then
   ``V diag(1 / (lambda + damping)) V^T b``, the inverse restricted to that eigenspace (the
   component of b outside it is dropped), as Schioppa et al. 2022, "Scaling up influence
   functions". The eigenpairs come from ARPACK's implicitly restarted Lanczos
@@ -43,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from mislabel.curvature import NumericalError
+from mislabel.checks import NumericalError, check_lowrank_damping
 from mislabel.model import MLP, Params, per_sample_loss
 
 Hvp = Callable[[jax.Array], jax.Array]
@@ -56,16 +56,6 @@ HostOp = Callable[[np.ndarray], np.ndarray]  # float64 NumPy in and out, e.g. v_
 def flatten(params: Params) -> tuple[jax.Array, Callable[[jax.Array], Params]]:
     """All parameters as one vector ``theta_P`` and the inverse map ``unravel(theta_P)``."""
     return ravel_pytree(params)
-
-
-def get_flat(params: Params) -> jax.Array:
-    """All parameters as one flat vector, shape (P,) (the ordering of `flatten`)."""
-    return flatten(params)[0]
-
-
-def set_flat(params: Params, theta_P: jax.Array) -> Params:
-    """A pytree shaped like `params` holding the values of `theta_P`, shape (P,)."""
-    return flatten(params)[1](theta_P)
 
 
 # --------------------------------------------------------------------- gradients and HVPs
@@ -94,7 +84,7 @@ def make_full_hvp(
     Returns:
       ``hvp(v_P) -> Hv_P``, forward-over-reverse (``jvp`` of ``grad``), pure and jittable.
     """
-    theta_P = get_flat(params)
+    theta_P = flatten(params)[0]
     grad = jax.grad(make_weighted_loss(model, params, x_NxD, y_N, w_N))
 
     def hvp(v_P: jax.Array) -> jax.Array:
@@ -316,26 +306,7 @@ def full_eigenpairs(model: MLP, params: Params, x_NxD, y_N, w_N, rank: int, **kw
     def matmat(v_PxM: np.ndarray) -> np.ndarray:
         return np.asarray(full_hvp_columns(model, params, x_NxD, y_N, w_N, jnp.asarray(v_PxM)))
 
-    return top_eigenpairs(matvec, matmat, int(get_flat(params).size), rank, **kw)
-
-
-class LowRankInverse(NamedTuple):
-    """K eigenpairs of H and the damping of ``(H + damping I)^-1`` on their span."""
-
-    eigvals_K: jax.Array
-    eigvecs_PxK: jax.Array
-    damping: float | jax.Array
-
-
-def low_rank_solve(inv: LowRankInverse, b: jax.Array) -> jax.Array:
-    """``V diag(1 / (lambda + damping)) V^T b`` for b of shape (P,) or (P, M) (jittable).
-
-    The component of b outside the K-dim eigenspace is dropped (Schioppa et al. 2022).
-    """
-    scale_K = 1.0 / (inv.eigvals_K + inv.damping)
-    coeff = inv.eigvecs_PxK.T @ b
-    coeff = coeff * (scale_K if coeff.ndim == 1 else scale_K[:, None])
-    return inv.eigvecs_PxK @ coeff
+    return top_eigenpairs(matvec, matmat, int(flatten(params)[0].size), rank, **kw)
 
 
 def lowrank_info(pairs: Eigenpairs, damping: float) -> dict:
@@ -368,30 +339,3 @@ def lowrank_info(pairs: Eigenpairs, damping: float) -> dict:
         "eig_max_relative_residual": max_residual / scale if scale > 0 else 0.0,
         "eig_matvecs": int(pairs.matvecs),
     }
-
-
-def check_lowrank_damping(eigvals_K: np.ndarray, damping: float) -> None:
-    """Raise a ValueError if some eigenvalue lambda has ``lambda + damping <= 0``.
-
-    ``1 / (lambda + damping)`` then changes sign (or is infinite): the damped inverse is no
-    longer positive on that eigenvector and the influence scores flip sign along it.
-    """
-    eigvals_K = np.asarray(eigvals_K, np.float64)
-    bad = eigvals_K[eigvals_K + damping <= 0]
-    if bad.size:
-        worst = float(bad.min())
-        raise ValueError(
-            f"{bad.size} eigenvalue(s) of the full-network Hessian lie at or below "
-            f"-full_damping = {-damping:g} (most negative {worst:.6g}), so 1/(lambda + "
-            f"damping) changes sign; raise full_damping above {-worst:.6g}"
-        )
-
-
-def check_full_damping(damping: float) -> None:
-    """Raise a ValueError unless damping > 0: the full-network Hessian is singular and
-    indefinite, so ``H + damping I`` needs a positive damping to be inverted at all."""
-    if not damping > 0:
-        raise ValueError(
-            f"full-network curvature needs damping > 0 (H is singular and indefinite), "
-            f"got {damping}"
-        )

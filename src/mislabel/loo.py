@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from mislabel.detect import anomaly_scores
+from mislabel.detectors.influence import anomaly_scores
 from mislabel.full_curvature import cg_report, cg_solve, flatten, make_full_hvp
 from mislabel.model import MLP, Params, make_model, per_sample_loss
 from mislabel.precision import float64, to_float64

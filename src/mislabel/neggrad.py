@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from mislabel.checks import check_epochs, check_mask
 from mislabel.model import MLP, Params, per_sample_loss
 from mislabel.train import TrainConfig, TrainState, check_config, kept_batches, make_optimizer
 
@@ -48,23 +49,6 @@ class EpochBatches(NamedTuple):
     retain_SxB: jax.Array
     valid_S: jax.Array
     forget_SxB: jax.Array
-
-
-def check_mask(mask_N, n: int, name: str) -> np.ndarray:
-    """A boolean mask of shape (n,) as a NumPy array, or a clear ValueError."""
-    mask_N = np.asarray(mask_N)
-    if mask_N.dtype != bool or mask_N.shape != (n,):
-        raise ValueError(
-            f"{name} mask must be boolean of shape ({n},), got {mask_N.dtype} {mask_N.shape}"
-        )
-    return mask_N
-
-
-def check_epochs(epochs: int) -> int:
-    """Raise a ValueError unless `epochs` is an integer >= 1."""
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
-    return int(epochs)
 
 
 def epoch_batches(key_e: jax.Array, forget_N: jax.Array, batch_size: int) -> EpochBatches:

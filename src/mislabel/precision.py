@@ -42,3 +42,8 @@ def to_float32(tree: Any) -> Any:
         return arr.astype(np.float32) if np.issubdtype(arr.dtype, np.floating) else arr
 
     return jax.tree_util.tree_map(cast, tree)
+
+
+def float64_problem(params: Any, x_NxD: Any, y_N: Any) -> tuple[Any, jax.Array, jax.Array]:
+    """A model's parameters and data as float64 (labels int32). Call inside `float64()`."""
+    return to_float64(params), jnp.asarray(x_NxD, jnp.float64), jnp.asarray(y_N, jnp.int32)

@@ -14,8 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from mislabel.checks import check_epochs, check_mask
 from mislabel.model import MLP, Params
-from mislabel.neggrad import check_epochs, check_mask
 from mislabel.train import TrainConfig, TrainState, continue_training
 
 

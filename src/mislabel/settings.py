@@ -37,7 +37,7 @@ class CurvatureSettings(NamedTuple):
             raise ValueError(f"damping must be >= 0, got {self.damping}")
         if not 0 < self.rtol < 1:
             raise ValueError(f"pinv_rtol must be in (0, 1), got {self.rtol}")
-        from mislabel.full_curvature import check_full_damping
+        from mislabel.checks import check_full_damping
 
         check_full_damping(self.full_damping)
         if self.lanczos_rank < 1 or self.cg_maxiter < 1:

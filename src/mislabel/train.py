@@ -13,6 +13,7 @@ each forget-set size).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -21,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from mislabel.model import MLP, Params, init_params, margins, per_sample_loss
+from mislabel.model import MLP, Params, init_params, make_model, margins, per_sample_loss
 
 
 class TrainConfig(NamedTuple):
@@ -158,6 +159,30 @@ def new_state(model: MLP, seed: int, n_features: int, config: TrainConfig) -> Tr
     """
     init_key, _ = seed_keys(int(seed))
     return _fresh_state(model, init_key, int(n_features), config)
+
+
+class FreshStart(NamedTuple):
+    """What a run from scratch starts from: the model, its initial state, the data-order key."""
+
+    model: MLP
+    state: TrainState
+    data_key: jax.Array
+
+
+def fresh_start(
+    hidden: Sequence[int], n_classes: int, n_features: int, seed: int, config: TrainConfig
+) -> FreshStart:
+    """``make_model(hidden, n_classes)`` with the initial state and data-order key of `seed`.
+
+    The recipe of `train` (same weights, same batch order for the same seed), for detectors
+    that train extra models the way the detection model was trained: AUM's threshold-sample
+    run, cleanlab's cross-validation folds. Check `config` first (`check_config` for the
+    training-set size): only its optimiser settings are used here.
+    """
+    model = make_model(hidden, n_classes)
+    state = new_state(model, seed, n_features, config)
+    _, data_key = seed_keys(seed)
+    return FreshStart(model, state, data_key)
 
 
 def train(

@@ -1,5 +1,6 @@
 """What the Snakemake workflow needs from Python: config checks the JSON schema cannot
-express, and the one place that knows every output path.
+express, the settings passed to its jobs, and the summary and paper files it must build
+(run paths: `mislabel.paths`; artifact names: `mislabel.artifacts`).
 """
 
 from __future__ import annotations
@@ -7,26 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-RESULTS = "results"  # default of the config key results_dir
-SUMMARY = "results/summary"  # default of the config key summary_dir
-PAPER = "paper_tables"  # default of the config key paper_dir
-PAPER_TABLES = ("table_5_1", "table_5_2", "table_5_3")
-CURVES = ("fig_accuracy_vs_ratio", "fig_auc_vs_ratio")
+from mislabel import names
+from mislabel.paths import PAPER, SUMMARY
 
 
 class ConfigError(ValueError):
     """The workflow configuration is inconsistent."""
-
-
-def fmt_ratio(ratio: float) -> str:
-    """Noise ratio as it appears in paths: shortest round-trip form (0.05 -> '0.05')."""
-    return repr(float(ratio))
-
-
-def run_dir(dataset: str, ratio: float | str, seed: int | str, results_dir: str = RESULTS) -> str:
-    """Folder of one (dataset, ratio, seed) run under `results_dir`."""
-    ratio = ratio if isinstance(ratio, str) else fmt_ratio(ratio)
-    return f"{results_dir.rstrip('/')}/{dataset}/r{ratio}/s{seed}"
 
 
 INT_LIST_KEYS = ("classes", "seeds", "hidden")
@@ -84,14 +71,13 @@ def extension_files(paper_dir: str = PAPER) -> list[str]:
 
 def paper_files(detectors: list[str], paper_dir: str = PAPER) -> list[str]:
     """Everything rendered into the paper folder (without paper.pdf)."""
-    tables = [f"{paper_dir}/{stem}.tex" for stem in PAPER_TABLES]
-    stems = histogram_stems(detectors) + list(CURVES)
-    figures = [f"{paper_dir}/{stem}.{ext}" for stem in stems for ext in ("pdf", "png", "tex")]
+    from mislabel.artifacts import CURVES, PAPER_TABLE_FILES, PAPER_TEX, RULEGRAPH, figure_files
+
+    figures = figure_files(histogram_stems(detectors) + list(CURVES))
     return (
-        tables
-        + figures
+        [f"{paper_dir}/{name}" for name in (*PAPER_TABLE_FILES, *figures)]
         + extension_files(paper_dir)
-        + [f"{paper_dir}/fig_1_1.pdf", f"{paper_dir}/paper.tex"]
+        + [f"{paper_dir}/{RULEGRAPH}", f"{paper_dir}/{PAPER_TEX}"]
     )
 
 
@@ -114,9 +100,9 @@ def paper_vs_ours_files(config: Mapping[str, Any], summary_dir: str, paper_dir: 
 
 def paper_vs_ours_stems(config: Mapping[str, Any]) -> list[str]:
     """The `.tex` stem of the side-by-side table, for paper.tex (paper's setting only)."""
-    from mislabel.artifacts import PAPER_VS_OURS_FILES
+    from mislabel.artifacts import PAPER_VS_OURS
 
-    return [PAPER_VS_OURS_FILES[0][: -len(".tex")]] if compares_with_paper(config) else []
+    return [PAPER_VS_OURS] if compares_with_paper(config) else []
 
 
 def config_name(configfiles: list[str]) -> str:
@@ -125,11 +111,43 @@ def config_name(configfiles: list[str]) -> str:
     return " + ".join(layered) if layered else "config.yaml"
 
 
+def name_problems(config: Mapping[str, Any]) -> list[str]:
+    """Detector, unlearner and target names that the registries (`mislabel.names`) lack."""
+    registered = {
+        "detectors": tuple(names.DETECTORS),
+        "pipeline_detector": tuple(names.DETECTORS),
+        "budget_estimator": names.ESTIMATING_DETECTORS,
+        "unlearners": tuple(names.UNLEARNERS),
+        "targets": names.TARGETS,
+    }
+    problems = []
+    for key, allowed in registered.items():
+        values = config[key] if isinstance(config[key], list) else [config[key]]
+        unknown = [v for v in values if v not in allowed]
+        if unknown:
+            problems.append(f"{key}: unknown {unknown}; allowed: {', '.join(allowed)}")
+    return problems
+
+
+def wildcard_constraints() -> dict[str, str]:
+    """The workflow's wildcard constraints; the names come from the registries."""
+    from mislabel.data.verify import CANONICAL_SHA256
+
+    return {
+        "dataset": "|".join(sorted(CANONICAL_SHA256)),
+        "ratio": r"[0-9][0-9.e-]*",
+        "seed": r"[0-9]+",
+        "detector": "|".join(names.DETECTORS),
+        "method": "|".join(names.UNLEARNERS),
+        "target": "|".join(names.TARGETS),
+    }
+
+
 def cross_check(config: Mapping[str, Any]) -> list[str]:
     """Problems the schema cannot see; each message names the key, the value and the fix."""
-    from mislabel.data import TRAIN_CLASS_COUNTS
+    from mislabel.data.subset import TRAIN_CLASS_COUNTS
 
-    problems = []
+    problems = name_problems(config)
     if config["pipeline_detector"] not in config["detectors"]:
         problems.append(
             f"pipeline_detector={config['pipeline_detector']!r} is not among detectors="
@@ -222,6 +240,6 @@ def unlearning_settings(config: Mapping[str, Any]) -> dict:
 
 def extension_stems() -> list[str]:
     """The `.tex` stems of the tables and figures beyond the paper (for paper.tex)."""
-    from mislabel.artifacts import EXTENSION_FILES
+    from mislabel.artifacts import EXTENSION_FIGURES, EXTENSION_TABLES
 
-    return [name[: -len(".tex")] for name in EXTENSION_FILES if name.endswith(".tex")]
+    return [*EXTENSION_TABLES, *EXTENSION_FIGURES]

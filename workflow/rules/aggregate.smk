@@ -11,11 +11,11 @@ rule aggregate_detection:
     """One row per (dataset, ratio, seed, detector), with the detection metrics."""
     input:
         scores=expand_runs(
-            res("{dataset}/r{ratio}/s{seed}/scores/{detector}.npz"),
+            run(paths.score_file("npz")),
             detector=config["detectors"],
         ),
         info=expand_runs(
-            res("{dataset}/r{ratio}/s{seed}/scores/{detector}.json"),
+            run(paths.score_file("json")),
             detector=config["detectors"],
         ),
     output:
@@ -33,7 +33,7 @@ rule aggregate_detection:
 rule aggregate_unlearning:
     """One row per (dataset, ratio, seed, method, target)."""
     input:
-        expand_runs(res("{dataset}/r{ratio}/s{seed}/evaluation.csv")),
+        expand_runs(run(paths.EVALUATION)),
     output:
         csv=f"{SUMMARY}/unlearning.csv",
     log:
@@ -52,7 +52,7 @@ rule aggregate_loo:
     """Leave-one-out validation of the influence approximation, every seed."""
     input:
         [
-            f"{wc.run_dir(DATASET, config['histogram_ratio'], seed, RESULTS)}/loo_validation.csv"
+            run(paths.LOO).format(dataset=DATASET, ratio=HISTOGRAM_RATIO, seed=seed)
             for seed in SEEDS
         ],
     output:
@@ -72,9 +72,9 @@ rule aggregate_loo:
 rule aggregate_timing:
     """Seconds of every detector group and unlearning method, compilation split off."""
     input:
-        expand_runs(res("{dataset}/r{ratio}/s{seed}/timing/score.json")),
+        expand_runs(run(paths.timing_file("score"))),
         expand_runs(
-            res("{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json"),
+            run(paths.timing_file("unlearn_{method}")),
             method=config["unlearners"],
         ),
     output:

@@ -4,14 +4,15 @@ import shutil
 
 from snakemake.utils import validate
 
-from mislabel import names
+from mislabel import names, paths
 from mislabel import workflow_config as wc
 
 wc.coerce_numbers(config)
 validate(config, "../schemas/config.schema.yaml")
 wc.check(config)
 
-RATIOS = [wc.fmt_ratio(r) for r in config["noise_ratios"]]
+RATIOS = [paths.fmt_ratio(r) for r in config["noise_ratios"]]
+HISTOGRAM_RATIO = paths.fmt_ratio(config["histogram_ratio"])
 SEEDS = [str(s) for s in config["seeds"]]
 DATASET = config["dataset"]
 RESULTS = config["results_dir"].rstrip("/")
@@ -26,17 +27,17 @@ ENV = "../../envs/mislabel.yaml"
 
 
 wildcard_constraints:
-    dataset="mnist|fashion_mnist",
-    ratio=r"[0-9][0-9.e-]*",
-    seed=r"[0-9]+",
-    detector="|".join(names.DETECTORS),
-    method="|".join(names.METHODS),
-    target="|".join(names.TARGETS),
+    **wc.wildcard_constraints(),
 
 
 def res(path):
     """`path` under the config's results_dir (every run's files, logs and benchmarks)."""
     return f"{RESULTS}/{path}"
+
+
+def run(name):
+    """Pattern of one run's file `name` (`mislabel.paths`) under results_dir."""
+    return res(paths.run_file(name))
 
 
 def expand_runs(pattern, **extra):
@@ -46,9 +47,9 @@ def expand_runs(pattern, **extra):
 
 def unlearned_models(wildcards):
     """Every unlearned model of one (dataset, ratio, seed), with its info file."""
-    run = wc.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed, RESULTS)
+    folder = paths.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed, RESULTS)
     return {
-        f"{kind}_{method}_{target}": f"{run}/unlearn/{method}_{target}.{ext}"
+        f"{kind}_{method}_{target}": f"{folder}/{paths.unlearned_file(ext, method, target)}"
         for method in config["unlearners"]
         for target in config["targets"]
         for kind, ext in (("model", "msgpack"), ("info", "json"))
@@ -57,19 +58,23 @@ def unlearned_models(wildcards):
 
 def forget_inputs(wildcards):
     """Detected targets need the pipeline detector's scores (and the estimator's budget)."""
-    run = wc.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed, RESULTS)
+    folder = paths.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed, RESULTS)
     inputs = {}
     if {"detected", "detected_estimated"} & set(config["targets"]):
-        inputs["scores"] = f"{run}/scores/{config['pipeline_detector']}.npz"
+        inputs["scores"] = (
+            f"{folder}/{paths.score_file('npz', config['pipeline_detector'])}"
+        )
     if "detected_estimated" in config["targets"]:
-        inputs["budget"] = f"{run}/scores/{config['budget_estimator']}.npz"
+        inputs["budget"] = (
+            f"{folder}/{paths.score_file('npz', config['budget_estimator'])}"
+        )
     return inputs
 
 
 def histogram_scores(wildcards):
     """Score files of every configured detector at histogram_ratio, first seed."""
-    run = wc.run_dir(DATASET, config["histogram_ratio"], SEEDS[0], RESULTS)
-    return {d: f"{run}/scores/{d}.npz" for d in config["detectors"]}
+    folder = paths.run_dir(DATASET, HISTOGRAM_RATIO, SEEDS[0], RESULTS)
+    return {d: f"{folder}/{paths.score_file('npz', d)}" for d in config["detectors"]}
 
 
 def all_targets(wildcards):

@@ -2,14 +2,14 @@ rule evaluate:
     """Test accuracy of the pre-trained and every unlearned model of one run."""
     input:
         unpack(unlearned_models),
-        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
-        pretrained=res("{dataset}/r{ratio}/s{seed}/model.msgpack"),
+        dataset=run(paths.NOISY),
+        pretrained=run(paths.MODEL),
     output:
-        evaluation=res("{dataset}/r{ratio}/s{seed}/evaluation.csv"),
+        evaluation=run(paths.EVALUATION),
     log:
-        res("logs/evaluate/{dataset}/r{ratio}/s{seed}.log"),
+        res(paths.log_file("evaluate")),
     benchmark:
-        res("benchmarks/evaluate/{dataset}/r{ratio}/s{seed}.tsv")
+        res(paths.benchmark_file("evaluate"))
     conda:
         ENV
     params:

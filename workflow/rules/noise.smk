@@ -1,13 +1,13 @@
 rule inject_noise:
     """Select the class subset and flip labels at ratio r with the run's seed."""
     input:
-        raw=res("data/{dataset}.npz"),
+        raw=res(paths.RAW),
     output:
-        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
+        dataset=run(paths.NOISY),
     log:
-        res("logs/inject_noise/{dataset}/r{ratio}/s{seed}.log"),
+        res(paths.log_file("inject_noise")),
     benchmark:
-        res("benchmarks/inject_noise/{dataset}/r{ratio}/s{seed}.tsv")
+        res(paths.benchmark_file("inject_noise"))
     conda:
         ENV
     params:

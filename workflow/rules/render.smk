@@ -1,4 +1,6 @@
 # Cheap rendering, separate from compute: restyling a table never retrains a model.
+# File names come from mislabel.artifacts, folders from the config.
+from mislabel import artifacts
 
 
 localrules:
@@ -20,7 +22,7 @@ rule render_tables:
         unlearning=f"{SUMMARY}/unlearning.csv",
     output:
         report(
-            [f"{PAPER}/{stem}.tex" for stem in wc.PAPER_TABLES],
+            [f"{PAPER}/{name}" for name in artifacts.PAPER_TABLE_FILES],
             caption="../report/tables.rst",
             category="Tables",
         ),
@@ -71,11 +73,11 @@ rule render_curves:
         unlearning=f"{SUMMARY}/unlearning.csv",
     output:
         report(
-            [f"{PAPER}/{stem}.png" for stem in wc.CURVES],
+            [f"{PAPER}/{stem}.png" for stem in artifacts.CURVES],
             caption="../report/curves.rst",
             category="Beyond the paper",
         ),
-        [f"{PAPER}/{stem}.{ext}" for stem in wc.CURVES for ext in ("pdf", "tex")],
+        [f"{PAPER}/{stem}.{ext}" for stem in artifacts.CURVES for ext in ("pdf", "tex")],
     log:
         res("logs/render_curves.log"),
     conda:
@@ -116,9 +118,9 @@ rule render_paper_vs_ours:
         detection=f"{SUMMARY}/detection.csv",
         unlearning=f"{SUMMARY}/unlearning.csv",
     output:
-        tex=f"{PAPER}/table_paper_vs_ours.tex",
-        md=f"{PAPER}/table_paper_vs_ours.md",
-        csv=f"{SUMMARY}/paper_vs_ours.csv",
+        tex=f"{PAPER}/{artifacts.PAPER_VS_OURS_FILES[0]}",
+        md=f"{PAPER}/{artifacts.PAPER_VS_OURS_FILES[1]}",
+        csv=f"{SUMMARY}/{artifacts.PAPER_VS_OURS_CSV}",
     log:
         res("logs/render_paper_vs_ours.log"),
     conda:
@@ -134,7 +136,7 @@ rule render_paper_vs_ours:
 rule render_rulegraph:
     """Figure 1.1: the method's overview, drawn as this workflow's rule graph (Graphviz)."""
     output:
-        pdf=f"{PAPER}/fig_1_1.pdf",
+        pdf=f"{PAPER}/{artifacts.RULEGRAPH}",
     log:
         res("logs/render_rulegraph.log"),
     conda:
@@ -152,17 +154,17 @@ rule write_paper:
             f
             for f in wc.paper_files(config["detectors"], PAPER)
             + wc.paper_vs_ours_files(config, SUMMARY, PAPER)
-            if not f.endswith(("paper.tex", ".md", ".csv"))
+            if not f.endswith((artifacts.PAPER_TEX, ".md", ".csv"))
         ],
     output:
-        tex=f"{PAPER}/paper.tex",
+        tex=f"{PAPER}/{artifacts.PAPER_TEX}",
     log:
         res("logs/write_paper.log"),
     conda:
         ENV
     params:
-        tables=list(wc.PAPER_TABLES) + wc.paper_vs_ours_stems(config),
-        figures=wc.histogram_stems(config["detectors"]) + list(wc.CURVES),
+        tables=list(artifacts.PAPER_TABLES) + wc.paper_vs_ours_stems(config),
+        figures=wc.histogram_stems(config["detectors"]) + list(artifacts.CURVES),
         extensions=wc.extension_stems(),
     script:
         "../scripts/write_paper.py"
@@ -171,9 +173,9 @@ rule write_paper:
 rule compile_paper:
     """paper.pdf with pdflatex (only requested when a TeX engine is installed)."""
     input:
-        tex=f"{PAPER}/paper.tex",
+        tex=f"{PAPER}/{artifacts.PAPER_TEX}",
     output:
-        pdf=f"{PAPER}/paper.pdf",
+        pdf=f"{PAPER}/{artifacts.PAPER_PDF}",
     log:
         res("logs/compile_paper.log"),
     conda:

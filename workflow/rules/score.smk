@@ -2,23 +2,25 @@ rule score:
     """Every detector's anomaly scores of one run, in one job (shared gradients, Hessian and
     Lanczos eigenpairs are computed once), with the top-m flags."""
     input:
-        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
-        model=res("{dataset}/r{ratio}/s{seed}/model.msgpack"),
-        history=res("{dataset}/r{ratio}/s{seed}/train_history.npz"),
+        dataset=run(paths.NOISY),
+        model=run(paths.MODEL),
+        history=run(paths.HISTORY),
     output:
         scores=expand(
-            res("{{dataset}}/r{{ratio}}/s{{seed}}/scores/{detector}.npz"),
+            run(paths.score_file("npz")),
             detector=config["detectors"],
+            allow_missing=True,
         ),
         info=expand(
-            res("{{dataset}}/r{{ratio}}/s{{seed}}/scores/{detector}.json"),
+            run(paths.score_file("json")),
             detector=config["detectors"],
+            allow_missing=True,
         ),
-        timing=res("{dataset}/r{ratio}/s{seed}/timing/score.json"),
+        timing=run(paths.timing_file("score")),
     log:
-        res("logs/score/{dataset}/r{ratio}/s{seed}.log"),
+        res(paths.log_file("score")),
     benchmark:
-        res("benchmarks/score/{dataset}/r{ratio}/s{seed}.tsv")
+        res(paths.benchmark_file("score"))
     conda:
         ENV
     params:

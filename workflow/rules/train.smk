@@ -1,14 +1,14 @@
 rule train:
     """Train the MLP on the noisy labels (one jitted lax.scan)."""
     input:
-        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
+        dataset=run(paths.NOISY),
     output:
-        model=res("{dataset}/r{ratio}/s{seed}/model.msgpack"),
-        history=res("{dataset}/r{ratio}/s{seed}/train_history.npz"),
+        model=run(paths.MODEL),
+        history=run(paths.HISTORY),
     log:
-        res("logs/train/{dataset}/r{ratio}/s{seed}.log"),
+        res(paths.log_file("train")),
     benchmark:
-        res("benchmarks/train/{dataset}/r{ratio}/s{seed}.tsv")
+        res(paths.benchmark_file("train"))
     conda:
         ENV
     params:

@@ -2,24 +2,24 @@ rule unlearn:
     """Forget every target set (true flips, detected flags) from one run with one method."""
     input:
         unpack(forget_inputs),
-        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
-        model=res("{dataset}/r{ratio}/s{seed}/model.msgpack"),
+        dataset=run(paths.NOISY),
+        model=run(paths.MODEL),
     output:
         models=expand(
-            res(
-                "{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.msgpack"
-            ),
+            run(paths.unlearned_file("msgpack")),
             target=config["targets"],
+            allow_missing=True,
         ),
         info=expand(
-            res("{{dataset}}/r{{ratio}}/s{{seed}}/unlearn/{{method}}_{target}.json"),
+            run(paths.unlearned_file("json")),
             target=config["targets"],
+            allow_missing=True,
         ),
-        timing=res("{dataset}/r{ratio}/s{seed}/timing/unlearn_{method}.json"),
+        timing=run(paths.timing_file("unlearn_{method}")),
     log:
-        res("logs/unlearn/{dataset}/r{ratio}/s{seed}/{method}.log"),
+        res(paths.log_file("unlearn", "/{method}")),
     benchmark:
-        res("benchmarks/unlearn/{dataset}/r{ratio}/s{seed}/{method}.tsv")
+        res(paths.benchmark_file("unlearn", "/{method}"))
     conda:
         ENV
     params:

@@ -1,13 +1,13 @@
 rule validate_loo:
     """Influence vs reality: predicted and actual leave-one-out loss change, small MLP."""
     input:
-        dataset=res("{dataset}/r{ratio}/s{seed}/noisy.npz"),
+        dataset=run(paths.NOISY),
     output:
-        csv=res("{dataset}/r{ratio}/s{seed}/loo_validation.csv"),
+        csv=run(paths.LOO),
     log:
-        res("logs/validate_loo/{dataset}/r{ratio}/s{seed}.log"),
+        res(paths.log_file("validate_loo")),
     benchmark:
-        res("benchmarks/validate_loo/{dataset}/r{ratio}/s{seed}.tsv")
+        res(paths.benchmark_file("validate_loo"))
     priority: 10  # the longest job per seed; started first, it runs alongside the others
     conda:
         ENV

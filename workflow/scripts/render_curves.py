@@ -1,9 +1,9 @@
-"""Adapter for rule render_curves: mislabel.report.figures.render_curves."""
+"""Adapter for rule render_curves: mislabel.report.curves.render_curves."""
 
 from pathlib import Path
 
 from mislabel.joblog import job_log
-from mislabel.report.figures import render_curves
+from mislabel.report.curves import render_curves
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "render_curves", exit_when_done=True) as log:

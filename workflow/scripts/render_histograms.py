@@ -1,9 +1,9 @@
-"""Adapter for rule render_histograms: mislabel.report.figures.render_histograms."""
+"""Adapter for rule render_histograms: mislabel.report.histograms.render_histograms."""
 
 from pathlib import Path
 
 from mislabel.joblog import job_log
-from mislabel.report.figures import render_histograms
+from mislabel.report.histograms import render_histograms
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "render_histograms", exit_when_done=True) as log:

@@ -71,6 +71,19 @@ def read_model_file(path: str | os.PathLike) -> dict:
         ) from err
 
 
+def stored_training(path: str | os.PathLike) -> dict:
+    """The SGD settings (lr, momentum, batch_size, epochs) recorded in a model file's
+    metadata: those present, {} if the file cannot be read (whoever loads the model
+    reports the real problem)."""
+    try:
+        meta = read_model_file(path)["meta"]
+    except Exception:
+        return {}
+    if not isinstance(meta, dict):
+        return {}
+    return {k: meta[k] for k in TrainConfig._fields if k in meta}
+
+
 def _shapes(tree: Any) -> Any:
     return jax.tree_util.tree_map(lambda a: tuple(np.shape(a)), tree)
 

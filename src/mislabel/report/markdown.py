@@ -5,16 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from mislabel.report.tables import (
-    MARKDOWN,
-    PAPER_METHODS,
-    UNLEARNING_COLUMNS,
-    Row,
-    load_results,
-    ratio_label,
-    sorted_ratios,
-    unlearning_rows,
-)
+from mislabel.report.cells import MARKDOWN, Row
+from mislabel.report.frames import PAPER_METHODS, UNLEARNING_COLUMNS, load_results, sorted_ratios
+from mislabel.report.labels import ratio_label
+from mislabel.report.unlearning_tables import unlearning_rows
 
 
 def rows_markdown(rows: Sequence[Row], ratios: Sequence[float]) -> str:

@@ -11,8 +11,19 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
+from mislabel.artifacts import (
+    EXTENSION_FIGURE_PREFIX,
+    EXTENSION_TABLE_PREFIX,
+    EXTRA_HISTOGRAM_PREFIX,
+    HISTOGRAM_FIGURES,
+    PAPER_TABLES,
+    PAPER_TEX,
+    PAPER_VS_OURS,
+    RULEGRAPH,
+)
 from mislabel.files import atomic
-from mislabel.report.tables import latex_escape, template_env
+from mislabel.report.cells import latex_escape
+from mislabel.report.latex import template_env
 
 DEFAULT_TITLE = "Improving the generalization of trained models by unlearning mislabeled data"
 LATEX_TIMEOUT_S = 300
@@ -27,34 +38,35 @@ class Section(NamedTuple):
     items: tuple[str, ...]
 
 
-# (title, intro, stems that belong to it); stems are matched by regular expression.
-SECTIONS: tuple[tuple[str, str, str], ...] = (
+TABLE_5_1, TABLE_5_2, TABLE_5_3 = PAPER_TABLES
+# (title, intro, (the stems that belong to it, and the prefixes of those that do)).
+SECTIONS: tuple[tuple[str, str, tuple[tuple[str, ...], tuple[str, ...]]], ...] = (
     (
         "Experiment 1: can a trained model detect its mislabeled data?",
         "Each detector gives every training sample an anomaly score; the top $m$ scores are "
         r"flagged as $D_{\mathrm{detected}}$ (the caption says how $m$ was set). The table "
         "reports ROC AUC and the accuracy and precision of the flags; the histograms compare "
         "the scores of mislabeled and clean samples.",
-        r"table_5_1|fig_5_[1-4]|fig_extra_.*",
+        ((TABLE_5_1, *HISTOGRAM_FIGURES.values()), (EXTRA_HISTOGRAM_PREFIX,)),
     ),
     (
         "Experiment 2: does forgetting the known mislabeled set help?",
         r"Each unlearning method forgets $D_{\mathrm{forget}} = D_{\mathrm{mislabeled}}$, the "
         "samples whose labels were actually flipped.",
-        r"table_5_2",
+        ((TABLE_5_2,), ()),
     ),
     (
         "Experiment 3: the full method, detect then forget",
         r"Each unlearning method forgets $D_{\mathrm{forget}} = D_{\mathrm{detected}}$, next to "
         "the results of Experiment 2.",
-        r"table_5_3",
+        ((TABLE_5_3,), ()),
     ),
     (
         "The paper side by side",
         "The paper's published values of Tables 5.1-5.3 next to this reproduction's, cell by "
         "cell, with the cells where the paper's value falls outside our spread over seeds "
         "marked.",
-        r"table_paper_vs_ours",
+        ((PAPER_VS_OURS,), ()),
     ),
     (
         "Beyond the paper",
@@ -67,13 +79,13 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
         "Experiment 3 with that budget, and compares more unlearning methods "
         "(NegGrad+, relabelling with fine-tuning) with retraining on the clean data in "
         "accuracy, agreement, distance in parameter space and time.",
-        r"table_ext_.*|fig_ext_.*",
+        ((), (EXTENSION_TABLE_PREFIX, EXTENSION_FIGURE_PREFIX)),
     ),
     (
         "Additional results",
         "Further figures, not in the paper, among them the paper's results drawn as curves "
         "against the noise ratio.",
-        r".*",
+        ((), ("",)),
     ),
 )
 
@@ -92,13 +104,20 @@ def tex_item(entry: str | os.PathLike) -> str:
     return text
 
 
+def _section_of(stem: str) -> int:
+    """Index of the first section that names `stem` or one of its prefixes."""
+    return next(
+        i
+        for i, (_, _, (stems, prefixes)) in enumerate(SECTIONS)
+        if stem in stems or stem.startswith(prefixes)
+    )
+
+
 def group_sections(items: Sequence[str]) -> list[Section]:
     """Assign each `.tex` item to the first matching experiment section, keeping given order."""
     buckets: dict[int, list[str]] = {}
     for item in items:
-        stem = PurePosixPath(item).stem
-        index = next(i for i, (_, _, pat) in enumerate(SECTIONS) if re.fullmatch(pat, stem))
-        buckets.setdefault(index, []).append(item)
+        buckets.setdefault(_section_of(PurePosixPath(item).stem), []).append(item)
     return [Section(SECTIONS[i][0], SECTIONS[i][1], tuple(buckets[i])) for i in sorted(buckets)]
 
 
@@ -107,7 +126,7 @@ def paper_tex(
     tables: Sequence[str | os.PathLike],
     figures: Sequence[str | os.PathLike],
     title: str = DEFAULT_TITLE,
-    rulegraph: str | None = "fig_1_1.pdf",
+    rulegraph: str | None = RULEGRAPH,
 ) -> str:
     """The text of `paper.tex` (pure; see `write_paper_tex`)."""
     items = [tex_item(entry) for entry in [*tables, *figures]]
@@ -133,7 +152,7 @@ def write_paper_tex(
     tables: Sequence[str],
     figures: Sequence[str],
     title: str = DEFAULT_TITLE,
-    rulegraph: str | None = "fig_1_1.pdf",
+    rulegraph: str | None = RULEGRAPH,
 ) -> Path:
     """Write `out_dir/paper.tex`, an article that \\input's each table and figure `.tex`.
 
@@ -144,7 +163,7 @@ def write_paper_tex(
     Returns:
       The path of `paper.tex`.
     """
-    path = Path(out_dir) / "paper.tex"
+    path = Path(out_dir) / PAPER_TEX
     atomic.write_text(
         path, paper_tex(tables=tables, figures=figures, title=title, rulegraph=rulegraph)
     )

@@ -22,27 +22,21 @@ import pandas as pd
 
 from mislabel.artifacts import PAPER_VS_OURS_FILES
 from mislabel.files import atomic
-from mislabel.report.markdown import rows_markdown
-from mislabel.report.tables import (
+from mislabel.report.captions import budget_phrase
+from mislabel.report.cells import LATEX, MARKDOWN, Row, Style
+from mislabel.report.frames import DETECTION_COLUMNS, UNLEARNING_COLUMNS, load_results
+from mislabel.report.labels import (
     DATASET_LABELS,
-    DETECTION_COLUMNS,
     DETECTION_METRICS,
     DETECTOR_LABELS,
     FORGET_LABELS,
-    LATEX,
-    MARKDOWN,
-    UNLEARNING_COLUMNS,
-    Row,
-    Style,
-    budget_phrase,
     check_metric,
     dataset_label,
     label_of,
-    load_results,
     method_label,
-    ratio_label,
-    render_grid_tex,
 )
+from mislabel.report.latex import ratio_header, render_grid_tex
+from mislabel.report.markdown import rows_markdown
 
 # Half a unit of the paper's last printed digit, as a fraction.
 HALF_UNIT = {"5.1": 0.005, "5.3": 0.0005}
@@ -262,7 +256,7 @@ def render_paper_vs_ours(
     (`COMPARISON_COLUMNS`) to `comparison_csv`.
 
     Args:
-      metric: the test metric of Table 5.3 (`mislabel.report.tables.TEST_METRICS`).
+      metric: the test metric of Table 5.3 (`mislabel.report.labels.TEST_METRICS`).
       config_name: how the captions name the configuration that produced the summaries.
 
     Returns:
@@ -273,10 +267,9 @@ def render_paper_vs_ours(
     unl = load_results(unlearning_csv, (*UNLEARNING_COLUMNS, value), dataset=dataset)
     cmp = compare(det, unl, value)
     ratios = sorted(set(cmp["ratio"]))
-    header = ["$r$", *(ratio_label(r) for r in ratios)]
     tex = render_grid_tex(
         comparison_rows(cmp, ratios, LATEX, metric),
-        header,
+        ratio_header(ratios),
         caption=caption_text(cmp, det, dataset, metric, LATEX, config_name),
         label="tab:paper-vs-ours",
     )

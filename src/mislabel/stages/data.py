@@ -18,7 +18,7 @@ def fetch_dataset(
 
     That file is the source chain's verified cache: a second call only re-verifies it.
     """
-    from mislabel.data import load_dataset
+    from mislabel.data.sources import load_dataset
 
     raw = load_dataset(dataset, out_dir, source_dir=source_dir)
     path = Path(out_dir) / f"{dataset}.npz"
@@ -35,7 +35,8 @@ def fetch_dataset(
 
 def read_raw(path: PathLike, dataset: str):
     """Read a fetched dataset file (`fetch_dataset`'s output) and re-verify its SHA-256."""
-    from mislabel.data import CANONICAL_SHA256, RawDataset, read_cache, verify_arrays
+    from mislabel.data.sources import RawDataset, read_cache
+    from mislabel.data.verify import CANONICAL_SHA256, verify_arrays
 
     if dataset not in CANONICAL_SHA256:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(CANONICAL_SHA256)}")
@@ -64,9 +65,9 @@ def make_noisy_dataset(
     """Select the class subset, inject label noise, write the noisy dataset file.
 
     `noise_positions` and `test_per_class` are those of `mislabel.noise.inject_noise` and
-    `mislabel.data.select_subset`.
+    `mislabel.data.subset.select_subset`.
     """
-    from mislabel.data import select_subset
+    from mislabel.data.subset import select_subset
     from mislabel.files.dataset import NoisyDataset, save_dataset
     from mislabel.noise import inject_noise
 

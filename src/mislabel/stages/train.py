@@ -55,7 +55,7 @@ def train_model(
             f"train accuracy (noisy labels) {float(hist.accuracy_E[e]):.4f}"
         )
     if not np.all(np.isfinite(np.asarray(hist.loss_E))):
-        from mislabel.curvature import NumericalError
+        from mislabel.checks import NumericalError
 
         raise NumericalError(
             f"training diverged: loss per epoch {np.asarray(hist.loss_E)}; lower lr"

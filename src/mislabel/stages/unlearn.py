@@ -25,8 +25,9 @@ def forget_mask(
     - ``detected_estimated``: the top m-hat of the same scores, m-hat read from the score
       file of a detector that estimates it (`budget_path`).
     """
+    from mislabel.checks import check_name
     from mislabel.detect import flag_top
-    from mislabel.names import TARGETS, check_name
+    from mislabel.names import TARGETS
 
     check_name(target, TARGETS, "target")
     if target == "mislabeled":

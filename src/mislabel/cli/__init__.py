@@ -1,0 +1,28 @@
+"""The `mislabel` command: every pipeline stage from the shell, file in, file out.
+
+Each subcommand validates its arguments, then calls one library function (a stage of
+`mislabel.stages`, `mislabel.pack.pack_files` or `mislabel.repair.repair_model`), which
+writes its outputs atomically. Expected failures exit with status 2 and one
+`mislabel CMD: error: ...` line on stderr; progress goes to stderr; `--json` puts the
+result on stdout.
+
+- `app`: `main` and `run`, error reporting and exit codes;
+- `parser`: the argument parser, one builder per command; `renamed`: old option names
+  that still work for one release;
+- `options`: options shared by several commands, their defaults (from `mislabel.settings`)
+  and the settings they build; `help_text`: descriptions and examples;
+- `checks`: argument types and file checks (`CliError`);
+- `data_commands` (fetch, noise, pack), `model_commands` (train, score, unlearn,
+  evaluate), `repair_command`: the thin commands.
+
+Start-up is kept short (`benchmarks/startup.py` measures it): JAX, and every library only
+some commands need, is imported inside the command that uses it, so `--help` and argument
+errors never import it (`tests/test_startup.py`); compiled programs are kept in a
+persistent cache (`mislabel.joblog.use_jax_cache`, set before JAX is imported); and a
+process run from the shell ends with `os._exit` once its outputs are written and its
+streams flushed, skipping the interpreter's teardown of JAX and XLA (~0.3 s).
+"""
+
+from mislabel.cli.app import main, run
+
+__all__ = ["main", "run"]

@@ -1,0 +1,65 @@
+"""The on-disk layout of a workflow run: the one owner of every run path (no imports).
+
+Every file of one (dataset, ratio, seed) run lives in ``{results_dir}/{RUN}``; its logs in
+``{results_dir}/logs/{rule}/{RUN}...`` and its benchmarks in
+``{results_dir}/benchmarks/{rule}/{RUN}...``. The functions return Snakemake patterns:
+their ``{dataset}``, ``{ratio}``, ``{seed}`` (and ``{detector}``, ``{method}``,
+``{target}``) placeholders are filled by the workflow, or by `run_dir` in Python.
+"""
+
+from __future__ import annotations
+
+RESULTS = "results"  # default of the config key results_dir
+SUMMARY = "results/summary"  # default of the config key summary_dir
+PAPER = "paper_tables"  # default of the config key paper_dir
+
+RUN = "{dataset}/r{ratio}/s{seed}"
+RAW = "data/{dataset}.npz"  # the verified raw dataset, under results_dir
+
+# The files of one run, relative to its folder.
+NOISY = "noisy.npz"
+MODEL = "model.msgpack"
+HISTORY = "train_history.npz"
+EVALUATION = "evaluation.csv"
+LOO = "loo_validation.csv"
+
+
+def fmt_ratio(ratio: float) -> str:
+    """Noise ratio as it appears in paths: shortest round-trip form (0.05 -> '0.05')."""
+    return repr(float(ratio))
+
+
+def run_dir(dataset: str, ratio: float | str, seed: int | str, results_dir: str = RESULTS) -> str:
+    """Folder of one (dataset, ratio, seed) run under `results_dir`."""
+    ratio = ratio if isinstance(ratio, str) else fmt_ratio(ratio)
+    return f"{results_dir.rstrip('/')}/{RUN.format(dataset=dataset, ratio=ratio, seed=seed)}"
+
+
+def run_file(name: str) -> str:
+    """Pattern of a run's file `name` (one of the names above, or from the functions below)."""
+    return f"{RUN}/{name}"
+
+
+def score_file(ext: str, detector: str = "{detector}") -> str:
+    """A detector's scores (``npz``) or facts (``json``), relative to the run folder."""
+    return f"scores/{detector}.{ext}"
+
+
+def unlearned_file(ext: str, method: str = "{method}", target: str = "{target}") -> str:
+    """An unlearned model (``msgpack``) or its facts (``json``), relative to the run folder."""
+    return f"unlearn/{method}_{target}.{ext}"
+
+
+def timing_file(stage: str) -> str:
+    """A stage's timing facts, relative to the run folder (``score``, ``unlearn_{method}``)."""
+    return f"timing/{stage}.json"
+
+
+def log_file(rule: str, suffix: str = "") -> str:
+    """Pattern of a per-run job's log (`suffix`, e.g. ``/{method}``, for one job per method)."""
+    return f"logs/{rule}/{RUN}{suffix}.log"
+
+
+def benchmark_file(rule: str, suffix: str = "") -> str:
+    """Pattern of a per-run job's Snakemake benchmark table."""
+    return f"benchmarks/{rule}/{RUN}{suffix}.tsv"

@@ -1,0 +1,140 @@
+"""Table cells and rows: how a value is printed, how text is escaped, what a row holds.
+
+A `Row` is what every table builder returns and every layout (LaTeX template, Markdown)
+reads, so LaTeX and Markdown never disagree on a cell; a `Style` picks the spelling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+MISSING = "--"
+PM_LATEX = r" $\pm$ "
+PM_PLAIN = " ± "
+
+
+class CellFormat(NamedTuple):
+    """How one kind of cell is printed: value x scale, mean/std formats, allowed range."""
+
+    scale: float
+    mean: str
+    std: str
+    bounds: tuple[float, float] | None
+    expected: str
+
+
+# auc: 0.93; percent: 93.5 (of a fraction); fraction: 0.051; corr: -0.42 (a correlation);
+# pp: +1.3 (difference of two fractions, in percentage points); real: 3 significant digits.
+CELL_FORMATS: dict[str, CellFormat] = {
+    "auc": CellFormat(1.0, ".2f", ".2f", (0.0, 1.0), "fractions in [0, 1]"),
+    "percent": CellFormat(100.0, ".1f", ".1f", (0.0, 1.0), "fractions in [0, 1]"),
+    "fraction": CellFormat(1.0, ".3f", ".3f", (0.0, 1.0), "fractions in [0, 1]"),
+    "corr": CellFormat(1.0, ".2f", ".2f", (-1.0, 1.0), "correlations in [-1, 1]"),
+    "pp": CellFormat(100.0, "+.1f", ".1f", (-1.0, 1.0), "differences of fractions in [-1, 1]"),
+    "real": CellFormat(1.0, ".3g", ".3g", None, "real numbers"),
+}
+CELL_KINDS = tuple(CELL_FORMATS)
+
+
+class Row(NamedTuple):
+    """One table row. kind: "row" (label + cells), "sub" (indented row),
+    "group" (spanning heading after a rule), "head" (spanning heading, no rule)."""
+
+    label: str
+    cells: tuple[str, ...] = ()
+    kind: str = "row"
+
+
+class Style(NamedTuple):
+    """How labels and cells are spelled: `which` picks the LaTeX (0) or plain (1) label."""
+
+    which: int
+    pm: str
+    escape: Callable[[str], str]
+
+
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def latex_escape(text: object) -> str:
+    """Escape LaTeX special characters in user-provided text."""
+    return "".join(_TEX_SPECIALS.get(ch, ch) for ch in str(text))
+
+
+def markdown_escape(text: object) -> str:
+    """Escape characters that would break a Markdown table cell."""
+    return str(text).replace("\\", "\\\\").replace("|", r"\|")
+
+
+LATEX = Style(which=0, pm=PM_LATEX, escape=latex_escape)
+MARKDOWN = Style(which=1, pm=PM_PLAIN, escape=markdown_escape)
+
+
+def format_cell(
+    values: Iterable[float], kind: str, *, pm: str = PM_LATEX, missing: str = MISSING
+) -> str:
+    """Format the per-seed values of one table cell.
+
+    Args:
+      values: one per seed; NaNs are ignored. Fractions in [0, 1] for "auc" (two decimals),
+        "percent" (x100, one decimal) and "fraction" (three decimals); values in [-1, 1]
+        for "corr" (two decimals) and "pp" (x100, signed, one decimal); anything for
+        "real" (three significant digits).
+      kind: one of `CELL_KINDS`.
+      pm: separator between mean and std (LaTeX `$\\pm$` or plain `±`).
+      missing: text for a cell without any finite value.
+
+    Returns:
+      `missing`; the plain value for one seed; `mean{pm}std` (sample std, ddof=1) otherwise.
+    """
+    if kind not in CELL_FORMATS:
+        raise ValueError(f"kind must be one of {CELL_KINDS}, got {kind!r}")
+    fmt = CELL_FORMATS[kind]
+    arr = np.asarray(list(values), dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return missing
+    if fmt.bounds is not None:
+        lo, hi = fmt.bounds
+        if np.any((arr < lo - 1e-9) | (arr > hi + 1e-9)):
+            raise ValueError(f"expected {fmt.expected} for a {kind} cell, got {arr.tolist()}")
+    mean = fmt.scale * arr.mean()
+    if arr.size == 1:
+        return f"{mean:{fmt.mean}}"
+    std = fmt.scale * arr.std(ddof=1)
+    return f"{mean:{fmt.mean}}{pm}{std:{fmt.std}}"
+
+
+def count_cell(values: Iterable[float]) -> str:
+    """An integer if all finite `values` agree, else their range; `--` if none."""
+    arr = np.asarray(list(values), dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return MISSING
+    lo, hi = arr.min(), arr.max()
+    return f"{lo:g}" if lo == hi else f"{lo:g}--{hi:g}"
+
+
+def cells_by_ratio(
+    rows: pd.DataFrame, value: str, kind: str, ratios: Sequence[float], style: Style
+) -> tuple[str, ...]:
+    """One formatted cell per ratio from the per-seed values in `rows`."""
+    return tuple(
+        format_cell(rows.loc[np.isclose(rows["ratio"], r), value], kind, pm=style.pm)
+        for r in ratios
+    )

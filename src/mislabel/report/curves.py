@@ -1,0 +1,248 @@
+"""Curves against the noise ratio: test accuracy per unlearning method and detection ROC AUC
+per detector (mean line, +-std band over seeds).
+
+The paper's results as curves (`render_curves`: its detectors, methods and forget sets) and
+the same curves for every name (`auc_panel`, `unlearners_panel`, beyond the paper), where a
+full-network variant is drawn dashed in its last-layer twin's color.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from mislabel.artifacts import CURVES
+from mislabel.names import FULL_SUFFIX
+from mislabel.report.captions import band_phrase
+from mislabel.report.figure_style import add_legend, mpl_label, new_figure, save_figure
+from mislabel.report.frames import (
+    DETECTION_COLUMNS,
+    UNLEARNING_COLUMNS,
+    is_pretrained,
+    load_results,
+    n_seeds,
+    paper_detection,
+    paper_unlearning,
+)
+from mislabel.report.labels import (
+    DETECTOR_LABELS,
+    EXT_DETECTORS,
+    FORGET_LABELS,
+    METHOD_LABELS,
+    TARGET_LABELS,
+    dataset_label,
+    ordered,
+)
+
+TWINS_DASHED = "a dashed line is the full-network variant of the solid line of the same color"
+
+
+def curve_stats(df: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
+    """Mean, sample std (0 for one seed) and count of `value` per (`by`, ratio)."""
+    stats = df.groupby([by, "ratio"])[value].agg(["mean", "std", "count"]).reset_index()
+    stats["std"] = stats["std"].fillna(0.0)
+    return stats.sort_values([by, "ratio"]).reset_index(drop=True)
+
+
+def plot_curves(
+    ax: Axes,
+    stats: pd.DataFrame,
+    by: str,
+    names: Sequence[str],
+    labels: Mapping[str, tuple[str, str]],
+    *,
+    scale: float = 1.0,
+    colors: Mapping[str, str] | None = None,
+    linestyles: Mapping[str, str] | None = None,
+) -> None:
+    """One mean line with a shaded +-std band per name, in the order of `names`."""
+    for i, name in enumerate(names):
+        rows = stats[stats[by] == name]
+        if rows.empty:
+            continue
+        color = (colors or {}).get(name, f"C{i % 10}")
+        x = rows["ratio"].to_numpy()
+        mean = scale * rows["mean"].to_numpy()
+        std = scale * rows["std"].to_numpy()
+        ax.plot(
+            x,
+            mean,
+            marker="o",
+            markersize=3,
+            color=color,
+            linestyle=(linestyles or {}).get(name, "-"),
+            label=mpl_label(name, labels),
+        )
+        ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
+
+
+def twin_styles(names: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Colors and line styles: a full-network variant gets its last-layer twin's color,
+    dashed."""
+    bases = list(dict.fromkeys(name.removesuffix(FULL_SUFFIX) for name in names))
+    colors = {n: f"C{bases.index(n.removesuffix(FULL_SUFFIX)) % 10}" for n in names}
+    styles = {n: "--" if n.endswith(FULL_SUFFIX) else "-" for n in names}
+    return colors, styles
+
+
+def _target_title(target: str) -> str:
+    if target in FORGET_LABELS:
+        return FORGET_LABELS[target][0]
+    return "forget " + target.replace("$", r"\$")
+
+
+def accuracy_figure(
+    unl: pd.DataFrame,
+    *,
+    colors: Mapping[str, str] | None = None,
+    linestyles: Mapping[str, str] | None = None,
+    legend_outside: bool = False,
+    max_cols: int | None = None,
+) -> Figure:
+    """Test accuracy (%) vs noise ratio, one panel per forget set, pretrained in each.
+
+    Args:
+      colors, linestyles: per method; default one color per method, solid lines.
+      legend_outside: put the legend at the right of the figure (for many methods), or in
+        the first unused grid cell if there is one.
+      max_cols: wrap the panels into rows of at most this many; None: one row.
+    """
+    targets = [t for t in ordered(unl["target"], list(TARGET_LABELS)) if t != "none"]
+    methods = ordered(unl["method"], list(METHOD_LABELS))
+    colors = colors or {m: f"C{i % 10}" for i, m in enumerate(methods)}
+    pretrained = is_pretrained(unl)
+    panels = targets or ["none"]
+    ncols = len(panels) if max_cols is None else max(1, min(max_cols, len(panels)))
+    nrows = -(-len(panels) // ncols)
+    spare = nrows * ncols > len(panels)
+    fig = new_figure(
+        ncols=ncols, nrows=nrows, extra_width=2.5 if legend_outside and not spare else 0.0
+    )
+    grid = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
+    axes = grid.ravel()[: len(panels)]
+    for ax in grid.ravel()[len(panels) :]:
+        ax.set_axis_off()
+    for ax, target in zip(axes, panels, strict=True):
+        rows = unl[pretrained | (unl["target"] == target)]
+        stats = curve_stats(rows, "method", "test_accuracy")
+        plot_curves(
+            ax,
+            stats,
+            "method",
+            methods,
+            METHOD_LABELS,
+            scale=100.0,
+            colors=colors,
+            linestyles=linestyles,
+        )
+        ax.set_title(_target_title(target) if target != "none" else "pre-trained only")
+        ax.set_xlabel("noise ratio r")
+    for row in grid:
+        row[0].set_ylabel("test accuracy (%)")
+    if legend_outside and spare:
+        handles, labels = axes[0].get_legend_handles_labels()
+        grid.ravel()[-1].legend(handles, labels, loc="center", fontsize="small")
+    else:
+        add_legend(fig, axes[0], outside=legend_outside)
+    return fig
+
+
+def auc_figure(
+    det: pd.DataFrame,
+    *,
+    colors: Mapping[str, str] | None = None,
+    linestyles: Mapping[str, str] | None = None,
+    legend_outside: bool = False,
+    order: Sequence[str] = tuple(DETECTOR_LABELS),
+) -> Figure:
+    """Detection ROC AUC vs noise ratio, one line per detector (known ones in `order`),
+    chance level dashed."""
+    detectors = ordered(det["detector"], order)
+    fig = new_figure(extra_width=2.5 if legend_outside else 0.0)
+    ax = fig.add_subplot()
+    plot_curves(
+        ax,
+        curve_stats(det, "detector", "roc_auc"),
+        "detector",
+        detectors,
+        DETECTOR_LABELS,
+        colors=colors,
+        linestyles=linestyles,
+    )
+    ax.axhline(0.5, color="gray", linestyle="--", linewidth=0.8, label="chance")
+    ax.set_xlabel("noise ratio r")
+    ax.set_ylabel("ROC AUC")
+    add_legend(fig, ax, outside=legend_outside)
+    return fig
+
+
+def accuracy_caption(name: str, seeds: int, *, every: bool = False) -> str:
+    """Caption of an accuracy figure on dataset `name`; `every`: all methods, twins dashed."""
+    return (
+        rf"Test accuracy (\%) on {name} versus noise ratio $r$ for "
+        f"{'every' if every else 'each'} unlearning method, one panel per forget set, the "
+        "pre-trained model in each"
+        + (f"; {TWINS_DASHED}" if every else "")
+        + f" ({band_phrase(seeds)})."
+    )
+
+
+def auc_caption(name: str, seeds: int, *, every: bool = False) -> str:
+    """Caption of an AUC figure on dataset `name`; `every`: all detectors, twins dashed."""
+    chance = f"{TWINS_DASHED}, the gray dashed line" if every else "the dashed line"
+    return (
+        f"Detection ROC AUC on {name} versus noise ratio $r$ for "
+        f"{'every' if every else 'each'} detector; {chance} marks chance "
+        f"({band_phrase(seeds)})."
+    )
+
+
+def render_curves(
+    detection_csv: str | os.PathLike,
+    unlearning_csv: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    dataset: str = "mnist",
+) -> list[Path]:
+    """Extra figures: `fig_accuracy_vs_ratio` and `fig_auc_vs_ratio` (.pdf, .png, .tex each).
+
+    Like Tables 5.1-5.3 they show only the paper's detectors, methods and forget sets; see
+    `auc_panel` and `unlearners_panel` for every name.
+    """
+    det = paper_detection(load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset))
+    unl = paper_unlearning(load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset))
+    name = dataset_label(dataset)
+    accuracy_stem, auc_stem = CURVES
+    return save_figure(
+        accuracy_figure(unl),
+        out_dir,
+        accuracy_stem,
+        caption=accuracy_caption(name, n_seeds(unl)) + " Not in the paper.",
+        width=0.95,
+    ) + save_figure(
+        auc_figure(det),
+        out_dir,
+        auc_stem,
+        caption=auc_caption(name, n_seeds(det)) + " Not in the paper.",
+    )
+
+
+def auc_panel(det: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
+    """ROC AUC of every detector: figure, caption and width (fraction of the line)."""
+    colors, styles = twin_styles(ordered(det["detector"], EXT_DETECTORS))
+    fig = auc_figure(
+        det, colors=colors, linestyles=styles, legend_outside=True, order=EXT_DETECTORS
+    )
+    return fig, auc_caption(name, n_seeds(det), every=True), 0.9
+
+
+def unlearners_panel(unl: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
+    """Test accuracy of every unlearning method: figure, caption and width."""
+    colors, styles = twin_styles(ordered(unl["method"], list(METHOD_LABELS)))
+    fig = accuracy_figure(unl, colors=colors, linestyles=styles, legend_outside=True, max_cols=2)
+    return fig, accuracy_caption(name, n_seeds(unl), every=True), 0.95

@@ -1,0 +1,161 @@
+"""How the report spells every name: detectors, methods, forget sets, datasets, metrics.
+
+Known names come in paper order first, then the extensions; anything else is rendered
+afterwards under its raw (escaped) name. Each label is a (LaTeX, plain text) pair; LaTeX
+labels are also valid Matplotlib mathtext.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from mislabel import names
+from mislabel.report.cells import LATEX, Style, latex_escape
+
+_INFLUENCE_LABELS: dict[str, tuple[str, str]] = {
+    "if_self": (r"$I_{\mathrm{up,loss}}(z, z)$", "I_up,loss(z, z)"),
+    "if_train": (r"$I_{\mathrm{up,loss}}(D_{\mathrm{train}}, z)$", "I_up,loss(D_train, z)"),
+    "if_train_minus_z": (
+        r"$I_{\mathrm{up,loss}}(D_{\mathrm{train}} \setminus z, z)$",
+        "I_up,loss(D_train \\ z, z)",
+    ),
+}
+DETECTOR_LABELS: dict[str, tuple[str, str]] = {
+    "loss": ("Loss", "Loss"),
+    **_INFLUENCE_LABELS,
+    **{
+        name + names.FULL_SUFFIX: (f"{tex}, full network", f"{plain}, full network")
+        for name, (tex, plain) in _INFLUENCE_LABELS.items()
+    },
+    "aum": ("AUM", "AUM"),
+    "cleanlab": ("Confident learning (cleanlab)", "Confident learning (cleanlab)"),
+}
+METHOD_LABELS: dict[str, tuple[str, str]] = {
+    "pretrained": ("Pre-trained", "Pre-trained"),
+    "influence": ("Influence function", "Influence function"),
+    "ssse": ("SSSE", "SSSE"),
+    "finetune": ("Fine-tuned", "Fine-tuned"),
+    "retrain": ("Retrained", "Retrained"),
+    "influence_full": ("Influence (full)", "Influence (full)"),
+    "ssse_full": ("SSSE (full)", "SSSE (full)"),
+    "neggrad_plus": ("NegGrad+", "NegGrad+"),
+    "relabel": ("Relabel + fine-tune", "Relabel + fine-tune"),
+}
+# Table 5.2 names the retrained row after what it was trained on.
+RETRAIN_ON_CLEAN: tuple[str, str] = (r"Retrained on $D_{\mathrm{clean}}$", "Retrained on D_clean")
+# Sub-rows of one method, one per forget set.
+TARGET_LABELS: dict[str, tuple[str, str]] = {
+    "mislabeled": (r"on $D_{\mathrm{mislabeled}}$", "on D_mislabeled"),
+    "detected": (r"on $D_{\mathrm{detected}}$", "on D_detected"),
+    "detected_estimated": (
+        r"on $D_{\mathrm{detected}}$, estimated $m$",
+        "on D_detected, estimated m",
+    ),
+}
+# Headings of panels and row groups that show one forget set.
+FORGET_LABELS: dict[str, tuple[str, str]] = {
+    "mislabeled": (r"forget $D_{\mathrm{mislabeled}}$", "forget D_mislabeled"),
+    "detected": (r"forget $D_{\mathrm{detected}}$", "forget D_detected"),
+    "detected_estimated": (
+        r"forget $D_{\mathrm{detected}}$, estimated $m$",
+        "forget D_detected, estimated m",
+    ),
+}
+# Sub-rows of the estimated-budget table: the detected forget set, by how m was set.
+BUDGET_TARGETS: dict[str, tuple[str, str]] = {
+    "detected": (r"given $m$", "given m"),
+    "detected_estimated": (r"estimated $\hat{m}$", "estimated m"),
+}
+# Curvature scopes of the leave-k-out validation, and the two sub-rows of a twin.
+SCOPE_LABELS: dict[str, tuple[str, str]] = {
+    "last_layer": ("Last layer", "Last layer"),
+    "full": ("Full network (conjugate gradients)", "Full network (conjugate gradients)"),
+    "full_lowrank": (
+        "Full network (top-$k$ eigenpairs)",
+        "Full network (top-k eigenpairs)",
+    ),
+}
+CURVATURE_SCOPES: tuple[str, str] = ("last layer", "full network")
+DATASET_LABELS: dict[str, str] = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+# How many samples a detector flags (the detection summary's `budget` column).
+BUDGET_PHRASES: dict[str, tuple[str, str]] = {
+    "oracle": (
+        r"$m$ = the number of flipped labels, the oracle budget",
+        "m = the number of flipped labels, the oracle budget",
+    ),
+    "nominal": (
+        r"$m = \mathrm{round}(nr)$, the nominal budget",
+        "m = round(nr), the nominal budget",
+    ),
+}
+# Table 5.1 groups: (column, cell kind, LaTeX heading, plain heading).
+DETECTION_METRICS: tuple[tuple[str, str, str, str], ...] = (
+    ("roc_auc", "auc", "ROC AUC", "ROC AUC"),
+    ("accuracy", "percent", r"Accuracy (\%)", "Accuracy (%)"),
+    ("precision", "percent", r"Precision (\%)", "Precision (%)"),
+)
+# The same for every detector (beyond the paper).
+EXT_DETECTION_METRICS: tuple[tuple[str, str, str, str], ...] = (
+    ("roc_auc", "auc", "ROC AUC", "ROC AUC"),
+    (
+        "precision",
+        "percent",
+        r"Precision (\%) of the top-$m$ flags",
+        "Precision (%) of the top-m flags",
+    ),
+)
+# The test metric of Tables 5.2-5.3: config value -> (summary column, LaTeX, plain phrase).
+TEST_METRICS: dict[str, tuple[str, str, str]] = {
+    "accuracy": ("test_accuracy", r"Test accuracy (\%)", "Test accuracy (%)"),
+    "balanced_accuracy": (
+        "balanced_accuracy",
+        r"Balanced test accuracy (\%, the mean of the per-class accuracies)",
+        "Balanced test accuracy (%, the mean of the per-class accuracies)",
+    ),
+}
+# Detector order beyond the paper: the baselines (loss, AUM, confident learning), then the
+# influence scores, then their full-network twins.
+EXT_DETECTORS: tuple[str, ...] = (
+    *(
+        d
+        for d in names.DETECTORS
+        if d not in names.INFLUENCE_DETECTORS and not d.endswith(names.FULL_SUFFIX)
+    ),
+    *names.INFLUENCE_DETECTORS,
+    *(d + names.FULL_SUFFIX for d in names.INFLUENCE_DETECTORS),
+)
+
+
+def ordered(present: Iterable[str], known: Sequence[str]) -> list[str]:
+    """Known names in paper order, then unknown names sorted."""
+    found = set(present)
+    return [k for k in known if k in found] + sorted(found - set(known))
+
+
+def label_of(name: str, labels: dict[str, tuple[str, str]], style: Style) -> str:
+    """Display label of a known name, or the escaped raw name."""
+    return labels[name][style.which] if name in labels else style.escape(name)
+
+
+def method_label(method: str, target: str, style: Style = LATEX) -> str:
+    """Row label of a method; retraining on the known mislabeled set is "on D_clean"."""
+    if method == "retrain" and target == "mislabeled":
+        return RETRAIN_ON_CLEAN[style.which]
+    return label_of(method, METHOD_LABELS, style)
+
+
+def dataset_label(dataset: str) -> str:
+    """Display name of a dataset (escaped for LaTeX)."""
+    return DATASET_LABELS.get(dataset, latex_escape(dataset))
+
+
+def ratio_label(ratio: float) -> str:
+    """Column header for a noise ratio (0.05 -> "0.05")."""
+    return f"{ratio:g}"
+
+
+def check_metric(metric: str) -> tuple[str, str, str]:
+    """(summary column, LaTeX, plain phrase) of a test metric (`TEST_METRICS`)."""
+    if metric not in TEST_METRICS:
+        raise ValueError(f"unknown test metric {metric!r}; choose one of {list(TEST_METRICS)}")
+    return TEST_METRICS[metric]

@@ -1,0 +1,261 @@
+"""Unlearning tables: Tables 5.2 and 5.3 (the paper's methods), Experiment 3 with an
+estimated budget, and every method compared with retraining on the clean data.
+
+Rows are built by pure functions that return `Row`s; `mislabel.report.latex` lays them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from mislabel.report.captions import NOT_RUN, heading, per_ratio, plural
+from mislabel.report.cells import LATEX, Row, Style, cells_by_ratio, format_cell
+from mislabel.report.frames import (
+    PAPER_TARGETS,
+    has_values,
+    is_pretrained,
+    n_seeds,
+    paper_unlearning,
+    sorted_ratios,
+    with_numeric,
+)
+from mislabel.report.labels import (
+    BUDGET_TARGETS,
+    FORGET_LABELS,
+    METHOD_LABELS,
+    TARGET_LABELS,
+    check_metric,
+    dataset_label,
+    label_of,
+    method_label,
+    ordered,
+)
+from mislabel.report.latex import finish_table, ratio_header, render_table_tex
+
+# Columns of the unlearner comparison: (column, cell kind, LaTeX heading); CG ones optional.
+UNLEARNER_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("accuracy_gap_to_retrain_clean", "pp", r"$\Delta$ acc.\ (pp)"),
+    ("agreement_with_retrain_clean", "percent", r"Agree.\ (\%)"),
+    ("param_l2_to_retrain_clean", "real", r"$\lVert \theta - \theta_{\mathrm{clean}} \rVert_2$"),
+    ("time_vs_retrain", "real", "Time / retrain"),
+)
+CG_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("cg_iterations", "real", "CG iter."),
+    ("cg_converged", "percent", r"CG conv.\ (\%)"),
+)
+
+
+def _methods(df: pd.DataFrame) -> list[str]:
+    return [m for m in ordered(df["method"], list(METHOD_LABELS)) if m != "pretrained"]
+
+
+def pretrained_rows(
+    df: pd.DataFrame, ratios: Sequence[float], style: Style = LATEX, value: str = "test_accuracy"
+) -> list[Row]:
+    """The Pre-trained row (method pretrained, target none), or nothing if absent."""
+    pre = df[is_pretrained(df)]
+    if pre.empty:
+        return []
+    label = METHOD_LABELS["pretrained"][style.which]
+    return [Row(label, cells_by_ratio(pre, value, "percent", ratios, style))]
+
+
+def unlearning_rows(
+    df: pd.DataFrame,
+    ratios: Sequence[float],
+    *,
+    target: str,
+    style: Style = LATEX,
+    value: str = "test_accuracy",
+) -> list[Row]:
+    """Table 5.2 (target="mislabeled"): Pre-trained, then one row per method for `target`;
+    cells show the column `value` (test_accuracy or balanced_accuracy)."""
+    out = pretrained_rows(df, ratios, style, value)
+    for method in _methods(df):
+        sub = df[(df["method"] == method) & (df["target"] == target)]
+        if sub.empty:
+            continue
+        cells = cells_by_ratio(sub, value, "percent", ratios, style)
+        out.append(Row(method_label(method, target, style), cells))
+    return out
+
+
+def full_method_rows(
+    df: pd.DataFrame,
+    ratios: Sequence[float],
+    style: Style = LATEX,
+    *,
+    targets: Sequence[str] | None = None,
+    target_labels: dict[str, tuple[str, str]] = TARGET_LABELS,
+    value: str = "test_accuracy",
+) -> list[Row]:
+    """Table 5.3: Pre-trained, then per method one sub-row per forget set (target).
+
+    Args:
+      targets: the forget sets to show, in this order; None: every one present (known first).
+      target_labels: sub-row labels of known targets; others read "on <name>".
+      value: the column shown (test_accuracy or balanced_accuracy).
+    """
+    out = pretrained_rows(df, ratios, style, value)
+    for method in _methods(df):
+        rows = df[(df["method"] == method) & (df["target"] != "none")]
+        present = set(rows["target"])
+        shown = (
+            ordered(present, list(TARGET_LABELS))
+            if targets is None
+            else [t for t in targets if t in present]
+        )
+        if not shown:
+            continue
+        out.append(Row(label_of(method, METHOD_LABELS, style), kind="head"))
+        for target in shown:
+            sub = rows[rows["target"] == target]
+            label = (
+                target_labels[target][style.which]
+                if target in target_labels
+                else "on " + style.escape(target)
+            )
+            cells = cells_by_ratio(sub, value, "percent", ratios, style)
+            out.append(Row(label, cells, "sub"))
+    return out
+
+
+def rows_by_target(
+    unl: pd.DataFrame, targets: Sequence[str], cells: Callable[[pd.DataFrame], tuple[str, ...]]
+) -> list[Row]:
+    """Per forget set a group heading, then one sub-row per method with `cells(its rows)`."""
+    out: list[Row] = []
+    for target in targets:
+        rows = unl[unl["target"] == target]
+        out.append(Row(heading(label_of(target, FORGET_LABELS, LATEX)), kind="group"))
+        for method in ordered(rows["method"], list(METHOD_LABELS)):
+            out.append(
+                Row(method_label(method, target), cells(rows[rows["method"] == method]), "sub")
+            )
+    return out
+
+
+def pooled_rows(
+    unl: pd.DataFrame, metrics: Sequence[tuple[str, str, str]], targets: Sequence[str]
+) -> list[Row]:
+    """Pre-trained, then per forget set one sub-row per method; each cell pools all ratios
+    and seeds of a metric."""
+
+    def cells(rows: pd.DataFrame) -> tuple[str, ...]:
+        return tuple(format_cell(rows[col], kind) for col, kind, _ in metrics)
+
+    pre = unl[is_pretrained(unl)]
+    out = [Row(METHOD_LABELS["pretrained"][0], cells(pre))] if not pre.empty else []
+    return out + rows_by_target(unl, targets, cells)
+
+
+def accuracy_rows(unl: pd.DataFrame, ratios: Sequence[float], targets: Sequence[str]) -> list[Row]:
+    """Pre-trained, then per forget set one sub-row of test accuracy per method and ratio."""
+
+    def cells(rows: pd.DataFrame) -> tuple[str, ...]:
+        return cells_by_ratio(rows, "test_accuracy", "percent", ratios, LATEX)
+
+    return pretrained_rows(unl, ratios) + rows_by_target(unl, targets, cells)
+
+
+def table_5_2_tex(unl: pd.DataFrame, dataset: str, metric: str = "accuracy") -> str:
+    """Table 5.2: test accuracy after forgetting the known mislabeled set (paper methods)."""
+    value, what, _ = check_metric(metric)
+    unl = paper_unlearning(unl)
+    ratios = sorted_ratios(unl)
+    rows = unlearning_rows(unl, ratios, target="mislabeled", value=value)
+    used = unl[(unl["target"] == "mislabeled") | (unl["method"] == "pretrained")]
+    caption = (
+        f"{what} on {dataset_label(dataset)} after forgetting the known mislabeled "
+        r"set $D_{\mathrm{mislabeled}}$, " + per_ratio(n_seeds(used), "method")
+    )
+    return render_table_tex(rows, ratios, caption=caption, label="tab:5-2")
+
+
+def table_5_3_tex(
+    unl: pd.DataFrame, dataset: str, metric: str = "accuracy", budget: str = ""
+) -> str:
+    """Table 5.3: test accuracy of the full method (forget detected vs. mislabeled).
+
+    `budget`: caption phrase for the number of detected samples (`budget_phrase`)."""
+    value, what, _ = check_metric(metric)
+    unl = paper_unlearning(unl)
+    ratios = sorted_ratios(unl)
+    caption = (
+        f"{what} on {dataset_label(dataset)} of the full method: each unlearning "
+        r"method forgets either the known $D_{\mathrm{mislabeled}}$ or the detected "
+        r"$D_{\mathrm{detected}}$"
+        + (f" ({budget})" if budget else "")
+        + ", "
+        + per_ratio(n_seeds(unl))
+    )
+    rows = full_method_rows(unl, ratios, value=value)
+    return render_table_tex(rows, ratios, caption=caption, label="tab:5-3")
+
+
+def estimated_table(unl: pd.DataFrame, dataset: str, budget: str) -> str:
+    """Experiment 3 with the given vs the estimated budget: test accuracy per method.
+
+    `budget`: caption phrase of the given budget (`budget_phrase`)."""
+    ratios = sorted_ratios(unl)
+    targets = tuple(BUDGET_TARGETS)
+    rows = (
+        full_method_rows(unl, ratios, targets=targets, target_labels=BUDGET_TARGETS)
+        if (unl["target"] == "detected_estimated").any()
+        else None
+    )
+    used = unl[unl["target"].isin([*targets, "none"])]
+    caption = (
+        rf"Experiment 3 with an estimated budget on {dataset_label(dataset)}: test accuracy "
+        r"(\%) after forgetting the top-$m$ flags of the pipeline's detector, with the given "
+        rf"budget ({budget}, which needs to know the noise) or with the budget "
+        r"$\hat{m}$ the detector estimated without it, " + per_ratio(n_seeds(used), "method")
+    )
+    return finish_table(rows, ratio_header(ratios), caption=caption, label="tab:ext-estimated")
+
+
+def unlearners_table(unl: pd.DataFrame, dataset: str) -> str:
+    """Every method vs retraining on D_clean: gap, agreement, distance, time (pooled)."""
+    cg = [metric for metric in CG_METRICS if has_values(unl, metric[0])]
+    metrics = [*UNLEARNER_METRICS, *cg]
+    unl = with_numeric(unl, [col for col, _, _ in metrics])
+    missing = not any(has_values(unl, col) for col, _, _ in UNLEARNER_METRICS)
+    absent = [head for col, _, head in UNLEARNER_METRICS if not has_values(unl, col)]
+    targets = [t for t in ordered(unl["target"], list(TARGET_LABELS)) if t != "none"]
+    rows = None if missing else pooled_rows(unl, metrics, targets)
+    header = ["Method", *(head for _, _, head in metrics)]
+    n_ratios = unl["ratio"].nunique()
+    caption = (
+        f"Unlearning methods compared with retraining on the clean data, on "
+        f"{dataset_label(dataset)}, per forget set: test-accuracy gap to the model retrained on "
+        r"$D_{\mathrm{clean}}$ (percentage points), agreement of its test predictions with "
+        r"that model (\%), $L_2$ distance of all parameters to it, and wall time relative to "
+        "retraining on the same forget set"
+        + (
+            ", and for conjugate-gradient solves the iterations and the share that converged"
+            if cg
+            else ""
+        )
+        + f". Each cell is the mean{LATEX.pm}std over all {plural(n_ratios, 'noise ratio')} "
+        f"and {plural(n_seeds(unl), 'seed')} together."
+        + (f" Columns {', '.join(absent)}: {NOT_RUN}." if absent and not missing else "")
+    )
+    return finish_table(rows, header, caption=caption, label="tab:ext-unlearners")
+
+
+def unlearners_accuracy_table(unl: pd.DataFrame, dataset: str) -> str:
+    """Test accuracy of every method per noise ratio, forgetting D_mislabeled and D_detected."""
+    ratios = sorted_ratios(unl)
+    targets = [t for t in PAPER_TARGETS if (unl["target"] == t).any()]
+    rows = accuracy_rows(unl, ratios, targets) if targets else None
+    used = unl[unl["target"].isin([*PAPER_TARGETS, "none"])]
+    caption = (
+        rf"Test accuracy (\%) on {dataset_label(dataset)} of every unlearning method, those of "
+        r"the paper and those beyond it, after forgetting $D_{\mathrm{mislabeled}}$ "
+        r"(Experiment 2) or $D_{\mathrm{detected}}$ (Experiment 3), " + per_ratio(n_seeds(used))
+    )
+    return finish_table(
+        rows, ratio_header(ratios), caption=caption, label="tab:ext-unlearners-accuracy"
+    )

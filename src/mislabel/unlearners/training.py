@@ -1,0 +1,55 @@
+"""The training-based unlearners of the paper: fine-tuning and retraining.
+
+- ``finetune``: continue SGD from the trained state (momentum kept, as the authors' code)
+  on the remaining samples, for `finetune_epochs`.
+- ``retrain``: fresh initialisation with the same seed, trained on the remaining samples.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+
+from mislabel.model import MLP
+from mislabel.train import TrainConfig, TrainState, continue_training, seed_keys, train
+from mislabel.unlearners.base import UnlearnInput
+
+
+def finetune(
+    model: MLP,
+    state: TrainState,
+    x_NxD: jax.Array,
+    y_N: jax.Array,
+    forget_N: np.ndarray,
+    seed: int,
+    config: TrainConfig,
+) -> TrainState:
+    """Continue training `state` (momentum included) on the remaining samples."""
+    _, data_key = seed_keys(seed)
+    new, _ = continue_training(model, state, x_NxD, y_N, ~forget_N, data_key, config)
+    return new
+
+
+def retrain(
+    model: MLP,
+    x_NxD: jax.Array,
+    y_N: jax.Array,
+    forget_N: np.ndarray,
+    seed: int,
+    config: TrainConfig,
+) -> TrainState:
+    """Train from the seed's fresh initialisation on the remaining samples."""
+    new, _ = train(model, x_NxD, y_N, seed, config, keep_N=~forget_N)
+    return new
+
+
+def run(method: str, inp: UnlearnInput) -> tuple[TrainState, dict]:
+    """The unlearner signature for ``finetune`` and ``retrain``."""
+    if method == "finetune":
+        config = inp.train_config._replace(epochs=inp.unlearning.finetune_epochs)
+        new = finetune(inp.model, inp.state, inp.x_NxD, inp.y_N, inp.forget_N, inp.seed, config)
+    elif method == "retrain":
+        new = retrain(inp.model, inp.x_NxD, inp.y_N, inp.forget_N, inp.seed, inp.train_config)
+    else:
+        raise ValueError(f"unlearners.training runs finetune and retrain, not {method!r}")
+    return new, {}

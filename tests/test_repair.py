@@ -1,0 +1,140 @@
+"""`mislabel repair` and `mislabel.repair.repair_model`: flag the likely mislabeled
+samples of a trained model and unlearn them, in one step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mislabel.cli.repair_command import repair_summary
+from mislabel.files.checkpoint import load_model
+from mislabel.repair import repair_model
+from tests.test_cli import TINY_TRAIN, TINY_UNLEARN, fails, ok, train_tiny
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> dict[str, Path]:
+    """A tiny dataset (6 known label errors of 64) and a model trained on it."""
+    return train_tiny(tmp_path_factory.mktemp("repair"))
+
+
+# --------------------------------------------------------------------------- the library
+
+
+def test_repair_model_flags_forgets_and_evaluates(trained, tmp_path):
+    out, scores = tmp_path / "repaired.msgpack", tmp_path / "scores.npz"
+    result = repair_model(
+        trained["dataset"], trained["model"], out, ratio=0.1, scores_path=scores, log=lambda _: None
+    )
+    assert (result["n"], result["m"], result["ratio"]) == (64, 6, 0.1)
+    assert not result["ratio_estimated"]
+    assert (result["detector"], result["method"], result["model"]) == ("loss", "ssse", str(out))
+    assert sum(result["flagged_per_given_class"].values()) == 6
+    with np.load(scores) as npz:
+        assert np.flatnonzero(npz["flagged"]).tolist() == result["flagged_indices"]
+    assert 0 <= result["roc_auc"] <= 1 and result["seconds_unlearn"] >= 0
+    assert 0 <= result["test_accuracy_after"] <= 1
+    assert load_model(out, expect_features=16, expect_classes=2).meta["method"] == "ssse"
+
+
+def test_repair_model_needs_a_ratio_or_an_estimating_detector(tmp_path):
+    with pytest.raises(ValueError, match="ratio=None needs a detector that estimates"):
+        repair_model("ds.npz", "model.msgpack", tmp_path / "out", ratio=None, detector="loss")
+
+
+def test_repair_summary_lists_the_first_flags_and_says_where_the_rest_are():
+    result = {
+        "n": 100,
+        "m": 25,
+        "ratio": 0.25,
+        "detector": "loss",
+        "method": "ssse",
+        "flagged_indices": list(range(25)),
+        "flagged_per_given_class": {"0": 10, "1": 15},
+        "model": "fixed.msgpack",
+    }
+    text = repair_summary(result, None)
+    assert "flagged 25 of 100" in text and "r=0.25" in text
+    assert "19 ... (5 more; --json or --scores-out lists all)" in text
+    assert "flagged per given label: 0: 10, 1: 15" in text
+    assert "not measured (the dataset has no test split)" in text
+    assert text.endswith("wrote fixed.msgpack")
+    assert "(5 more; all in flags.npz)" in repair_summary(result, "flags.npz")
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_repair_end_to_end(trained, tmp_path, capsys):
+    repaired, flags, info = tmp_path / "repaired.msgpack", tmp_path / "f.npz", tmp_path / "i.json"
+    out = ok(
+        f"repair --data {trained['dataset']} --model {trained['model']} --ratio 0.1 "
+        f"--unlearner ssse --out {repaired} --scores-out {flags} --info-out {info}",
+        capsys,
+    )
+    assert "flagged 6 of 64 training samples" in out
+    assert "test accuracy:" in out and "before" in out and "after ssse" in out
+    load_model(repaired, expect_features=16, expect_classes=2)
+    with np.load(flags) as npz:
+        assert npz["flagged"].sum() == 6
+    assert json.loads(info.read_text())["target"] == "detected"
+
+
+def test_repair_without_a_noise_ratio_uses_the_estimate(trained, tmp_path, capsys):
+    repaired = tmp_path / "repaired.msgpack"
+    result = json.loads(
+        ok(
+            f"repair --json --data {trained['dataset']} --model {trained['model']} "
+            f"--detector cleanlab --cv-folds 3 --unlearner finetune --out {repaired}",
+            capsys,
+        )
+    )
+    assert result["ratio_estimated"] and 0 <= result["ratio"] <= 1
+    assert result["m"] == round(result["ratio"] * result["n"])
+    fails(
+        f"repair --data {trained['dataset']} --model {trained['model']} --detector loss "
+        f"--out {tmp_path / 'other.msgpack'}",
+        capsys,
+        "--ratio",
+    )
+
+
+def test_repair_refuses_to_overwrite_its_model(trained, capsys):
+    fails(
+        f"repair --data {trained['dataset']} --model {trained['model']} --ratio 0.1 "
+        f"--out {trained['model']}",
+        capsys,
+        "overwrite an input",
+    )
+
+
+def test_pack_train_repair_own_data_without_test_split(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    y = np.arange(40) % 2
+    np.save(tmp_path / "x.npy", rng.random((40, 6)) * 0.4 + 0.5 * y[:, None])
+    np.save(tmp_path / "y.npy", y)
+    ds, model, fixed = tmp_path / "mine.npz", tmp_path / "model.msgpack", tmp_path / "fixed"
+    ok(f"pack --x-train {tmp_path / 'x.npy'} --y-train {tmp_path / 'y.npy'} --out {ds}", capsys)
+    ok(f"train --data {ds} {TINY_TRAIN} --out {model} --history {tmp_path / 'h'}", capsys)
+    result = json.loads(
+        ok(
+            f"repair --json --data {ds} --model {model} --ratio 0.05 --unlearner finetune "
+            f"{TINY_UNLEARN} --out {fixed}",
+            capsys,
+        )
+    )
+    assert result["m"] == 2 and len(result["flagged_indices"]) == 2
+    assert "test_accuracy_after" not in result and result["roc_auc"] is None
+    assert fixed.is_file()
+
+
+def test_repair_ratio_zero(trained, tmp_path, capsys):
+    fails(
+        f"repair --data {trained['dataset']} --model {trained['model']} --ratio 0 "
+        f"--out {tmp_path / 'r'}",
+        capsys,
+        "(0, 1)",
+    )
