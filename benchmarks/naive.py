@@ -5,7 +5,8 @@ the Hessian of the mean training loss w.r.t. the last Dense kernel by `jax.hessi
 (recomputed for every sample, as the reference code did), its pseudo-inverse by
 `numpy.linalg.pinv`, the gradient of z's loss, the gradients of the mean loss over D and over
 D \\ {z}, and the four scores. It runs in float64 with the library's cut-off (`rcond=1e-10`), so
-its scores can be checked against `mislabel.detect.anomaly_scores`: the same work, done naively.
+its scores can be checked against `mislabel.detectors.influence.anomaly_scores`: the same
+work, done naively.
 """
 
 from __future__ import annotations

@@ -131,7 +131,9 @@ def bench_detect(report: Report, model, params, x, y, repeats: int):
     """3. The four detectors with `anomaly_scores`; returns (scores, timing of all four)."""
     import numpy as np
 
-    from mislabel.detect import PAPER_DETECTORS, anomaly_scores, score_detector
+    from mislabel.detect import score_detector
+    from mislabel.detectors.influence import anomaly_scores
+    from mislabel.names import PAPER_DETECTORS
     from mislabel.settings import CurvatureSettings
     from mislabel.train import TrainConfig
 
@@ -175,7 +177,8 @@ def bench_detect(report: Report, model, params, x, y, repeats: int):
         )
         rows.append((label, fmt_s(t.first), t.steady()))
     report.add(
-        f"## 3. Detection, n = {x.shape[0]} (`mislabel.detect.anomaly_scores`, float64)\n\n"
+        f"## 3. Detection, n = {x.shape[0]} "
+        "(`mislabel.detectors.influence.anomaly_scores`, float64)\n\n"
         + md_table(["detectors", "first call (compile + run)", "steady median (min)"], rows)
         + "\n\n'first' of the single-detector rows reuses the programs compiled for all four."
     )
@@ -188,11 +191,12 @@ def bench_detect(report: Report, model, params, x, y, repeats: int):
 
 def bench_unlearn(report: Report, model, state, x, y, flipped, repeats: int) -> None:
     """4. The forgetting methods (`unlearn`), forgetting D_mislabeled."""
+    from mislabel.names import UNLEARNERS
     from mislabel.train import TrainConfig
-    from mislabel.unlearn import METHODS, unlearn
+    from mislabel.unlearn import unlearn
 
     rows = []
-    for method in METHODS:
+    for method in UNLEARNERS:
         t = time_calls(
             lambda m=method: unlearn(
                 m, model, state, x, y, flipped, seed=0, train_config=TrainConfig(**PAPER)
@@ -267,8 +271,8 @@ t0 = time.perf_counter()
 from mislabel.joblog import use_jax_cache
 use_jax_cache({cache!r})
 import jax, {modules}
+from mislabel.stages.{stage} import {func}
 t1 = time.perf_counter()
-from mislabel.stages import {func}
 {func}(**{kwargs!r}, log=lambda line: None)
 t2 = time.perf_counter()
 hwm = next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:"))
@@ -276,10 +280,14 @@ phases = {{"imports": t1 - t0, "work": t2 - t1, "peak_mib": int(hwm.split()[1]) 
 print("PHASES", json.dumps(phases))
 """
 
+# The module of `mislabel.stages` that holds each stage function a job runs.
+STAGE_MODULES = {"train_model": "train", "score_samples": "score", "unlearn_run": "unlearn"}
+
 
 def run_job(func: str, modules: str, kwargs: dict, cache: Path):
     """One stage as its own process; (ProcessRun, {"imports": s, "work": s})."""
-    code = JOB_CODE.format(cache=str(cache), modules=modules, func=func, kwargs=kwargs)
+    stage = STAGE_MODULES[func]
+    code = JOB_CODE.format(cache=str(cache), modules=modules, stage=stage, func=func, kwargs=kwargs)
     run = run_process([PYTHON, "-c", code], env=clean_env(), cwd=str(cache.parent))
     if run.returncode != 0:
         raise RuntimeError(f"job {func} failed ({run.returncode}):\n{run.output[-3000:]}")
@@ -289,7 +297,8 @@ def run_job(func: str, modules: str, kwargs: dict, cache: Path):
 
 def prepare_runs(work: Path, cache_dir: str, ratios) -> dict[float, Path]:
     """Noisy dataset and trained model for each ratio (in this process); their folders."""
-    from mislabel.stages import make_noisy_dataset, train_model
+    from mislabel.stages.data import make_noisy_dataset
+    from mislabel.stages.train import train_model
 
     raw = Path(cache_dir) / "mnist.npz"  # the verified cache load_problem filled
     dirs = {}
@@ -313,7 +322,7 @@ def prepare_runs(work: Path, cache_dir: str, ratios) -> dict[float, Path]:
 def job_kwargs(kind: str, d: Path, out: Path) -> tuple[str, str, dict]:
     """(stage function, modules it imports, keyword arguments) of one job kind, with the
     arguments the workflow's adapter (`workflow/scripts/*.py`) passes."""
-    from mislabel.stages import score_samples
+    from mislabel.stages.score import score_samples
 
     data, model = str(d / "noisy.npz"), str(d / "model.msgpack")
     kind, _, variant = kind.partition(" ")
@@ -408,7 +417,7 @@ def bench_jobs(report: Report, work: Path, cache_dir: str, repeats: int) -> None
     report.add(
         "## 6. Per-job overhead: each stage as its own process (as Snakemake runs them)\n\n"
         '`python -c "from mislabel.joblog import use_jax_cache; use_jax_cache(DIR); '
-        "from mislabel.stages import ...; ...(...)\"` with the arguments the workflow's "
+        "from mislabel.stages.STAGE import ...; ...(...)\"` with the arguments the workflow's "
         "adapter passes, r = 0.2, start to exit; no job log, no Snakemake. 'cold': empty "
         f"cache DIR (one per job kind); 'warm': {repeats} more runs with the same inputs. "
         "Warm breakdown: imports (JAX + the stage's modules), work (load, compile or cache "

@@ -20,7 +20,7 @@ from mislabel.cli.renamed import RENAMED
 from mislabel.data import ARRAY_KEYS, array_sha256
 from mislabel.files.checkpoint import load_model
 from mislabel.files.dataset import NoisyDataset, load_dataset_file, save_dataset
-from mislabel.names import DETECTORS, ESTIMATING_DETECTORS, METHODS, TARGETS
+from mislabel.names import DETECTORS, ESTIMATING_DETECTORS, TARGETS, UNLEARNERS
 
 TINY_TRAIN = "--hidden 8 --batch-size 8 --epochs 2"
 TINY_UNLEARN = "--batch-size 8 --epochs 2 --finetune-epochs 2 --neggrad-epochs 1 --relabel-epochs 2"
@@ -148,7 +148,7 @@ HELP_OPTIONS = {
     ],
     "unlearn": [
         "--unlearner",
-        *METHODS,
+        *UNLEARNERS,
         "--target",
         *TARGETS,
         "--scores",
@@ -254,7 +254,7 @@ def budget(trained) -> Path:
 def unlearned(trained, scored, budget) -> list[tuple[Path, Path]]:
     """Every method on every target, through `mislabel unlearn`."""
     pairs = []
-    for method in METHODS:
+    for method in UNLEARNERS:
         for target in TARGETS:
             model = trained["root"] / f"{method}_{target}.msgpack"
             info = trained["root"] / f"{method}_{target}.json"
@@ -300,7 +300,7 @@ def test_evaluate_all_models(trained, unlearned, tmp_path, capsys):
         )
     )
     df = pd.read_csv(out_csv)
-    assert len(df) == len(rows) == 1 + len(METHODS) * len(TARGETS)
+    assert len(df) == len(rows) == 1 + len(UNLEARNERS) * len(TARGETS)
     assert df["test_accuracy"].between(0, 1).all()
     assert df["agreement_with_retrain_clean"].notna().all()  # retrain on mislabeled is there
     reference = df[(df.method == "retrain") & (df.target == "mislabeled")].iloc[0]
@@ -656,7 +656,7 @@ def test_unexpected_errors_keep_their_traceback(trained, tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("a bug, not a user error")
 
-    monkeypatch.setattr("mislabel.stages.train_model", boom)
+    monkeypatch.setattr("mislabel.stages.train.train_model", boom)
     with pytest.raises(RuntimeError, match="a bug"):
         main(
             shlex.split(

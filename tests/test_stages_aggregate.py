@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mislabel.stages import aggregate_benchmarks
+from mislabel.stages.aggregate import aggregate_benchmarks, aggregate_timing
 
 
 def test_benchmarks_of_other_datasets_are_left_out(tmp_path):
@@ -33,7 +33,6 @@ def test_timing_rows_are_collected_and_compared_with_retraining(tmp_path):
     import json
 
     from mislabel.report.extensions import with_timing
-    from mislabel.stages import aggregate_timing
 
     run = {"dataset": "mnist", "ratio": 0.1, "seed": 0}
     score = [

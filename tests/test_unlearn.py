@@ -12,7 +12,7 @@ from jax.flatten_util import ravel_pytree
 
 from mislabel.checks import IndefiniteHessianError
 from mislabel.model import init_params, make_model
-from mislabel.names import UNLEARNERS as METHODS
+from mislabel.names import UNLEARNERS
 from mislabel.noise import inject_noise
 from mislabel.precision import float64, to_float64
 from mislabel.settings import CurvatureSettings, UnlearningSettings
@@ -32,7 +32,7 @@ def noisy():
     return model, state, x.astype(np.float32), y, y_clean, flipped
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", UNLEARNERS)
 def test_each_method_returns_finite_params_and_timing(noisy, method):
     model, state, x, y, _, flipped = noisy
     settings = UnlearningSettings(finetune_epochs=3, neggrad_epochs=2, relabel_epochs=3)
@@ -184,7 +184,7 @@ def test_forgetting_the_flips_lowers_loss_on_clean_labels(noisy):
 
     model, state, x, y, y_clean, flipped = noisy
     before = float(per_sample_loss(model.apply(state.params, x), y_clean).mean())
-    for method in METHODS:
+    for method in UNLEARNERS:
         res = unlearn(method, model, state, x, y, flipped, seed=0, train_config=CONFIG)
         after = float(per_sample_loss(model.apply(res.state.params, x), y_clean).mean())
         assert after < before, method
@@ -244,7 +244,7 @@ def test_every_method_and_detector_runs_on_ten_classes():
         )
         assert result.scores_N.shape == (300,) and np.isfinite(result.scores_N).all(), detector
     settings = UnlearningSettings(finetune_epochs=2, neggrad_epochs=1, relabel_epochs=2)
-    for method in METHODS:
+    for method in UNLEARNERS:
         res = unlearn(
             method,
             model,

@@ -130,7 +130,6 @@ UNLEARNERS: dict[str, Entry] = {
         Entry("relabel", "mislabel.unlearners.relabel:run", ("Relabel + fine-tune",) * 2),
     )
 }
-METHODS = UNLEARNERS  # the summaries' column and the CLI call an unlearner a "method"
 
 TARGETS = ("mislabeled", "detected", "detected_estimated")
 

@@ -17,13 +17,10 @@ import numpy as np
 
 from mislabel.files.dataset import load_dataset_file
 from mislabel.names import ESTIMATING_DETECTORS
-from mislabel.stages import (
-    PathLike,
-    evaluate_models,
-    read_score_file,
-    score_samples,
-    unlearn_run,
-)
+from mislabel.stages.common import PathLike, read_score_file
+from mislabel.stages.evaluate import evaluate_models
+from mislabel.stages.score import score_samples
+from mislabel.stages.unlearn import unlearn_run
 
 
 def repair_model(

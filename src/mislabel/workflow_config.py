@@ -122,7 +122,8 @@ def name_problems(config: Mapping[str, Any]) -> list[str]:
     }
     problems = []
     for key, allowed in registered.items():
-        values = config[key] if isinstance(config[key], list) else [config[key]]
+        value = config.get(key, [])
+        values = value if isinstance(value, list) else [value]
         unknown = [v for v in values if v not in allowed]
         if unknown:
             problems.append(f"{key}: unknown {unknown}; allowed: {', '.join(allowed)}")

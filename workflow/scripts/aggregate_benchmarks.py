@@ -1,7 +1,7 @@
-"""Adapter for rule aggregate_benchmarks: mislabel.stages.aggregate_benchmarks."""
+"""Adapter for rule aggregate_benchmarks: mislabel.stages.aggregate.aggregate_benchmarks."""
 
 from mislabel.joblog import job_log
-from mislabel.stages import aggregate_benchmarks
+from mislabel.stages.aggregate import aggregate_benchmarks
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "aggregate_benchmarks", exit_when_done=True) as log:

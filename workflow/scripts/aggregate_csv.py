@@ -1,7 +1,8 @@
-"""Adapter for rules aggregate_unlearning and aggregate_loo: mislabel.stages.aggregate_csv."""
+"""Adapter for rules aggregate_unlearning and aggregate_loo: `aggregate_csv` of
+mislabel.stages.aggregate."""
 
 from mislabel.joblog import job_log
-from mislabel.stages import aggregate_csv
+from mislabel.stages.aggregate import aggregate_csv
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], sm.rule, exit_when_done=True) as log:

@@ -1,7 +1,7 @@
-"""Adapter for rule aggregate_detection: mislabel.stages.aggregate_detection."""
+"""Adapter for rule aggregate_detection: mislabel.stages.aggregate.aggregate_detection."""
 
 from mislabel.joblog import job_log
-from mislabel.stages import aggregate_detection
+from mislabel.stages.aggregate import aggregate_detection
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "aggregate_detection", exit_when_done=True) as log:

@@ -1,9 +1,9 @@
-"""Adapter for rule evaluate: mislabel.stages.evaluate_models."""
+"""Adapter for rule evaluate: mislabel.stages.evaluate.evaluate_models."""
 
 from mislabel.joblog import job_log, use_jax_cache
 
 use_jax_cache()
-from mislabel.stages import evaluate_models  # noqa: E402
+from mislabel.stages.evaluate import evaluate_models  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], f"evaluate {dict(sm.wildcards)}", exit_when_done=True) as log:

@@ -1,9 +1,9 @@
-"""Adapter for rule fetch_dataset: mislabel.stages.fetch_dataset."""
+"""Adapter for rule fetch_dataset: mislabel.stages.data.fetch_dataset."""
 
 from pathlib import Path
 
 from mislabel.joblog import job_log
-from mislabel.stages import fetch_dataset
+from mislabel.stages.data import fetch_dataset
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], f"fetch_dataset {sm.wildcards.dataset}", exit_when_done=True) as log:

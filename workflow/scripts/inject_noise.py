@@ -1,7 +1,7 @@
-"""Adapter for rule inject_noise: mislabel.stages.make_noisy_dataset."""
+"""Adapter for rule inject_noise: mislabel.stages.data.make_noisy_dataset."""
 
 from mislabel.joblog import job_log
-from mislabel.stages import make_noisy_dataset
+from mislabel.stages.data import make_noisy_dataset
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 w = sm.wildcards

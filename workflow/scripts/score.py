@@ -1,9 +1,9 @@
-"""Adapter for rule score: mislabel.stages.score_run."""
+"""Adapter for rule score: mislabel.stages.score.score_run."""
 
 from mislabel.joblog import job_log, use_jax_cache
 
 use_jax_cache()
-from mislabel.stages import score_run  # noqa: E402
+from mislabel.stages.score import score_run  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params

@@ -1,9 +1,9 @@
-"""Adapter for rule train: mislabel.stages.train_model."""
+"""Adapter for rule train: mislabel.stages.train.train_model."""
 
 from mislabel.joblog import job_log, use_jax_cache
 
 use_jax_cache()
-from mislabel.stages import train_model  # noqa: E402
+from mislabel.stages.train import train_model  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params

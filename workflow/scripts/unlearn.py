@@ -1,9 +1,9 @@
-"""Adapter for rule unlearn: mislabel.stages.unlearn_run."""
+"""Adapter for rule unlearn: mislabel.stages.unlearn.unlearn_run."""
 
 from mislabel.joblog import job_log, use_jax_cache
 
 use_jax_cache()
-from mislabel.stages import unlearn_run  # noqa: E402
+from mislabel.stages.unlearn import unlearn_run  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params

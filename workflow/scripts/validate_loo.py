@@ -1,9 +1,9 @@
-"""Adapter for rule validate_loo: mislabel.stages.validate_loo."""
+"""Adapter for rule validate_loo: mislabel.stages.validate.validate_loo."""
 
 from mislabel.joblog import job_log, use_jax_cache
 
 use_jax_cache()
-from mislabel.stages import validate_loo  # noqa: E402
+from mislabel.stages.validate import validate_loo  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params

@@ -115,7 +115,7 @@ def check_writable_dir(directory: Path) -> None:
 
 def check_flags(scores_path: str | os.PathLike, n: int) -> None:
     """Refuse a score file without a readable `flagged` mask of the dataset's n samples."""
-    from mislabel.stages import read_score_file
+    from mislabel.stages.common import read_score_file
 
     flagged = read_score_file(scores_path, "flagged", "--scores")
     if flagged.shape != (n,):

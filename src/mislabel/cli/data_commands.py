@@ -19,7 +19,7 @@ Log = Callable[[str], None]
 
 
 def cmd_fetch(args: argparse.Namespace, log: Log) -> dict:
-    from mislabel.stages import fetch_dataset
+    from mislabel.stages.data import fetch_dataset
 
     if args.source_dir is not None and not Path(args.source_dir).is_dir():
         raise FileNotFoundError(f"source folder {args.source_dir} does not exist")
@@ -32,7 +32,7 @@ def cmd_fetch(args: argparse.Namespace, log: Log) -> dict:
 
 
 def cmd_noise(args: argparse.Namespace, log: Log) -> dict:
-    from mislabel.stages import make_noisy_dataset
+    from mislabel.stages.data import make_noisy_dataset
 
     if args.noise_positions == "first" and args.noise_mode != "exact":
         raise CliError("--noise-positions first needs --noise-mode exact (a fixed count per class)")

@@ -1,7 +1,8 @@
 """The commands of one model's life: train, score, unlearn, evaluate.
 
-Each checks its arguments and files, then calls one function of `mislabel.stages` (which
-writes its outputs atomically), imported when the command runs.
+Each checks its arguments and files, then calls one stage function (`mislabel.stages.*`,
+which writes its outputs atomically), imported after the checks: a stage module imports
+JAX, so an argument or file error stays quick.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ Log = Callable[[str], None]
 
 
 def cmd_train(args: argparse.Namespace, log: Log) -> dict:
-    from mislabel.stages import train_model
-
     check_inputs(dataset_file=args.data)
     check_outputs(args.out, args.history, inputs=[args.data])
+    from mislabel.stages.train import train_model
+
     result = train_model(
         args.data,
         args.out,
@@ -45,11 +46,11 @@ def cmd_train(args: argparse.Namespace, log: Log) -> dict:
 
 
 def cmd_score(args: argparse.Namespace, log: Log) -> dict:
-    from mislabel.stages import score_samples
-
     check_history(args.detector, args.history)
     check_inputs(dataset_file=args.data, model_file=args.model, history=args.history)
     check_outputs(args.out, args.info, inputs=[args.data, args.model])
+    from mislabel.stages.score import score_samples
+
     row = score_samples(
         args.data,
         args.model,
@@ -72,7 +73,6 @@ def cmd_score(args: argparse.Namespace, log: Log) -> dict:
 
 def cmd_unlearn(args: argparse.Namespace, log: Log) -> dict:
     from mislabel.files.dataset import load_dataset_file
-    from mislabel.stages import unlearn_run
 
     if args.target != "mislabeled" and args.scores is None:
         raise CliError(
@@ -92,6 +92,8 @@ def cmd_unlearn(args: argparse.Namespace, log: Log) -> dict:
         check_flags(args.scores, ds.y_train.size)
     elif not ds.flipped.any():
         log("note: the dataset records no mislabeled samples; the forget set is empty")
+    from mislabel.stages.unlearn import unlearn_run
+
     [info] = unlearn_run(
         args.data,
         args.model,
@@ -113,7 +115,6 @@ def cmd_unlearn(args: argparse.Namespace, log: Log) -> dict:
 
 def cmd_evaluate(args: argparse.Namespace, log: Log) -> list[dict]:
     from mislabel.files.dataset import load_dataset_file
-    from mislabel.stages import evaluate_models
 
     unlearned = [tuple(pair) for pair in args.unlearned]
     check_inputs(dataset_file=args.data, pretrained_model_file=args.pretrained)
@@ -132,6 +133,8 @@ def cmd_evaluate(args: argparse.Namespace, log: Log) -> list[dict]:
         seen[key] = model
     if load_dataset_file(args.data).y_test.size == 0:
         raise CliError(f"dataset {args.data} has no test split; nothing to evaluate on")
+    from mislabel.stages.evaluate import evaluate_models
+
     rows = evaluate_models(args.data, args.pretrained, unlearned, args.out, log=log)
     log(f"wrote {args.out}")
     return rows

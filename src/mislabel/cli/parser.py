@@ -39,7 +39,7 @@ from mislabel.cli.options import (
 from mislabel.cli.renamed import RENAMED, Parser
 from mislabel.cli.repair_command import cmd_repair
 from mislabel.data.subset import SUBSET_MODES
-from mislabel.names import METHODS, TARGETS
+from mislabel.names import TARGETS, UNLEARNERS
 from mislabel.noise import NOISE_MODES, NOISE_POSITIONS
 
 
@@ -170,7 +170,7 @@ def add_unlearn(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="model file from train")
     p.add_argument(
         "--unlearner",
-        choices=METHODS,
+        choices=UNLEARNERS,
         required=True,
         help="influence: Koh & Liang step; ssse: Newton step on the rest; finetune: keep "
         "training on the rest; retrain: train afresh on the rest",
@@ -220,7 +220,7 @@ def add_repair(p: argparse.ArgumentParser) -> None:
     )
     add_detector(p)
     p.add_argument(
-        "--unlearner", choices=METHODS, default="ssse", help="how to forget the flagged samples"
+        "--unlearner", choices=UNLEARNERS, default="ssse", help="how to forget the flagged samples"
     )
     add_curvature(p)
     add_unlearning(p)

@@ -15,8 +15,6 @@ Log = Callable[[str], None]
 
 
 def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
-    from mislabel.repair import repair_model
-
     if args.ratio is None and args.detector not in ESTIMATING_DETECTORS:
         raise CliError(
             f"without --ratio the detector must estimate the number of mislabeled samples "
@@ -25,6 +23,8 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
     check_history(args.detector, args.history)
     check_inputs(dataset_file=args.data, model_file=args.model)
     check_outputs(args.out, args.scores_out, args.info_out, inputs=[args.data, args.model])
+    from mislabel.repair import repair_model  # after the checks: it imports JAX
+
     result = repair_model(
         args.data,
         args.model,

@@ -75,7 +75,7 @@ def render_extensions(
       loo_csv: leave-k-out validation (dataset, scope, seed, n_removed, n_runs, pearson,
         spearman, optional slope), or None if it was not run.
       dataset: the dataset whose rows are shown.
-      timing_csv: the timing summary (`mislabel.stages.aggregate_timing`); its
+      timing_csv: the timing summary (`mislabel.stages.aggregate.aggregate_timing`); its
         `time_vs_retrain` joins the unlearning rows (dataset, ratio, seed, method, target).
 
     Returns:

@@ -2,45 +2,39 @@
 
 Known names come in paper order first, then the extensions; anything else is rendered
 afterwards under its raw (escaped) name. Each label is a (LaTeX, plain text) pair; LaTeX
-labels are also valid Matplotlib mathtext.
+labels are also valid Matplotlib mathtext. Detector and method labels are those of the
+registries (`mislabel.names`); the rest are the report's own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from mislabel import names
 from mislabel.report.cells import LATEX, Style, latex_escape
 
-_INFLUENCE_LABELS: dict[str, tuple[str, str]] = {
-    "if_self": (r"$I_{\mathrm{up,loss}}(z, z)$", "I_up,loss(z, z)"),
-    "if_train": (r"$I_{\mathrm{up,loss}}(D_{\mathrm{train}}, z)$", "I_up,loss(D_train, z)"),
-    "if_train_minus_z": (
-        r"$I_{\mathrm{up,loss}}(D_{\mathrm{train}} \setminus z, z)$",
-        "I_up,loss(D_train \\ z, z)",
-    ),
-}
-DETECTOR_LABELS: dict[str, tuple[str, str]] = {
-    "loss": ("Loss", "Loss"),
-    **_INFLUENCE_LABELS,
-    **{
-        name + names.FULL_SUFFIX: (f"{tex}, full network", f"{plain}, full network")
-        for name, (tex, plain) in _INFLUENCE_LABELS.items()
-    },
-    "aum": ("AUM", "AUM"),
-    "cleanlab": ("Confident learning (cleanlab)", "Confident learning (cleanlab)"),
-}
-METHOD_LABELS: dict[str, tuple[str, str]] = {
-    "pretrained": ("Pre-trained", "Pre-trained"),
-    "influence": ("Influence function", "Influence function"),
-    "ssse": ("SSSE", "SSSE"),
-    "finetune": ("Fine-tuned", "Fine-tuned"),
-    "retrain": ("Retrained", "Retrained"),
-    "influence_full": ("Influence (full)", "Influence (full)"),
-    "ssse_full": ("SSSE (full)", "SSSE (full)"),
-    "neggrad_plus": ("NegGrad+", "NegGrad+"),
-    "relabel": ("Relabel + fine-tune", "Relabel + fine-tune"),
-}
+
+class RegistryLabels(Mapping):
+    """The labels of a registry's entries, in registry order after `extra`, read when asked
+    (so a detector or unlearner registered after import is labelled too)."""
+
+    def __init__(self, registry: Mapping[str, names.Entry], extra: dict | None = None):
+        self._registry, self._extra = registry, dict(extra or {})
+
+    def __getitem__(self, name: str) -> tuple[str, str]:
+        return self._extra[name] if name in self._extra else self._registry[name].label
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._extra
+        yield from (name for name in self._registry if name not in self._extra)
+
+    def __len__(self) -> int:
+        return len(set(self._extra) | set(self._registry))
+
+
+# Detectors and unlearning methods are labelled by their registry entries, in registry order.
+DETECTOR_LABELS = RegistryLabels(names.DETECTORS)
+METHOD_LABELS = RegistryLabels(names.UNLEARNERS, {"pretrained": ("Pre-trained", "Pre-trained")})
 # Table 5.2 names the retrained row after what it was trained on.
 RETRAIN_ON_CLEAN: tuple[str, str] = (r"Retrained on $D_{\mathrm{clean}}$", "Retrained on D_clean")
 # Sub-rows of one method, one per forget set.

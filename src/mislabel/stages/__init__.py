@@ -2,6 +2,8 @@
 atomically. The CLI (`mislabel ...`) and the Snakemake scripts both call these functions.
 One module per stage: `data` (fetch, inject_noise), `train`, `score`, `unlearn`, `evaluate`,
 `validate` (leave-one-out), `aggregate` (the summaries); `common` holds what they share.
+Import a stage from its own module (`from mislabel.stages.train import train_model`): this
+package re-exports nothing, so a JAX-free job (fetch, inject_noise, aggregate) loads no JAX.
 
 File formats (the contract between stages):
 - raw dataset `.npz` (fetch): train_images (N,28,28) uint8, train_labels (N,) uint8,
@@ -21,39 +23,3 @@ File formats (the contract between stages):
   in the unlearn info, never in the science summaries.
 - evaluation `.csv`: one row per model (pretrained + each unlearned).
 """
-
-from mislabel.stages.aggregate import (
-    aggregate_benchmarks,
-    aggregate_csv,
-    aggregate_detection,
-    aggregate_timing,
-)
-from mislabel.stages.common import PathLike, load_run, read_score_file, stored_train_config
-from mislabel.stages.data import fetch_dataset, make_noisy_dataset, read_raw
-from mislabel.stages.evaluate import evaluate_models
-from mislabel.stages.score import score_run, score_samples
-from mislabel.stages.train import train_model
-from mislabel.stages.unlearn import forget_mask, unlearn_run
-from mislabel.stages.validate import LOO_COLUMNS, validate_loo
-
-__all__ = [
-    "LOO_COLUMNS",
-    "PathLike",
-    "aggregate_benchmarks",
-    "aggregate_csv",
-    "aggregate_detection",
-    "aggregate_timing",
-    "evaluate_models",
-    "fetch_dataset",
-    "forget_mask",
-    "load_run",
-    "make_noisy_dataset",
-    "read_raw",
-    "read_score_file",
-    "score_run",
-    "score_samples",
-    "stored_train_config",
-    "train_model",
-    "unlearn_run",
-    "validate_loo",
-]

@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
+from mislabel.data import CANONICAL_SHA256
 from mislabel.files.atomic import write_text
+from mislabel.metrics import detection_metrics
 from mislabel.stages.common import PathLike
 
 
@@ -16,10 +19,6 @@ def aggregate_detection(
     scores_paths: Sequence[PathLike], info_paths: Sequence[PathLike], out_csv: PathLike
 ) -> None:
     """One row per score file: its run facts (JSON) plus detection metrics."""
-    import pandas as pd
-
-    from mislabel.metrics import detection_metrics
-
     rows = []
     for scores_path, info_path in zip(scores_paths, info_paths, strict=True):
         row = json.loads(Path(info_path).read_text())
@@ -32,8 +31,6 @@ def aggregate_detection(
 
 def aggregate_csv(paths: Sequence[PathLike], out_csv: PathLike, keys: Sequence[str]) -> None:
     """Concatenate CSVs into one sorted by `keys`."""
-    import pandas as pd
-
     df = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
     df = df.sort_values(list(keys), kind="stable")
     write_text(out_csv, df.to_csv(index=False, float_format="%.6g"))
@@ -47,10 +44,6 @@ def aggregate_benchmarks(root: PathLike, out_csv: PathLike, dataset: str | None 
     second config's summary does not mix in the first one's jobs.
     Returns the number of files read.
     """
-    import pandas as pd
-
-    from mislabel.data import CANONICAL_SHA256
-
     root = Path(root)
     others = set(CANONICAL_SHA256) - {dataset} if dataset is not None else set()
     rows = []
@@ -84,8 +77,6 @@ def aggregate_timing(paths: Sequence[PathLike], out_csv: PathLike) -> int:
     wall_seconds, and time_vs_retrain: an unlearning row's seconds over those of `retrain`
     on the same run and target. Returns the number of rows.
     """
-    import pandas as pd
-
     rows = [row for path in paths for row in json.loads(Path(path).read_text())]
     df = pd.DataFrame(rows, columns=[*TIMING_KEYS, "seconds", "compile_seconds", "wall_seconds"])
     df["target"] = df["target"].fillna("")

@@ -8,13 +8,16 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from mislabel.files.dataset import load_dataset_file
+from mislabel.settings import from_mapping
+
 PathLike = str | os.PathLike
 
 
 def load_run(dataset_path: PathLike, model_path: PathLike):
     """The dataset and a model checked against it (optimiser state as the model was trained)."""
+    # Imported here: it imports JAX, and the JAX-free stages (aggregate, data) import common.
     from mislabel.files.checkpoint import load_model
-    from mislabel.files.dataset import load_dataset_file
 
     ds = load_dataset_file(dataset_path)
     loaded = load_model(
@@ -27,7 +30,7 @@ def load_run(dataset_path: PathLike, model_path: PathLike):
 
 def stored_train_config(meta: Mapping):
     """The SGD settings a model was trained with (from its metadata; paper defaults else)."""
-    from mislabel.settings import from_mapping
+    # Imported here: it imports JAX, and the JAX-free stages (aggregate, data) import common.
     from mislabel.train import TrainConfig
 
     return from_mapping(TrainConfig, {k: meta[k] for k in TrainConfig._fields if k in meta})

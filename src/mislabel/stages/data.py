@@ -7,7 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
+from mislabel.data.sources import RawDataset, load_dataset, read_cache
+from mislabel.data.subset import select_subset
+from mislabel.data.verify import CANONICAL_SHA256, verify_arrays
 from mislabel.files.atomic import save_npz
+from mislabel.files.dataset import NoisyDataset, save_dataset
+from mislabel.noise import inject_noise
 from mislabel.stages.common import PathLike
 
 
@@ -18,8 +23,6 @@ def fetch_dataset(
 
     That file is the source chain's verified cache: a second call only re-verifies it.
     """
-    from mislabel.data.sources import load_dataset
-
     raw = load_dataset(dataset, out_dir, source_dir=source_dir)
     path = Path(out_dir) / f"{dataset}.npz"
     if not path.is_file():  # loaded from an existing cache elsewhere: keep a copy here
@@ -35,9 +38,6 @@ def fetch_dataset(
 
 def read_raw(path: PathLike, dataset: str):
     """Read a fetched dataset file (`fetch_dataset`'s output) and re-verify its SHA-256."""
-    from mislabel.data.sources import RawDataset, read_cache
-    from mislabel.data.verify import CANONICAL_SHA256, verify_arrays
-
     if dataset not in CANONICAL_SHA256:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(CANONICAL_SHA256)}")
     try:
@@ -67,10 +67,6 @@ def make_noisy_dataset(
     `noise_positions` and `test_per_class` are those of `mislabel.noise.inject_noise` and
     `mislabel.data.subset.select_subset`.
     """
-    from mislabel.data.subset import select_subset
-    from mislabel.files.dataset import NoisyDataset, save_dataset
-    from mislabel.noise import inject_noise
-
     raw = read_raw(raw_path, dataset)
     sub = select_subset(raw, classes, train_per_class, subset, seed, test_per_class)
     noisy, flipped = inject_noise(

@@ -6,9 +6,14 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+import jax.numpy as jnp
 import numpy as np
 
+from mislabel.data import to_float
 from mislabel.files.atomic import csv_text, write_text
+from mislabel.files.checkpoint import load_model
+from mislabel.metrics import accuracy, agreement, balanced_accuracy, param_distance
+from mislabel.model import predict
 from mislabel.stages.common import PathLike, load_run
 
 
@@ -26,13 +31,6 @@ def evaluate_models(
     accuracy gap, test-prediction agreement and L2 distance of all parameters. Wall times
     stay out of the rows (they go to the timing summary), so a rerun writes the same bytes.
     """
-    import jax.numpy as jnp
-
-    from mislabel.data import to_float
-    from mislabel.files.checkpoint import load_model
-    from mislabel.metrics import accuracy, agreement, balanced_accuracy, param_distance
-    from mislabel.model import predict
-
     ds, pre = load_run(dataset_path, pretrained_path)
     x_test = jnp.asarray(to_float(ds.x_test))
     entries = [({"method": "pretrained", "target": "none"}, pre)]

@@ -14,8 +14,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from mislabel.data import to_float
+from mislabel.detect import budget as nominal_budget
+from mislabel.detect import check_detector, detector_groups, flag_top, score_group
 from mislabel.files.atomic import save_npz, write_json
+from mislabel.metrics import detection_metrics
+from mislabel.settings import CurvatureSettings, DetectionSettings, from_mapping
 from mislabel.stages.common import PathLike, load_run, stored_train_config
+from mislabel.stopwatch import Stopwatch
 
 
 def _read_margins(history_path: PathLike | None, n: int) -> np.ndarray:
@@ -56,11 +62,6 @@ def _detect(
     Returns (dataset, the budget (mode, m, assumed ratio), {detector: Detection},
     [timing row per group]).
     """
-    from mislabel.data import to_float
-    from mislabel.detect import check_detector, detector_groups, score_group
-    from mislabel.settings import CurvatureSettings, DetectionSettings, from_mapping
-    from mislabel.stopwatch import Stopwatch
-
     for detector in detectors:
         check_detector(detector)
     curvature = from_mapping(CurvatureSettings, curvature)
@@ -106,8 +107,6 @@ def flag_budget(ds, budget: str | None, ratio: float | None = None) -> tuple[str
     - ``nominal``: m = round(n r), r = `ratio` (default: the dataset's own ratio).
     - None: ``oracle`` when the dataset knows its flips, else ``nominal`` (the CLI).
     """
-    from mislabel.detect import budget as nominal_budget
-
     if budget is None:
         budget = "nominal" if ds.noise_mode == "unknown" else "oracle"
     if budget not in BUDGETS:
@@ -137,8 +136,6 @@ def _save_detection(
 
     `budget` is (mode, m, assumed ratio) from `flag_budget`; `paths` (scores, info).
     """
-    from mislabel.detect import flag_top
-
     scores_path, info_path = paths
     mode, m, ratio = budget
     score = result.scores_N
@@ -177,8 +174,6 @@ def _save_detection(
         **estimated,
     )
     if with_metrics:
-        from mislabel.metrics import detection_metrics
-
         row.update(detection_metrics(ds.flipped, score, flagged))
         log(f"{detector}: ROC AUC {row['roc_auc']:.4f}, precision {row['precision']:.4f}")
     write_json(info_path, row)

@@ -5,16 +5,21 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
+import jax
 import numpy as np
 
+from mislabel.checks import NumericalError
+from mislabel.data import to_float
 from mislabel.files.atomic import save_npz
+from mislabel.files.checkpoint import save_model
+from mislabel.files.dataset import load_dataset_file
+from mislabel.model import make_model
+from mislabel.settings import from_mapping
 from mislabel.stages.common import PathLike
+from mislabel.train import TrainConfig, train
 
 
 def _train_config(lr: float, momentum: float, batch_size: int, epochs: int):
-    from mislabel.settings import from_mapping
-    from mislabel.train import TrainConfig
-
     values = {"lr": lr, "momentum": momentum, "batch_size": batch_size, "epochs": epochs}
     return from_mapping(TrainConfig, values)
 
@@ -33,14 +38,6 @@ def train_model(
     log=print,
 ) -> dict:
     """Train the MLP on the noisy training set; write the model and the per-epoch history."""
-    import jax
-
-    from mislabel.data import to_float
-    from mislabel.files.checkpoint import save_model
-    from mislabel.files.dataset import load_dataset_file
-    from mislabel.model import make_model
-    from mislabel.train import train
-
     ds = load_dataset_file(dataset_path)
     config = _train_config(lr, momentum, batch_size, epochs)
     model = make_model(hidden, ds.n_classes)
@@ -55,8 +52,6 @@ def train_model(
             f"train accuracy (noisy labels) {float(hist.accuracy_E[e]):.4f}"
         )
     if not np.all(np.isfinite(np.asarray(hist.loss_E))):
-        from mislabel.checks import NumericalError
-
         raise NumericalError(
             f"training diverged: loss per epoch {np.asarray(hist.loss_E)}; lower lr"
         )

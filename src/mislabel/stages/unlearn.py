@@ -11,8 +11,16 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from mislabel.checks import check_name
+from mislabel.data import to_float
+from mislabel.detect import flag_top
 from mislabel.files.atomic import write_json
+from mislabel.files.checkpoint import save_model
+from mislabel.names import TARGETS
+from mislabel.settings import CurvatureSettings, UnlearningSettings, from_mapping
 from mislabel.stages.common import PathLike, load_run, read_score_file
+from mislabel.train import TrainConfig
+from mislabel.unlearn import check_method, unlearn
 
 
 def forget_mask(
@@ -25,10 +33,6 @@ def forget_mask(
     - ``detected_estimated``: the top m-hat of the same scores, m-hat read from the score
       file of a detector that estimates it (`budget_path`).
     """
-    from mislabel.checks import check_name
-    from mislabel.detect import flag_top
-    from mislabel.names import TARGETS
-
     check_name(target, TARGETS, "target")
     if target == "mislabeled":
         return np.asarray(ds.flipped, bool)
@@ -47,9 +51,6 @@ def forget_mask(
 
 
 def _settings(curvature, training, unlearning):
-    from mislabel.settings import CurvatureSettings, UnlearningSettings, from_mapping
-    from mislabel.train import TrainConfig
-
     return (
         from_mapping(CurvatureSettings, curvature),
         from_mapping(TrainConfig, training),
@@ -93,10 +94,6 @@ def _forget_one(
     log,
 ) -> dict:
     """Forget `target`'s set from the loaded model; write the model and its info JSON."""
-    from mislabel.data import to_float
-    from mislabel.files.checkpoint import save_model
-    from mislabel.unlearn import unlearn
-
     curvature, train_config, unlearning = settings
     forget = forget_mask(target, ds, scores_path, budget_path)
     result = unlearn(
@@ -165,8 +162,6 @@ def unlearn_run(
     Returns:
       The info rows, in the order of `model_paths`.
     """
-    from mislabel.unlearn import check_method
-
     check_method(method)
     targets = list(model_paths)
     if set(info_paths) != set(targets):

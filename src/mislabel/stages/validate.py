@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from mislabel.data import to_float
 from mislabel.files.atomic import csv_text, write_text
+from mislabel.files.dataset import load_dataset_file
+from mislabel.loo import validate_influence
+from mislabel.settings import CurvatureSettings, from_mapping
 from mislabel.stages.common import PathLike
+from mislabel.train import TrainConfig
 
 LOO_COLUMNS = (
     "dataset",
@@ -39,12 +44,6 @@ def validate_loo(
 
     Writes one row per curvature scope; with `samples == 0` only the header (not run).
     """
-    from mislabel.data import to_float
-    from mislabel.files.dataset import load_dataset_file
-    from mislabel.loo import validate_influence
-    from mislabel.settings import CurvatureSettings, from_mapping
-    from mislabel.train import TrainConfig
-
     ds = load_dataset_file(dataset_path)
     rows = []
     if samples > 0:

@@ -1,0 +1,54 @@
+"""Tests for mislabel.report.cells: how a cell is printed and text escaped."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from report_data_every import pm
+
+from mislabel.report.cells import PM_PLAIN, count_cell, format_cell, latex_escape
+
+
+def test_format_cell_single_seed() -> None:
+    assert format_cell([0.93456], "auc") == "0.93"
+    assert format_cell([0.93456], "percent") == "93.5"
+
+
+def test_format_cell_several_seeds_uses_sample_std() -> None:
+    values = [0.9, 1.0]
+    std = np.std(values, ddof=1)
+    assert format_cell(values, "auc") == f"0.95 $\\pm$ {std:.2f}"
+    assert format_cell(values, "percent") == f"95.0 $\\pm$ {100 * std:.1f}"
+    assert format_cell(values, "percent", pm=PM_PLAIN) == f"95.0 ± {100 * std:.1f}"
+
+
+def test_format_cell_missing_and_nan() -> None:
+    assert format_cell([], "auc") == "--"
+    assert format_cell([np.nan], "percent") == "--"
+    assert format_cell([np.nan, 0.5], "auc") == "0.50"  # NaN seeds are skipped
+
+
+def test_format_cell_rejects_bad_kind_and_percentages() -> None:
+    with pytest.raises(ValueError, match="kind"):
+        format_cell([0.5], "ratio")
+    with pytest.raises(ValueError, match="fractions"):
+        format_cell([93.0], "percent")
+
+
+def test_format_cell_extension_kinds() -> None:
+    assert format_cell([-0.5, -0.6], "corr") == pm("-0.55", "0.07")
+    assert format_cell([0.02, 0.03], "pp") == pm("+2.5", "0.7")
+    assert format_cell([0.0512], "fraction") == "0.051"
+    assert format_cell([1234.5, 1300.0], "real") == pm("1.27e+03", "46.3")
+    with pytest.raises(ValueError, match="correlations in"):
+        format_cell([-1.5], "corr")
+
+
+def test_latex_escape() -> None:
+    assert latex_escape("a_b&c%$#{}") == r"a\_b\&c\%\$\#\{\}"
+
+
+def test_count_cell_shows_one_count_or_a_range() -> None:
+    assert count_cell([20, 20.0, np.nan]) == "20"
+    assert count_cell([18, 20]) == "18--20"
+    assert count_cell([np.nan]) == "--"

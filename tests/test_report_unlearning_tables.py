@@ -1,0 +1,92 @@
+"""Tests for mislabel.report.unlearning_tables beyond Tables 5.2-5.3: the estimated budget,
+every method compared with retraining on the clean data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from report_data_every import loo_df, pm, render, rows_of, spanning, texts, unlearning_df
+
+
+@pytest.fixture
+def rendered(tmp_path: Path) -> dict[str, str]:
+    """Render every extension with full data; return the .tex files by stem."""
+    render(tmp_path / "out", loo=loo_df())
+    return texts(tmp_path / "out")
+
+
+def test_estimated_table(rendered) -> None:
+    tex = rendered["table_ext_estimated"]
+    heads = spanning(tex)
+    assert heads[:2] == ["Influence function", "SSSE"]
+    assert heads[-4:] == ["Influence (full)", "SSSE (full)", "NegGrad+", "Relabel + fine-tune"]
+    rows = list(rows_of(tex).items())
+    assert rows[0] == ("Pre-trained", [pm("80.2", "0.3")] * 2)
+    assert [k.rstrip("'") for k, _ in rows[1:3]] == ["given $m$", "estimated $\\hat{m}$"]
+    # summaries without a budget column were written with the nominal budget
+    assert "given budget ($m = \\mathrm{round}(nr)$, the nominal budget" in tex
+    assert rows[1][1] == [pm("84.2", "0.3")] * 2  # influence, detected: 85 - 1 + 0.2
+    assert rows[2][1] == [pm("83.2", "0.3")] * 2  # influence, detected_estimated
+    assert len(rows) == 1 + 2 * 8
+    assert "D_{\\mathrm{mislabeled}}" not in tex.split("\\midrule", 1)[1]
+
+
+def test_unlearners_table(rendered) -> None:
+    tex = rendered["table_ext_unlearners"]
+    assert "\\begin{tabular}{lrrrrrr}" in tex  # 4 metrics + 2 CG columns
+    assert "CG iter. & CG conv.\\ (\\%) \\\\" in tex
+    assert "over all 2 noise ratios and 2 seeds together" in tex
+    heads = spanning(tex)
+    assert heads == [
+        "\\textit{Forget $D_{\\mathrm{mislabeled}}$}",
+        "\\textit{Forget $D_{\\mathrm{detected}}$}",
+        "\\textit{Forget $D_{\\mathrm{detected}}$, estimated $m$}",
+    ]
+    rows = list(rows_of(tex).items())
+    assert [k for k, _ in rows[:3]] == ["Pre-trained", "Influence function", "SSSE"]
+    assert rows[4][0] == "Retrained on $D_{\\mathrm{clean}}$"
+    # Pooled over 2 ratios x 2 seeds: l2 in {2, 3, 2, 3}; time 0.1 (1 + s).
+    l2 = pm("2.5", f"{np.std([2, 3, 2, 3], ddof=1):.3g}")
+    time = pm("0.15", f"{np.std([0.1, 0.2, 0.1, 0.2], ddof=1):.3g}")
+    assert rows[0][1][:4] == [pm("-10.0", "0.0"), pm("95.5", "0.6"), l2, time]
+    assert rows[1][1] == [
+        pm("-5.0", "0.0"),
+        pm("95.5", "0.6"),
+        l2,
+        time,
+        pm("10.5", "0.577"),
+        pm("50.0", "57.7"),
+    ]
+    assert rows[2][1][4:] == ["--", "--"]  # SSSE does not solve with CG
+    assert rows[4][1][0] == pm("+0.0", "0.0") and rows[4][1][3] == pm("1", "0")
+    assert rows_of(tex)["Influence (full)"][0] == pm("-3.0", "0.0")
+
+
+def test_unlearners_table_without_cg(tmp_path: Path) -> None:
+    render(tmp_path / "out", unl=unlearning_df(cg=False))
+    tex = texts(tmp_path / "out")["table_ext_unlearners"]
+    assert "CG" not in tex and "\\begin{tabular}{lrrrr}" in tex
+
+
+def test_unlearners_accuracy_table(rendered) -> None:
+    tex = rendered["table_ext_unlearners_accuracy"]
+    assert spanning(tex) == [
+        "\\textit{Forget $D_{\\mathrm{mislabeled}}$}",
+        "\\textit{Forget $D_{\\mathrm{detected}}$}",
+    ]
+    rows = list(rows_of(tex).items())
+    assert len(rows) == 1 + 2 * 8 and rows[0][0] == "Pre-trained"
+    assert [k for k, _ in rows[1:9]] == [
+        "Influence function",
+        "SSSE",
+        "Fine-tuned",
+        "Retrained on $D_{\\mathrm{clean}}$",
+        "Influence (full)",
+        "SSSE (full)",
+        "NegGrad+",
+        "Relabel + fine-tune",
+    ]
+    assert rows[7][1] == [pm("83.2", "0.3")] * 2  # NegGrad+, mislabeled
+    assert rows[12][0] == "Retrained" and rows[12][1] == [pm("89.2", "0.3")] * 2
