@@ -101,7 +101,8 @@ def test_full_network_scores_equal_the_dense_damped_inverse():
     """rank = P: the low-rank scores equal g^T (H + d I)^-1 g with the dense H."""
     import jax
 
-    from mislabel.full_curvature import flatten, full_per_sample_grads, make_weighted_loss
+    from mislabel.curvature import per_sample_grads
+    from mislabel.full_curvature import flatten, make_weighted_loss
     from mislabel.inverse import influence_scores
 
     x, y_clean = blobs(60, 4, seed=3, sep=2.0)
@@ -118,7 +119,7 @@ def test_full_network_scores_equal_the_dense_damped_inverse():
             make_weighted_loss(model, params, x64, jnp.asarray(y), jnp.full(n, 1 / n))
         )(theta)
         dense_inv = np.linalg.inv(np.asarray(hess) + damping * np.eye(p))
-        grads = np.asarray(full_per_sample_grads(model, params, x64, jnp.asarray(y)))
+        grads = np.asarray(per_sample_grads(model, params, x64, jnp.asarray(y), "full"))
         expected = influence_scores(jnp.asarray(grads), lambda b: jnp.asarray(dense_inv) @ b)
     scores, info = anomaly_scores(
         model, state.params, x, y, INFLUENCE, scope="full", damping=damping, lanczos_rank=p

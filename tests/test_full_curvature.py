@@ -12,16 +12,14 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 from mislabel.checks import NumericalError
-from mislabel.curvature import get_scoped, set_scoped
+from mislabel.curvature import get_scoped, per_sample_grads, set_scoped
 from mislabel.full_curvature import (
     EIG_TOL,
     Eigenpairs,
     cg_report,
     cg_solve,
-    check_converged,
     flatten,
     full_eigenpairs,
-    full_per_sample_grads,
     lowrank_info,
     make_full_hvp,
     make_weighted_loss,
@@ -117,7 +115,7 @@ def test_keep_weighted_hvp_is_the_hessian_of_the_kept_mean(problem):
 def test_per_sample_grads_match_a_loop(problem):
     model, params, x, y = problem.model, problem.params, problem.x, problem.y
     with float64():
-        grads = np.asarray(jax.jit(full_per_sample_grads, static_argnums=0)(model, params, x, y))
+        grads = np.asarray(per_sample_grads(model, params, x, y, "full"))
 
         def one(theta, x_1xD, y_1):
             return per_sample_loss(model.apply(set_scoped(params, theta, "full"), x_1xD), y_1)[0]
@@ -147,15 +145,12 @@ def test_cg_matches_a_dense_damped_solve(problem):
     assert report["converged"] and not report["negative_curvature"]
     assert 0 < report["iterations"] <= p
     assert report["relative_residual"] <= 1e-12
-    assert check_converged(report, "newton step") is None
 
     with float64():
         _, info = solve(problem.hvp, jnp.asarray(b), damping, 1e-12, 1)
         report = cg_report(info)
     assert report["iterations"] == 1 and not report["converged"]
     assert report["relative_residual"] > 1e-3
-    warning = check_converged(report, "newton step")
-    assert warning.startswith("newton step: conjugate gradients did not converge in 1 ")
 
 
 def test_cg_flags_negative_curvature_and_returns_the_last_iterate(problem):
@@ -170,7 +165,6 @@ def test_cg_flags_negative_curvature_and_returns_the_last_iterate(problem):
     assert report["negative_curvature"] and not report["converged"]
     assert report["iterations"] == 0
     np.testing.assert_array_equal(x, np.zeros_like(b))
-    assert "negative curvature" in check_converged(report, "influence")
 
 
 def test_cg_on_a_zero_right_hand_side_is_zero(problem):

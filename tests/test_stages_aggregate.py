@@ -32,7 +32,7 @@ def test_benchmarks_of_other_datasets_are_left_out(tmp_path):
 def test_timing_rows_are_collected_and_compared_with_retraining(tmp_path):
     import json
 
-    from mislabel.report.extensions import with_timing
+    from mislabel.report.frames import with_timing
 
     run = {"dataset": "mnist", "ratio": 0.1, "seed": 0}
     score = [

@@ -140,7 +140,7 @@ def test_paper_artifacts_are_rendered(tiny_run):
         for ext in ("pdf", "png", "tex"):
             assert (paper / f"fig_5_{i}.{ext}").stat().st_size > 0
     assert (paper / "fig_1_1.pdf").read_bytes().startswith(b"%PDF")
-    from mislabel.report.extensions import EXTENSION_FILES
+    from mislabel.artifacts import EXTENSION_FILES
 
     for name in EXTENSION_FILES:
         assert (paper / name).stat().st_size > 0, name
@@ -270,7 +270,7 @@ def test_slurm_profile_plans_the_same_jobs_as_the_local_one(tiny_run):
     assert planned_jobs(local) == planned_jobs(slurm) != {}
 
 
-SCIENCE_SUMMARIES = ("detection", "unlearning", "loo_validation")
+SCIENCE_SUMMARIES = ("detection", "unlearning", "loo_validation", "paper_vs_ours")
 
 
 def science_summaries(workdir: Path) -> dict[str, bytes]:
@@ -285,8 +285,8 @@ def test_summaries_equal_the_reference_run(tiny_run):
     """tests/data/tiny_summaries holds the tiny config's science summaries from a reference
     run. They are only replaced on purpose, when the science changes (last: the oracle
     budget and converged full-network eigenpairs), by copying a tiny run's
-    results/summary/{detection,unlearning,loo_validation}.csv; any other change of a number
-    (regrouping jobs, refactoring, new dependencies) fails here."""
+    results/summary/{detection,unlearning,loo_validation,paper_vs_ours}.csv; any other change
+    of a number (regrouping jobs, refactoring, new dependencies) fails here."""
     for name in SCIENCE_SUMMARIES:
         want = pd.read_csv(REPO / "tests/data/tiny_summaries" / f"{name}.csv")
         got = pd.read_csv(tiny_run / f"results/summary/{name}.csv")
@@ -294,6 +294,23 @@ def test_summaries_equal_the_reference_run(tiny_run):
         pd.testing.assert_frame_equal(
             got[list(want.columns)], want, check_exact=False, rtol=1e-6, atol=1e-9
         )
+
+
+@pytest.mark.slow
+def test_rendered_tables_equal_the_reference_run(tiny_run):
+    """tests/data/tiny_tables holds the tiny config's rendered tables, figure captions and
+    paper.tex from the same reference run; a refactoring must render them to the byte. Left
+    out: table_ext_unlearners.tex (it shows run times) and the side-by-side table (its
+    caption names the config file's path, which depends on the checkout's folder)."""
+    reference = REPO / "tests/data/tiny_tables"
+    names = sorted(p.name for p in reference.iterdir())
+    assert len(names) == 22
+    differ = [
+        n
+        for n in names
+        if (tiny_run / "paper_tables" / n).read_bytes() != (reference / n).read_bytes()
+    ]
+    assert differ == []
 
 
 @pytest.mark.slow

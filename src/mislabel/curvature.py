@@ -67,15 +67,6 @@ def make_mean_loss(model: MLP, params: Params, scope: str) -> Callable:
     return loss
 
 
-def make_hvp(loss_fn: Callable) -> Callable:
-    """Hessian-vector product ``hvp(theta, v, x, y) = H(theta) v`` as a jvp of the gradient."""
-
-    def hvp(theta: jax.Array, v: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
-        return jax.jvp(lambda t: jax.grad(loss_fn)(t, x, y), (theta,), (v,))[1]
-
-    return hvp
-
-
 @partial(jax.jit, static_argnames=("model", "scope"))
 def per_sample_grads(
     model: MLP, params: Params, x_NxD: jax.Array, y_N: jax.Array, scope: str

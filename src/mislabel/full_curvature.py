@@ -28,8 +28,8 @@ closure; to jit it with parameters and data as traced arguments (not baked-in co
 build the closure inside the jitted function, as `full_hvp` does. The eigensolver runs on
 the host and calls jitted HVPs. Call everything inside `mislabel.precision.float64()` with
 float64 parameters and data. Non-finite results raise `mislabel.curvature.NumericalError`
-in the host-side reports; a CG solve that did not converge only produces a warning string
-(`check_converged`), for callers to log.
+in the host-side reports; whether a CG solve converged is in its report (`cg_report`), for
+callers to act on.
 """
 
 from __future__ import annotations
@@ -91,18 +91,6 @@ def make_full_hvp(
         return jax.jvp(grad, (theta_P,), (v_P.astype(theta_P.dtype),))[1]
 
     return hvp
-
-
-def full_per_sample_grads(
-    model: MLP, params: Params, x_NxD: jax.Array, y_N: jax.Array
-) -> jax.Array:
-    """Gradient of each sample's loss w.r.t. all parameters, shape (N, P), by `vmap`."""
-    theta_P, unravel = flatten(params)
-
-    def loss(theta: jax.Array, x_D: jax.Array, y: jax.Array) -> jax.Array:
-        return per_sample_loss(model.apply(unravel(theta), x_D[None, :]), y[None])[0]
-
-    return jax.vmap(jax.grad(loss), in_axes=(None, 0, 0))(theta_P, x_NxD, y_N)
 
 
 # ------------------------------------------------------------------- conjugate gradients
@@ -190,18 +178,6 @@ def cg_report(info: CGInfo) -> dict:
         "converged": bool(np.all(info.converged)),
         "negative_curvature": bool(np.any(info.negative_curvature)),
     }
-
-
-def check_converged(report: dict, what: str) -> str | None:
-    """A warning string if the CG solve in `report` (from `cg_report`) failed, else None."""
-    if report["converged"]:
-        return None
-    why = (
-        "met negative curvature (increase damping)"
-        if report["negative_curvature"]
-        else f"did not converge in {report['iterations']} iterations"
-    )
-    return f"{what}: conjugate gradients {why}; relative residual {report['relative_residual']:.3g}"
 
 
 # ------------------------------------------------------------------------ top eigenpairs

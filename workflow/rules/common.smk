@@ -1,10 +1,11 @@
-# Config validation and input functions. Paths are built in mislabel.workflow_config.
+# Config validation and input functions. Run paths come from mislabel.paths, file names
+# from mislabel.artifacts.
 import os
 import shutil
 
 from snakemake.utils import validate
 
-from mislabel import names, paths
+from mislabel import artifacts, paths
 from mislabel import workflow_config as wc
 
 wc.coerce_numbers(config)
@@ -79,7 +80,11 @@ def histogram_scores(wildcards):
 
 def all_targets(wildcards):
     """Summaries, every paper artifact, and paper.pdf (or the note saying why not)."""
-    pdf = [f"{PAPER}/paper.pdf"] if HAS_TEX else [res("logs/compile_paper_skipped.txt")]
+    pdf = (
+        [f"{PAPER}/{artifacts.PAPER_PDF}"]
+        if HAS_TEX
+        else [res("logs/compile_paper_skipped.txt")]
+    )
     return (
         wc.summary_files(SUMMARY)
         + wc.paper_files(config["detectors"], PAPER)

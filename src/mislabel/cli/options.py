@@ -41,6 +41,60 @@ PAPER = PaperTraining()  # SGD, lr 0.01, momentum 0.9, batch 32, 20 epochs
 PAPER_HIDDEN = (50, 50)
 
 
+# Each settings field as an option --field-name: (type, help). The default is the field's.
+DETECTION_OPTIONS: dict[str, tuple] = {
+    "aum_percentile": (
+        positive_float,
+        "aum: cut-off at this percentile of the threshold samples' AUM",
+    ),
+    "cv_folds": (positive_int, "cleanlab: cross-validation folds for out-of-sample probabilities"),
+}
+CURVATURE_OPTIONS: dict[str, tuple] = {
+    "damping": (
+        nonneg_float,
+        "last layer: 0 = pseudo-inverse of the Hessian (as the authors); > 0: solve "
+        "(H + damping I)",
+    ),
+    "rtol": (
+        positive_float,
+        "pseudo-inverse cut-off: eigenvalues below rtol * largest count as zero",
+    ),
+    "full_damping": (positive_float, "full network: solve (H + full_damping I)"),
+    "lanczos_rank": (positive_int, "full-network influence scores: top-k eigenpairs of H"),
+    "cg_tol": (
+        positive_float,
+        "full-network updates: conjugate gradients stop at ||r|| <= cg_tol ||b||",
+    ),
+    "cg_maxiter": (
+        positive_int,
+        "full-network updates: at most this many conjugate-gradient iterations",
+    ),
+}
+UNLEARNING_OPTIONS: dict[str, tuple] = {
+    "finetune_epochs": (
+        positive_int,
+        "epochs of fine-tuning on the remaining samples (the authors' code: 20)",
+    ),
+    "neggrad_alpha": (float, "neggrad_plus: minimise alpha L(retain) - (1 - alpha) L(forget)"),
+    "neggrad_epochs": (positive_int, "neggrad_plus: epochs over the retained samples"),
+    "relabel_epochs": (
+        positive_int,
+        "relabel: fine-tuning epochs after correcting the flagged labels",
+    ),
+}
+
+
+def add_settings(group, cls: type[T], options: dict[str, tuple]) -> None:
+    """One option per field of the settings `cls`, with the field's default."""
+    if set(options) != set(cls._fields):
+        raise ValueError(f"options {sorted(options)} do not match {cls.__name__}'s fields")
+    defaults = cls()
+    for field in cls._fields:
+        kind, text = options[field]
+        flag = "--" + field.replace("_", "-")
+        group.add_argument(flag, type=kind, default=getattr(defaults, field), help=text)
+
+
 def settings_from(cls: type[T], args: argparse.Namespace) -> T:
     """The settings `cls` from the flags named after its fields."""
     return cls(*(getattr(args, field) for field in cls._fields))
@@ -77,20 +131,8 @@ def add_detector(p: argparse.ArgumentParser) -> None:
         "confident learning on cross-validated probabilities. aum and cleanlab also "
         "estimate how many samples are mislabeled",
     )
-    defaults = DetectionSettings()
     p.add_argument("--history", help="training history from train (needed by --detector aum)")
-    p.add_argument(
-        "--aum-percentile",
-        type=positive_float,
-        default=defaults.aum_percentile,
-        help="aum: cut-off at this percentile of the threshold samples' AUM",
-    )
-    p.add_argument(
-        "--cv-folds",
-        type=positive_int,
-        default=defaults.cv_folds,
-        help="cleanlab: cross-validation folds for out-of-sample probabilities",
-    )
+    add_settings(p, DetectionSettings, DETECTION_OPTIONS)
 
 
 def add_curvature(p: argparse.ArgumentParser) -> None:
@@ -98,44 +140,7 @@ def add_curvature(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group(
         "curvature (influence detectors and updates; the _full names use every parameter)"
     )
-    defaults = CurvatureSettings()
-    g.add_argument(
-        "--damping",
-        type=nonneg_float,
-        default=defaults.damping,
-        help="last layer: 0 = pseudo-inverse of the Hessian (as the authors); > 0: solve "
-        "(H + damping I)",
-    )
-    g.add_argument(
-        "--rtol",
-        type=positive_float,
-        default=defaults.rtol,
-        help="pseudo-inverse cut-off: eigenvalues below rtol * largest count as zero",
-    )
-    g.add_argument(
-        "--full-damping",
-        type=positive_float,
-        default=defaults.full_damping,
-        help="full network: solve (H + full_damping I)",
-    )
-    g.add_argument(
-        "--lanczos-rank",
-        type=positive_int,
-        default=defaults.lanczos_rank,
-        help="full-network influence scores: top-k eigenpairs of H",
-    )
-    g.add_argument(
-        "--cg-tol",
-        type=positive_float,
-        default=defaults.cg_tol,
-        help="full-network updates: conjugate gradients stop at ||r|| <= cg_tol ||b||",
-    )
-    g.add_argument(
-        "--cg-maxiter",
-        type=positive_int,
-        default=defaults.cg_maxiter,
-        help="full-network updates: at most this many conjugate-gradient iterations",
-    )
+    add_settings(g, CurvatureSettings, CURVATURE_OPTIONS)
 
 
 def add_unlearning(p: argparse.ArgumentParser) -> None:
@@ -155,31 +160,7 @@ def add_unlearning(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--epochs", type=positive_int, help=f"epochs of retraining (paper: {PAPER.epochs})"
     )
-    defaults = UnlearningSettings()
-    g.add_argument(
-        "--finetune-epochs",
-        type=positive_int,
-        default=defaults.finetune_epochs,
-        help="epochs of fine-tuning on the remaining samples (the authors' code: 20)",
-    )
-    g.add_argument(
-        "--neggrad-alpha",
-        type=float,
-        default=defaults.neggrad_alpha,
-        help="neggrad_plus: minimise alpha L(retain) - (1 - alpha) L(forget)",
-    )
-    g.add_argument(
-        "--neggrad-epochs",
-        type=positive_int,
-        default=defaults.neggrad_epochs,
-        help="neggrad_plus: epochs over the retained samples",
-    )
-    g.add_argument(
-        "--relabel-epochs",
-        type=positive_int,
-        default=defaults.relabel_epochs,
-        help="relabel: fine-tuning epochs after correcting the flagged labels",
-    )
+    add_settings(g, UnlearningSettings, UNLEARNING_OPTIONS)
     g.add_argument(
         "--seed",
         type=nonneg_int,

@@ -12,14 +12,6 @@ def score(names: tuple[str, ...], inp: DetectorInput) -> dict[str, Detection]:
     (name,) = names
     if inp.margin_ExN is None:
         raise ValueError(f"detector {name!r} needs the training margins (margin_ExN)")
-    est = aum_threshold(
-        inp.model.hidden,
-        inp.x_NxD,
-        inp.y_N,
-        int(inp.model.n_classes),
-        inp.seed,
-        inp.train_config,
-        percentile=inp.detection.aum_percentile,
-    )
+    est = aum_threshold(*inp.training_recipe(), percentile=inp.detection.aum_percentile)
     info = {"aum_threshold": est.threshold, "aum_n_threshold": est.n_threshold}
     return {name: Detection(aum_scores(inp.margin_ExN), int(est.estimated_count), info)}

@@ -26,6 +26,19 @@ class DetectorInput(NamedTuple):
     curvature: CurvatureSettings = CurvatureSettings()
     detection: DetectionSettings = DetectionSettings()
 
+    def training_recipe(self) -> tuple:
+        """(hidden, x, y, n_classes, seed, train_config): the arguments with which the
+        detectors that train more models (aum, cleanlab) train them like this one."""
+        model = self.model
+        return (
+            model.hidden,
+            self.x_NxD,
+            self.y_N,
+            int(model.n_classes),
+            self.seed,
+            self.train_config,
+        )
+
 
 class Detection(NamedTuple):
     """A detector's scores (higher = more likely mislabeled), its own estimate of the number

@@ -12,15 +12,8 @@ from mislabel.detectors.base import Detection, DetectorInput
 def score(names: tuple[str, ...], inp: DetectorInput) -> dict[str, Detection]:
     """Confident-learning scores and count, from `cv_folds` folds trained like the model."""
     (name,) = names
-    scores, count, _, info = confident_learning(
-        inp.model.hidden,
-        inp.x_NxD,
-        inp.y_N,
-        int(inp.model.n_classes),
-        inp.seed,
-        inp.train_config,
-        inp.detection.cv_folds,
-    )
+    recipe = inp.training_recipe()
+    scores, count, _, info = confident_learning(*recipe, inp.detection.cv_folds)
     return {
         name: Detection(np.asarray(scores, np.float64), int(count), {"cv_folds": info["folds"]})
     }

@@ -7,7 +7,6 @@ Modules by what they render: `detection_tables`, `unlearning_tables`, `curvature
 `extensions.render_extensions`, `histograms.render_histograms` and `curves.render_curves`.
 """
 
-from mislabel.artifacts import EXTENSION_FILES
 from mislabel.report.cells import format_cell
 from mislabel.report.curves import render_curves
 from mislabel.report.extensions import render_extensions
@@ -17,7 +16,6 @@ from mislabel.report.paper import compile_paper, write_paper_tex
 from mislabel.report.tables import render_tables
 
 __all__ = [
-    "EXTENSION_FILES",
     "compile_paper",
     "format_cell",
     "render_curves",

@@ -99,8 +99,6 @@ def run(method: str, inp: UnlearnInput) -> tuple[TrainState, dict]:
     entry = UNLEARNERS[method]
     update = {"influence": influence_update, "ssse": ssse_update}[entry.base]
     options = inverse_options(inp.curvature, entry.scope)._asdict()
-    options.pop("rank")
-    params, info = update(
-        inp.model, inp.state.params, inp.x_NxD, inp.y_N, inp.forget_N, scope=entry.scope, **options
-    )
+    args = (inp.model, inp.state.params, inp.x_NxD, inp.y_N, inp.forget_N)
+    params, info = update(*args, scope=entry.scope, **options)
     return TrainState(to_float32(params), inp.state.opt_state), info
