@@ -55,11 +55,16 @@ def timing_file(stage: str) -> str:
     return f"timing/{stage}.json"
 
 
-def log_file(rule: str, suffix: str = "") -> str:
-    """Pattern of a per-run job's log (`suffix`, e.g. ``/{method}``, for one job per method)."""
-    return f"logs/{rule}/{RUN}{suffix}.log"
+def _per_job(top: str, rule: str, job: str, ext: str) -> str:
+    return f"{top}/{rule}/{RUN}/{job}.{ext}" if job else f"{top}/{rule}/{RUN}.{ext}"
 
 
-def benchmark_file(rule: str, suffix: str = "") -> str:
-    """Pattern of a per-run job's Snakemake benchmark table."""
-    return f"benchmarks/{rule}/{RUN}{suffix}.tsv"
+def log_file(rule: str, job: str = "") -> str:
+    """Pattern of a per-run job's log; `job` (e.g. ``{method}``) names one of several jobs
+    of the rule per run."""
+    return _per_job("logs", rule, job, "log")
+
+
+def benchmark_file(rule: str, job: str = "") -> str:
+    """Pattern of a per-run job's Snakemake benchmark table (`job` as in `log_file`)."""
+    return _per_job("benchmarks", rule, job, "tsv")

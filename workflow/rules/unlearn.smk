@@ -17,9 +17,9 @@ rule unlearn:
         ),
         timing=run(paths.timing_file("unlearn_{method}")),
     log:
-        res(paths.log_file("unlearn", "/{method}")),
+        res(paths.log_file("unlearn", "{method}")),
     benchmark:
-        res(paths.benchmark_file("unlearn", "/{method}"))
+        res(paths.benchmark_file("unlearn", "{method}"))
     conda:
         ENV
     params:

@@ -1,0 +1,27 @@
+"""The run layout (`mislabel.paths`): the patterns the rules use, written out in full."""
+
+from __future__ import annotations
+
+from mislabel import paths
+
+
+def test_run_files_keep_the_layout_of_every_earlier_run():
+    run = "{dataset}/r{ratio}/s{seed}"
+    assert paths.run_file(paths.NOISY) == f"{run}/noisy.npz"
+    assert paths.run_file(paths.MODEL) == f"{run}/model.msgpack"
+    assert paths.run_file(paths.HISTORY) == f"{run}/train_history.npz"
+    assert paths.run_file(paths.score_file("npz")) == f"{run}/scores/{{detector}}.npz"
+    assert (
+        paths.run_file(paths.unlearned_file("json")) == f"{run}/unlearn/{{method}}_{{target}}.json"
+    )
+    assert paths.unlearned_file("msgpack", "ssse", "detected") == "unlearn/ssse_detected.msgpack"
+    assert paths.run_file(paths.timing_file("score")) == f"{run}/timing/score.json"
+    assert paths.log_file("train") == f"logs/train/{run}.log"
+    assert paths.log_file("unlearn", "{method}") == f"logs/unlearn/{run}/{{method}}.log"
+    assert paths.benchmark_file("unlearn", "{method}") == f"benchmarks/unlearn/{run}/{{method}}.tsv"
+
+
+def test_run_dir_fills_the_pattern_with_the_shortest_ratio():
+    assert paths.fmt_ratio(0.05) == "0.05" and paths.fmt_ratio(1e-5) == "1e-05"
+    assert paths.run_dir("mnist", 0.1, 2) == "results/mnist/r0.1/s2"
+    assert paths.run_dir("mnist", "0.3", 0, "out/") == "out/mnist/r0.3/s0"
