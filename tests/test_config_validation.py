@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from mislabel import paths
 from mislabel import workflow_config as wc
 from tests.test_workflow import copy_workflow, snakemake
 
@@ -104,13 +103,6 @@ def test_config_name_names_the_layered_files():
         wc.config_name(["configs/authors_code.yaml", "config.yaml"]) == "configs/authors_code.yaml"
     )
 
-
-def test_run_dir_lives_under_results_dir():
-    assert paths.run_dir("mnist", 0.05, 3) == "results/mnist/r0.05/s3"
-    assert (
-        paths.run_dir("mnist", "0.3", 0, "results/authors_code/")
-        == "results/authors_code/mnist/r0.3/s0"
-    )
 
 
 def test_numbers_from_the_command_line_are_coerced():
