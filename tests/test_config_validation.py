@@ -104,7 +104,6 @@ def test_config_name_names_the_layered_files():
     )
 
 
-
 def test_numbers_from_the_command_line_are_coerced():
     config = {"seeds": ["0", "1"], "noise_ratios": ["0.1"], "hidden": ["50"], "classes": [0, 1]}
     wc.coerce_numbers(config)

@@ -308,10 +308,23 @@ def flat(params):
         return np.asarray(ravel_pytree(to_float64(params))[0])
 
 
-def update_fn(method):
+def full_update(tiny_full, method, damping, cg_tol=1e-12, cg_maxiter=500):
+    """`influence_update` or `ssse_update` over every parameter, on the tiny MLP."""
     from mislabel.unlearners.closed_form import influence_update, ssse_update
 
-    return influence_update if method == "influence" else ssse_update
+    model, state, x, y, flipped = tiny_full[:5]
+    update = influence_update if method == "influence" else ssse_update
+    return update(
+        model,
+        state.params,
+        x,
+        y,
+        flipped,
+        scope="full",
+        damping=damping,
+        cg_tol=cg_tol,
+        cg_maxiter=cg_maxiter,
+    )
 
 
 @pytest.mark.parametrize("method", ["influence", "ssse"])
@@ -321,17 +334,7 @@ def test_full_network_updates_equal_the_dense_newton_step(tiny_full, method):
     hess, g, scale = dense[method]
     damping = 0.5
     assert np.linalg.eigvalsh(hess).min() + damping > 0  # positive definite: no doubling
-    new, info = update_fn(method)(
-        model,
-        state.params,
-        x,
-        y,
-        flipped,
-        scope="full",
-        damping=damping,
-        cg_tol=1e-12,
-        cg_maxiter=500,
-    )
+    new, info = full_update(tiny_full, method, damping)
     assert info["cg_converged"] and info["damping_used"] == damping
     expected = theta + scale * np.linalg.solve(hess + damping * np.eye(theta.size), g)
     np.testing.assert_allclose(flat(new), expected, rtol=1e-8, atol=1e-10)
@@ -345,17 +348,7 @@ def test_full_network_damping_doubles_to_the_first_positive_definite_value(tiny_
     lam_min = np.linalg.eigvalsh(hess).min()
     assert lam_min < 0  # SGD-trained, not a minimum
     damping = -lam_min / 3  # d, 2d indefinite; 4d positive definite
-    new, info = update_fn("ssse")(
-        model,
-        state.params,
-        x,
-        y,
-        flipped,
-        scope="full",
-        damping=damping,
-        cg_tol=1e-12,
-        cg_maxiter=500,
-    )
+    new, info = full_update(tiny_full, "ssse", damping)
     assert info["damping"] == damping and info["damping_used"] == 4 * damping, info
     assert info["cg_converged"] and not info["cg_negative_curvature"], info
     used = info["damping_used"]
@@ -374,7 +367,7 @@ def test_full_network_step_is_refused_when_every_doubling_stays_indefinite(tiny_
     last = damping * 2**MAX_DAMPING_DOUBLINGS
     message = rf"from {damping:g} to {last:g}.*Raise full_damping .* at least {2 * last:g}"
     with pytest.raises(IndefiniteHessianError, match=message):
-        update_fn("ssse")(model, state.params, x, y, flipped, scope="full", damping=damping)
+        full_update(tiny_full, "ssse", damping)
     curvature = CurvatureSettings(full_damping=damping)
     with pytest.raises(IndefiniteHessianError, match="still indefinite"):
         unlearn("ssse_full", model, state, x, y, flipped, seed=0, curvature=curvature)
@@ -389,17 +382,7 @@ def test_full_network_step_out_of_iterations_is_marked_not_converged(tiny_full):
     a = hess + damping * np.eye(theta.size)
     assert np.linalg.eigvalsh(a).min() > 0
     with pytest.warns(RuntimeWarning, match="did not converge in 1 iterations.*cg_maxiter"):
-        new, info = update_fn("influence")(
-            model,
-            state.params,
-            x,
-            y,
-            flipped,
-            scope="full",
-            damping=damping,
-            cg_tol=1e-6,
-            cg_maxiter=1,
-        )
+        new, info = full_update(tiny_full, "influence", damping, 1e-6, 1)
     step = (g @ g) / (g @ a @ g) * g
     np.testing.assert_allclose(flat(new), theta + scale * step, rtol=1e-9, atol=1e-12)
     assert not info["cg_converged"] and info["cg_iterations"] == 1

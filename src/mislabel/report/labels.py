@@ -37,23 +37,16 @@ DETECTOR_LABELS = RegistryLabels(names.DETECTORS)
 METHOD_LABELS = RegistryLabels(names.UNLEARNERS, {"pretrained": ("Pre-trained", "Pre-trained")})
 # Table 5.2 names the retrained row after what it was trained on.
 RETRAIN_ON_CLEAN: tuple[str, str] = (r"Retrained on $D_{\mathrm{clean}}$", "Retrained on D_clean")
-# Sub-rows of one method, one per forget set.
-TARGET_LABELS: dict[str, tuple[str, str]] = {
-    "mislabeled": (r"on $D_{\mathrm{mislabeled}}$", "on D_mislabeled"),
-    "detected": (r"on $D_{\mathrm{detected}}$", "on D_detected"),
-    "detected_estimated": (
-        r"on $D_{\mathrm{detected}}$, estimated $m$",
-        "on D_detected, estimated m",
-    ),
+# The forget sets, as sub-rows of one method ("on ...") and as headings of panels and row
+# groups ("forget ...").
+_FORGET_SETS: dict[str, tuple[str, str]] = {
+    "mislabeled": (r"$D_{\mathrm{mislabeled}}$", "D_mislabeled"),
+    "detected": (r"$D_{\mathrm{detected}}$", "D_detected"),
+    "detected_estimated": (r"$D_{\mathrm{detected}}$, estimated $m$", "D_detected, estimated m"),
 }
-# Headings of panels and row groups that show one forget set.
-FORGET_LABELS: dict[str, tuple[str, str]] = {
-    "mislabeled": (r"forget $D_{\mathrm{mislabeled}}$", "forget D_mislabeled"),
-    "detected": (r"forget $D_{\mathrm{detected}}$", "forget D_detected"),
-    "detected_estimated": (
-        r"forget $D_{\mathrm{detected}}$, estimated $m$",
-        "forget D_detected, estimated m",
-    ),
+TARGET_LABELS = {k: (f"on {tex}", f"on {plain}") for k, (tex, plain) in _FORGET_SETS.items()}
+FORGET_LABELS = {
+    k: (f"forget {tex}", f"forget {plain}") for k, (tex, plain) in _FORGET_SETS.items()
 }
 # Sub-rows of the estimated-budget table: the detected forget set, by how m was set.
 BUDGET_TARGETS: dict[str, tuple[str, str]] = {
