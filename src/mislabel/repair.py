@@ -80,7 +80,7 @@ def repair_model(
             dataset_path,
             model_path,
             scores,
-            Path(tmp) / "metrics.json",
+            Path(tmp) / "score_info.json",
             detector=detector,
             budget="nominal",
             ratio=ratio,
