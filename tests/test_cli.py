@@ -159,7 +159,16 @@ HELP_OPTIONS = {
         "--info",
     ],
     "evaluate": ["--pretrained", "--unlearned", "MODEL INFO"],
-    "repair": ["--ratio", "--detector", "--unlearner", "--scores-out", "(default: ssse)"],
+    "repair": [
+        "--ratio",
+        "--detector",
+        "--unlearner",
+        "--scores-out",
+        "(default: neggrad_plus)",
+        "--report-dir",
+        "--allow-worse",
+    ],
+    "repair-head": ["--features", "--head", "--holdout-features", "--image-shape", "--ratio"],
 }
 
 
@@ -340,6 +349,8 @@ NEW_NAMES = {
     "--info i.json",
     "evaluate": "evaluate --data d.npz --pretrained m --out e.csv",
     "repair": "repair --data d.npz --model m --ratio 0.1 --unlearner finetune --out r",
+    "repair-head": "repair-head --features f.npy --labels l.npy --head h.npz --out r.npz "
+    "--report-dir d --unlearner finetune",
 }
 
 

@@ -170,6 +170,24 @@ def test_missing_dir_and_unset_env_reported(tmp_path, isolated):
         )
 
 
+def test_missing_fashion_mnist_says_how_to_get_it(tmp_path, isolated):
+    with pytest.raises(DataUnavailableError) as err:
+        load_dataset("fashion_mnist", tmp_path / "c", mirrors=[], pip_fetch=no_pip)
+    hint = str(err.value).splitlines()[-1]
+    assert hint.startswith("How to fix: sudo apt-get install dataset-fashion-mnist (")
+    assert "/usr/share/datasets/fashion-mnist" in hint and "./install.sh" in hint
+    assert "mislabel fetch --dataset fashion_mnist --source-dir DIR" in hint
+    assert "$FASHION_MNIST_DIR=DIR" in hint and "train-images-idx3-ubyte[.gz]" in hint
+
+
+def test_install_sh_installs_the_debian_package_where_sources_looks():
+    install = (Path(__file__).parents[1] / "install.sh").read_text()
+    assert f"FASHION_MNIST_SYSTEM_DIR={sources.FASHION_MNIST_SYSTEM_DIR}\n" in install
+    assert sources.FASHION_MNIST_SYSTEM_DIR in sources.SYSTEM_DIRS["fashion_mnist"]
+    assert f"missing+=({sources.FASHION_MNIST_DEB})" in install
+    assert "sudo apt-get install ${missing[*]}" in install
+
+
 def test_dns_failure_reported(tmp_path, isolated):
     def dns_fails(url, dest, timeout):
         raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))

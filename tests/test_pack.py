@@ -7,13 +7,14 @@ import re
 import numpy as np
 import pytest
 
-from mislabel.files.dataset import load_dataset_file
-from mislabel.pack import as_pixels, load_npy, pack_arrays, pack_files
+from mislabel.data import to_float
+from mislabel.files.dataset import DatasetFileError, load_dataset_file, save_dataset
+from mislabel.pack import as_features, load_npy, pack_arrays, pack_files
 from tests.test_cli import fails, ok
 
 # (images, labels, what the refusal says)
 BAD_ARRAYS = [
-    (np.full((4, 3), 1.5), np.array([0, 1, 0, 1]), "[0, 1]"),
+    (np.array([[0.5, 1.0], [2.0, np.nan]]), np.array([0, 1]), "x_train[1, 1] = nan is NaN"),
     (np.full((4, 3), 300), np.array([0, 1, 0, 1]), "0..255"),
     (np.zeros((4, 3), np.uint8), np.array([0, 1, 0]), "shape (3,)"),
     (np.zeros((4, 3), np.uint8), np.array([0.0, 1.0, 0.0, 1.0]), "integers"),
@@ -26,16 +27,37 @@ BAD_ARRAYS = [
 # --------------------------------------------------------------------------- the library
 
 
-def test_pixels_keep_uint8_and_round_floats():
+def test_uint8_and_small_integers_are_kept_as_pixels():
     x = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
-    np.testing.assert_array_equal(as_pixels(x, "x"), x.reshape(2, 12))
-    assert as_pixels(np.array([[0, 255]], np.int64), "x").dtype == np.uint8
-    floats = np.array([[0.0, 0.5, 1.0, 0.2]])
-    assert as_pixels(floats, "x").tolist() == [[0, 128, 255, 51]]
-    with pytest.raises(ValueError, match="NaN or Inf"):
-        as_pixels(np.array([[0.0, np.nan]]), "x")
+    np.testing.assert_array_equal(as_features(x, "x"), x.reshape(2, 12))
+    assert as_features(np.array([[0, 255]], np.int64), "x").dtype == np.uint8
     with pytest.raises(ValueError, match="dtype bool"):
-        as_pixels(np.zeros((2, 2), bool), "x")
+        as_features(np.zeros((2, 2), bool), "x")
+
+
+def test_float_features_are_stored_as_float32_bit_for_bit():
+    x32 = np.random.default_rng(0).normal(0, 3, size=(5, 7)).astype(np.float32)
+    out = as_features(x32, "x")
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.view(np.uint32), x32.view(np.uint32))
+    x64 = np.array([[0.1, -1e3, 2.0**-30]])  # float64: cast to float32 (nearest)
+    out = as_features(x64, "x")
+    assert out.dtype == np.float32 and out.tolist() == x64.astype(np.float32).tolist()
+
+
+@pytest.mark.parametrize(
+    ("bad", "needle"),
+    [
+        (np.nan, "x_train[1, 2] = nan is NaN or Inf (sample 1, feature 2; 2 of 8 values"),
+        (-np.inf, "x_train[1, 2] = -inf is NaN or Inf"),
+        (1e300, "x_train[1, 2] = 1e+300 overflows float32"),
+    ],
+)
+def test_features_that_are_not_finite_are_refused_at_the_first_bad_index(bad, needle):
+    x = np.zeros((2, 4))
+    x[1, 2] = x[1, 3] = bad
+    with pytest.raises(ValueError, match=re.escape(needle) + ".*drop or impute"):
+        as_features(x, "x_train")
 
 
 def test_pack_arrays_without_known_truth_or_test_split():
@@ -99,12 +121,30 @@ def test_pack_files_writes_the_dataset_and_returns_its_facts(tmp_path):
     assert ds.flipped.sum() == 1 and ds.ratio == 0.2 and ds.dataset == "custom"
 
 
+@pytest.mark.parametrize(
+    ("x_train", "x_test", "needle"),
+    [
+        (np.zeros((4, 3), np.float64), np.zeros((0, 3), np.float64), "dtypes float64/float64"),
+        (np.zeros((4, 3), np.uint8), np.zeros((2, 3), np.float32), "dtypes uint8/float32"),
+        (np.full((4, 3), np.inf, np.float32), np.zeros((0, 3), np.float32), "NaN or Inf"),
+    ],
+)
+def test_the_dataset_file_holds_uint8_pixels_or_float32_features(x_train, x_test, needle, tmp_path):
+    ds = pack_arrays(np.zeros((4, 3), np.float32), np.array([0, 1, 0, 1]))
+    save_dataset(tmp_path / "ok.npz", ds)
+    assert load_dataset_file(tmp_path / "ok.npz").x_train.dtype == np.float32
+    bad = ds._replace(x_train=x_train, x_test=x_test, y_test=np.zeros(len(x_test), np.int32))
+    with pytest.raises(DatasetFileError, match=re.escape(needle)):
+        save_dataset(tmp_path / "bad.npz", bad)
+    assert not (tmp_path / "bad.npz").exists()
+
+
 # --------------------------------------------------------------------------- the command
 
 
-def test_pack_float_images_and_known_truth(tmp_path, capsys):
+def test_pack_float_features_and_known_truth(tmp_path, capsys):
     rng = np.random.default_rng(0)
-    x = rng.random((10, 4, 4))
+    x = rng.normal(0, 3, size=(10, 7)).astype(np.float32)  # embeddings, not pixels
     y = np.arange(10) % 3
     y_noisy = y.copy()
     y_noisy[0] = 2
@@ -118,10 +158,28 @@ def test_pack_float_images_and_known_truth(tmp_path, capsys):
         capsys,
     )
     ds = load_dataset_file(out)
-    assert ds.x_train.shape == (10, 16) and ds.x_train.dtype == np.uint8
-    np.testing.assert_array_equal(ds.x_train, np.round(x.reshape(10, -1) * 255))
+    assert ds.x_train.dtype == ds.x_test.dtype == np.float32 and ds.x_train.shape == (10, 7)
+    for stored, given in ((ds.x_train, x), (ds.x_test, x[:5])):  # bit for bit, to the model
+        np.testing.assert_array_equal(to_float(stored).view(np.uint32), given.view(np.uint32))
     assert ds.flipped.tolist() == [True] + [False] * 9
     assert ds.classes.tolist() == [3, 5, 8] and ds.dataset == "custom" and ds.ratio == 0.0
+
+
+def test_pack_float64_features_are_stored_as_float32(tmp_path):
+    x = np.random.default_rng(1).normal(0, 3, size=(6, 2, 2))
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", np.array([0, 1, 0, 1, 0, 1]))
+    pack_files(tmp_path / "ds.npz", tmp_path / "x.npy", tmp_path / "y.npy")
+    ds = load_dataset_file(tmp_path / "ds.npz")
+    assert ds.x_train.dtype == ds.x_test.dtype == np.float32 and ds.x_test.shape == (0, 4)
+    want = x.reshape(6, 4).astype(np.float32)
+    np.testing.assert_array_equal(to_float(ds.x_train).view(np.uint32), want.view(np.uint32))
+
+
+def test_pixels_and_features_are_not_mixed():
+    x = np.zeros((4, 3), np.uint8)
+    with pytest.raises(ValueError, match="x_test is stored as float32, x_train as uint8; give"):
+        pack_arrays(x, np.array([0, 1, 0, 1]), x_test=x / 255.0, y_test=np.ones(4, int))
 
 
 @pytest.mark.parametrize(("x", "y", "needle"), BAD_ARRAYS)

@@ -27,7 +27,13 @@ def trained(tmp_path_factory) -> dict[str, Path]:
 def test_repair_model_flags_forgets_and_evaluates(trained, tmp_path):
     out, scores = tmp_path / "repaired.msgpack", tmp_path / "scores.npz"
     result = repair_model(
-        trained["dataset"], trained["model"], out, ratio=0.1, scores_path=scores, log=lambda _: None
+        trained["dataset"],
+        trained["model"],
+        out,
+        ratio=0.1,
+        unlearner="ssse",
+        scores_path=scores,
+        log=lambda _: None,
     )
     assert (result["n"], result["m"], result["ratio"]) == (64, 6, 0.1)
     assert not result["ratio_estimated"]
@@ -38,6 +44,35 @@ def test_repair_model_flags_forgets_and_evaluates(trained, tmp_path):
     assert 0 <= result["roc_auc"] <= 1 and result["seconds_unlearn"] >= 0
     assert 0 <= result["test_accuracy_after"] <= 1
     assert load_model(out, expect_features=16, expect_classes=2).meta["method"] == "ssse"
+
+
+def test_repair_writes_its_report_and_refuses_a_worse_model(trained, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from mislabel import repair as module
+    from mislabel.repair_head import RepairRefused
+
+    out, report = tmp_path / "repaired.msgpack", tmp_path / "report"
+    result = repair_model(
+        trained["dataset"], trained["model"], out, ratio=0.1, report_dir=report, log=print
+    )
+    table = pd.read_csv(report / "flagged.csv")
+    assert len(table) == result["n"] and table["flagged"].sum() == result["m"]
+    assert sorted(table["index"][table["flagged"]]) == result["flagged_indices"]
+    summary = json.loads((report / "summary.json").read_text())
+    assert summary["method"] == "neggrad_plus" and summary["m"] == result["m"]
+    assert summary["holdout_accuracy_after"] == pytest.approx(result["test_accuracy_after"])
+    worse = {"holdout_accuracy_before": 0.9, "holdout_accuracy_after": 0.5}
+    worse |= {"holdout_lost": 10, "holdout_gained": 0, "worse_p_value": 1e-3}
+    monkeypatch.setattr(module, "judge", lambda *a: worse | {"worse_beyond_noise": True})
+    refused = tmp_path / "refused.msgpack"
+    with pytest.raises(RepairRefused, match="worse on the test split.*was not written"):
+        repair_model(trained["dataset"], trained["model"], refused, ratio=0.1, log=print)
+    assert not refused.exists()
+    kept = repair_model(
+        trained["dataset"], trained["model"], refused, ratio=0.1, allow_worse=True, log=print
+    )
+    assert refused.exists() and kept["worse_beyond_noise"]
 
 
 def test_repair_model_needs_a_ratio_or_an_estimating_detector(tmp_path):
@@ -60,7 +95,7 @@ def test_repair_summary_lists_the_first_flags_and_says_where_the_rest_are():
     assert "flagged 25 of 100" in text and "r=0.25" in text
     assert "19 ... (5 more; --json or --scores-out lists all)" in text
     assert "flagged per given label: 0: 10, 1: 15" in text
-    assert "not measured (the dataset has no test split)" in text
+    assert "not measured, and the repair not judged (the dataset has no test split" in text
     assert text.endswith("wrote fixed.msgpack")
     assert "(5 more; all in flags.npz)" in repair_summary(result, "flags.npz")
 

@@ -1,9 +1,11 @@
 """Your own arrays as a dataset file (`mislabel pack`): pixels and labels checked and
 converted to the noisy-dataset format of `mislabel.files.dataset`.
 
-Images are (n, D) or (n, H, W, ...) arrays of uint8 pixels, or floats in [0, 1] (stored as
-round(255 x)); labels are (n,) integer class indices 0..C-1. Every refusal is a
-ValueError (or FileNotFoundError / IsADirectoryError) naming the array at fault.
+Samples are (n, D) or (n, H, W, ...) arrays: uint8 pixels (or integers 0..255), stored as
+uint8 and scaled to [0, 1] when a model reads them; or float features of any finite range
+(embeddings, tabular data), stored as float32 unchanged (float64 is cast to float32).
+Labels are (n,) integer class indices 0..C-1. Every refusal is a ValueError (or
+FileNotFoundError / IsADirectoryError) naming the array at fault.
 """
 
 from __future__ import annotations
@@ -36,8 +38,12 @@ def load_npy(path: PathLike, what: str) -> np.ndarray:
     return arr
 
 
-def as_pixels(x: np.ndarray, what: str) -> np.ndarray:
-    """Images (n, D) or (n, H, W, ...) as uint8 (n, D): uint8 kept, [0, 1] floats rounded."""
+def as_features(x: np.ndarray, what: str) -> np.ndarray:
+    """Samples (n, D) or (n, H, W, ...) as (n, D): uint8 pixels or float32 features.
+
+    uint8 is kept and integers 0..255 become uint8 pixels; floats of any finite range are
+    stored as float32 bit for bit (float64 is cast to float32, rounding to nearest).
+    """
     if x.ndim < 2 or x.shape[0] == 0 or x.size == 0:
         raise ValueError(f"{what} has shape {x.shape}; expected (n, D) with n >= 1 samples")
     x = x.reshape(x.shape[0], -1)
@@ -46,25 +52,32 @@ def as_pixels(x: np.ndarray, what: str) -> np.ndarray:
     if np.issubdtype(x.dtype, np.integer):
         if x.min() < 0 or x.max() > 255:
             raise ValueError(
-                f"{what} holds integers in {x.min()}..{x.max()}; pixels must be 0..255"
+                f"{what} holds integers in {x.min()}..{x.max()}; integer pixels must be "
+                "0..255 (pass other features as floats)"
             )
         return x.astype(np.uint8)
     if np.issubdtype(x.dtype, np.floating):
-        if not np.all(np.isfinite(x)):
-            raise ValueError(f"{what} contains NaN or Inf")
-        if x.min() < 0 or x.max() > 1:
+        with np.errstate(over="ignore"):  # float64 beyond float32's range: refused below
+            out = x.astype(np.float32)
+        bad = ~np.isfinite(out)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            reason = "is NaN or Inf" if not np.isfinite(x[i, j]) else "overflows float32"
             raise ValueError(
-                f"{what} holds floats in [{x.min():g}, {x.max():g}]; float pixels must lie in "
-                "[0, 1] (or pass uint8 pixels 0..255)"
+                f"{what}[{i}, {j}] = {x[i, j]} {reason} (sample {i}, feature {j}; "
+                f"{int(bad.sum())} of {x.size} values are not finite as float32); features "
+                "must be finite numbers: drop or impute those samples before packing"
             )
-        return np.round(x.astype(np.float64) * 255).astype(np.uint8)
-    raise ValueError(f"{what} has dtype {x.dtype}; expected uint8 pixels or floats in [0, 1]")
+        return out
+    raise ValueError(
+        f"{what} has dtype {x.dtype}; expected uint8 pixels (integers 0..255) or float features"
+    )
 
 
 def as_labels(y: np.ndarray, what: str, n: int) -> np.ndarray:
     """Integer labels of shape (n,), as int64 (range checked by the caller)."""
     if y.shape != (n,):
-        raise ValueError(f"{what} has shape {y.shape}, expected ({n},) to match the images")
+        raise ValueError(f"{what} has shape {y.shape}, expected ({n},) to match x")
     if not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"{what} has dtype {y.dtype}; labels must be integers 0..C-1")
     return y.astype(np.int64)
@@ -101,31 +114,38 @@ def pack_arrays(
     ratio: float = 0.0,
     seed: int = 0,
 ) -> NoisyDataset:
-    """A dataset from images and labels, checked and converted.
+    """A dataset from samples and labels, checked and converted.
 
     Args:
-      x_train: (n, D) or (n, H, W, ...) training images; y_train: (n,) their labels 0..C-1.
+      x_train: (n, D) or (n, H, W, ...) training samples, uint8 pixels or float features
+        (float64 is cast to float32); y_train: (n,) their labels 0..C-1.
       x_test, y_test: a test split (both or neither; none: an empty one).
       y_clean: the true training labels, if known (none: unknown, taken as y_train).
       classes: original class id of each label 0..C-1 (none: 0..max label).
       name, ratio, seed: recorded in the file (ratio: later the default ratio of `score`).
     Returns:
-      The dataset: uint8 (n, D) pixels, int32 labels, `flipped` where y_train != y_clean.
+      The dataset: (n, D) uint8 pixels or float32 features (`as_features`), int32 labels,
+      `flipped` where y_train != y_clean.
     """
     if (x_test is None) != (y_test is None):
         raise ValueError("give both x_test and y_test, or neither")
-    x_train = as_pixels(x_train, "x_train")
+    x_train = as_features(x_train, "x_train")
     n, d = x_train.shape
     y_train = as_labels(y_train, "y_train", n)
     known = y_clean is not None
     y_clean = as_labels(y_clean, "y_clean", n) if known else y_train
     if x_test is not None:
-        x_test = as_pixels(x_test, "x_test")
+        x_test = as_features(x_test, "x_test")
         if x_test.shape[1] != d:
             raise ValueError(f"x_test has {x_test.shape[1]} features per sample, x_train {d}")
+        if x_test.dtype != x_train.dtype:
+            raise ValueError(
+                f"x_test is stored as {x_test.dtype}, x_train as {x_train.dtype}; give both as "
+                "uint8 pixels or both as float features"
+            )
         y_test = as_labels(y_test, "y_test", x_test.shape[0])
     else:
-        x_test, y_test = np.zeros((0, d), np.uint8), np.zeros(0, np.int64)
+        x_test, y_test = np.zeros((0, d), x_train.dtype), np.zeros(0, np.int64)
     labelled = {"y_train": y_train, "y_clean": y_clean, "y_test": y_test}
     n_classes = _n_classes(labelled, classes)
     return NoisyDataset(

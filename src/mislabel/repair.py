@@ -15,12 +15,19 @@ from pathlib import Path
 
 import numpy as np
 
+from mislabel.files import atomic
 from mislabel.files.dataset import load_dataset_file
 from mislabel.names import ESTIMATING_DETECTORS
+from mislabel.repair_head import RepairRefused, judge
+from mislabel.report.flagged import write_repair_report
+from mislabel.settings import RepairSettings
 from mislabel.stages.common import PathLike, read_score_file
 from mislabel.stages.evaluate import evaluate_models
 from mislabel.stages.score import score_samples
 from mislabel.stages.unlearn import unlearn_run
+
+# The built-in datasets whose samples are images, and their shape (for flagged.png).
+BUILT_IN_IMAGES = {"mnist": (28, 28), "fashion_mnist": (28, 28)}
 
 
 def repair_model(
@@ -30,7 +37,7 @@ def repair_model(
     *,
     ratio: float | None,
     detector: str = "loss",
-    unlearner: str = "ssse",
+    unlearner: str = RepairSettings().unlearner,
     history_path: PathLike | None = None,
     scores_path: PathLike | None = None,
     info_path: PathLike | None = None,
@@ -39,6 +46,9 @@ def repair_model(
     training: Mapping | None = None,
     unlearning: Mapping | None = None,
     seed: int | None = None,
+    report_dir: PathLike | None = None,
+    image_shape: tuple[int, int] | None = None,
+    allow_worse: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Flag the likely mislabeled training samples of a model and unlearn them.
@@ -54,6 +64,12 @@ def repair_model(
         (None: a temporary file).
       curvature, detection, training, unlearning: settings, as for the stages; seed: of
         the unlearner's batch order (None: the model's own).
+      report_dir: where to write flagged.csv, summary.json and flagged.png
+        (`mislabel.report.flagged`; the images for MNIST and Fashion-MNIST, or of
+        `image_shape`).
+      allow_worse: write the repaired model even if it is worse on the test split beyond
+        noise (`mislabel.repair_head.judge`); otherwise `RepairRefused` is raised and no
+        model is written.
     Returns:
       n, m (the number flagged), ratio (given or estimated), ratio_estimated, detector,
       method (the unlearner), flagged_indices, flagged_per_given_class (original class
@@ -75,7 +91,7 @@ def repair_model(
     target = "detected_estimated" if estimated else "detected"
     with tempfile.TemporaryDirectory(prefix="mislabel-repair-") as tmp:
         scores = Path(scores_path or Path(tmp) / "scores.npz")
-        info_path = Path(info_path or Path(tmp) / "info.json")
+        staged_info = Path(tmp) / "info.json"
         row = score_samples(
             dataset_path,
             model_path,
@@ -90,11 +106,12 @@ def repair_model(
             with_metrics=True,
             log=log,
         )
+        staged = Path(tmp) / "repaired.msgpack"
         [info] = unlearn_run(
             dataset_path,
             model_path,
-            {target: out_path},
-            {target: info_path},
+            {target: staged},
+            {target: staged_info},
             None,
             method=unlearner,
             scores_path=scores,
@@ -107,12 +124,75 @@ def repair_model(
         )
         key = "flagged_estimated" if estimated else "flagged"
         flagged = read_score_file(scores, key, "repair").astype(bool)
+        score_N = read_score_file(scores, "scores", "repair")
         rows = []
         if ds.y_test.size:
-            pair = [(out_path, info_path)]
+            pair = [(staged, staged_info)]
             rows = evaluate_models(dataset_path, model_path, pair, Path(tmp) / "eval.csv", log)
+        verdict, suggested = _judge(ds, model_path, staged)
+        result = _result(ds, flagged, row, info, rows, verdict, ratio, detector, unlearner)
+        result["model"] = str(out_path)
+        if report_dir is not None:
+            write_repair_report(
+                report_dir,
+                scores_N=score_N,
+                given_N=ds.classes[ds.y_train],
+                suggested_N=ds.classes[suggested],
+                flagged_N=flagged,
+                summary={k: v for k, v in result.items() if k != "flagged_indices"},
+                features_NxD=ds.x_train,
+                image_shape=image_shape or _built_in_shape(ds),
+            )
+        if verdict.get("worse_beyond_noise") and not allow_worse:
+            raise RepairRefused(
+                f"the repaired model is worse on the test split: accuracy "
+                f"{verdict['holdout_accuracy_before']:.4f} -> "
+                f"{verdict['holdout_accuracy_after']:.4f} ({verdict['holdout_lost']} samples "
+                f"lost, {verdict['holdout_gained']} gained; sign test p = "
+                f"{verdict['worse_p_value']:.2g}). {out_path} was not written. Try another "
+                "unlearner (--unlearner finetune), a smaller --ratio, or --allow-worse"
+            )
+        atomic.write_bytes(out_path, staged.read_bytes())
+        if info_path is not None:
+            # The repair's own account: the ratio it flagged by, not the dataset file's.
+            dataset_ratio = info["ratio"]
+            info |= {"ratio": result["ratio"], "ratio_estimated": result["ratio_estimated"]}
+            atomic.write_json(info_path, info | {"dataset_noise_ratio": dataset_ratio})
+    return result
+
+
+def _built_in_shape(ds) -> tuple[int, int] | None:
+    """The image shape of a built-in dataset's samples, if they are its whole images."""
+    shape = BUILT_IN_IMAGES.get(ds.dataset)
+    return shape if shape and shape[0] * shape[1] == ds.x_train.shape[1] else None
+
+
+def _judge(ds, model_path: PathLike, repaired_path: PathLike) -> tuple[dict, np.ndarray]:
+    """The test split's verdict (`repair_head.judge`; {} without a test split), and the
+    repaired model's predicted class index of every training sample."""
+    from mislabel.data.subset import to_float
+    from mislabel.files.checkpoint import load_model
+    from mislabel.model import predict
+
+    before = load_model(model_path)
+    after = load_model(repaired_path)
+    suggested = np.asarray(predict(after.model, after.state.params, to_float(ds.x_train)))
+    if not ds.y_test.size:
+        return {}, suggested
+    x_test = to_float(ds.x_test)
+    verdict = judge(
+        ds.y_test,
+        np.asarray(predict(before.model, before.state.params, x_test)),
+        np.asarray(predict(after.model, after.state.params, x_test)),
+    )
+    return verdict, suggested
+
+
+def _result(ds, flagged, row, info, rows, verdict, ratio, detector, unlearner) -> dict:
+    """What `repair_model` returns (see its docstring)."""
     idx = np.flatnonzero(flagged)
     given = ds.classes[ds.y_train[idx]]
+    estimated = ratio is None
     result = {
         "n": int(flagged.size),
         "m": int(idx.size),
@@ -122,7 +202,6 @@ def repair_model(
         "method": unlearner,
         "flagged_indices": idx.tolist(),
         "flagged_per_given_class": {str(c): int((given == c).sum()) for c in ds.classes.tolist()},
-        "model": str(out_path),
         "seconds_unlearn": info["seconds"],
         "roc_auc": row["roc_auc"] if ds.flipped.any() else float("nan"),
     }
@@ -133,4 +212,4 @@ def repair_model(
             "balanced_accuracy_before": rows[0]["balanced_accuracy"],
             "balanced_accuracy_after": rows[1]["balanced_accuracy"],
         }
-    return result
+    return result | verdict

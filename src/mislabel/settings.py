@@ -62,6 +62,19 @@ class UnlearningSettings(NamedTuple):
     relabel_epochs: int = 20
 
 
+class RepairSettings(NamedTuple):
+    """Defaults of a repair (`mislabel.repair_head`): the detector, the unlearner (the best
+    by mean test accuracy over the noise ratios after forgetting the detected samples in
+    paper_tables/table_ext_unlearners_accuracy.tex, MNIST 0 vs 1, 5 seeds), the fraction
+    of the training data held out to judge the repair when no holdout is given, and the
+    p-value below which a repair counts as worse."""
+
+    detector: str = "loss"
+    unlearner: str = "neggrad_plus"
+    holdout_fraction: float = 0.2
+    worse_p: float = 0.05
+
+
 def from_mapping(cls: type[T], values: Mapping[str, Any] | T | None) -> T:
     """Build settings `cls` from a mapping (unknown keys are an error) or pass them through."""
     if values is None:

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import sys
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
 
 from mislabel.checks import NumericalError
 from mislabel.cli.parser import build_parser
 from mislabel.data.sources import DataUnavailableError
+from mislabel.files.atomic import jsonable
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -34,19 +31,6 @@ EXPECTED_ERRORS = (
     NotADirectoryError,
     NumericalError,  # a NaN in a Hessian, score or update
 )
-
-
-def jsonable(value: Any) -> Any:
-    """`value` with numpy scalars as Python numbers and NaN/Inf as None (strict JSON)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def error_message(err: BaseException) -> str:

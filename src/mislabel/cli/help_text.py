@@ -69,8 +69,9 @@ SUBCOMMAND_EPILOGS = {
         example:
           mislabel pack --x-train x.npy --y-train y.npy --x-test xt.npy --y-test yt.npy \\
               --classes 3 8 --out mine.npz
-        x files: (n, D) or (n, H, W) arrays of uint8 pixels, or floats in [0, 1] (stored as
-        round(255 x)); y files: (n,) integer class indices 0..C-1.
+        x files: (n, D) or (n, H, W) arrays of uint8 pixels (kept as uint8), or float
+        features of any finite range (stored as float32, unchanged); y files: (n,) integer
+        class indices 0..C-1.
         """
     ),
     "train": "example:\n  mislabel train --data run/noisy.npz --hidden 50 50 --epochs 20 "
@@ -97,6 +98,17 @@ SUBCOMMAND_EPILOGS = {
               --out repaired.msgpack --scores-out flags.npz
 
         The model must be a file written by `mislabel train` for this dataset.
+        """
+    ),
+    "repair-head": _example(
+        """
+        example:
+          mislabel repair-head --features feats.npy --labels labels.npy --head head.npz \\
+              --out repaired.npz --report-dir report --ratio 0.05
+
+        head.npz holds the last linear layer, logits = features @ W + b: W (D x C), b (C).
+        Exit status 2, and no head written, if the repair is worse on the holdout beyond
+        noise (unless --allow-worse) or flags more than half the samples.
         """
     ),
 }

@@ -14,6 +14,7 @@ RENAMED = {
     "unlearn": {"--dataset": "--data", "--method": "--unlearner"},
     "evaluate": {"--dataset": "--data"},
     "repair": {"--dataset": "--data", "--method": "--unlearner"},
+    "repair-head": {"--method": "--unlearner"},
 }
 
 

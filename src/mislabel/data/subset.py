@@ -123,9 +123,15 @@ def select_subset(
     )
 
 
-def to_float(x_uint8: np.ndarray) -> np.ndarray:
-    """Pixels uint8 (...) -> float32 (...) in [0, 1] (divided by 255)."""
-    x = np.asarray(x_uint8)
+def to_float(x: np.ndarray) -> np.ndarray:
+    """Samples as a model's float32 input: uint8 pixels (...) -> [0, 1] (divided by 255);
+    float32 features (...) are returned unchanged."""
+    x = np.asarray(x)
+    if x.dtype == np.float32:
+        return x
     if x.dtype != np.uint8:
-        raise ValueError(f"to_float expects uint8 pixels, got dtype {x.dtype}")
+        raise ValueError(
+            f"to_float expects uint8 pixels, got dtype {x.dtype}; float features must be "
+            "float32 (`mislabel pack` stores them so)"
+        )
     return x.astype(np.float32) / np.float32(255.0)

@@ -7,7 +7,9 @@ file against what the caller expects and refuses a mismatch with a clear message
 
 from __future__ import annotations
 
+import io
 import os
+import zipfile
 from typing import Any, NamedTuple
 
 import jax
@@ -53,21 +55,85 @@ def save_model(
     write_bytes(path, serialization.msgpack_serialize(payload))
 
 
+def _foreign(path: str | os.PathLike, looks_like: str) -> ModelFileError:
+    """The error for a file that is not a mislabel model; `looks_like` ends the sentence."""
+    return ModelFileError(
+        f"{path} is not a mislabel model file (expected msgpack from `mislabel train`, or a "
+        f"head .npz with W and b for `mislabel repair-head`); {looks_like}"
+    )
+
+
+def _zip_kind(data: bytes) -> str:
+    """What a zip archive holds (a PyTorch checkpoint, a NumPy .npz, ...), as "... file"."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return "damaged zip archive file"
+    if any(n.endswith("data.pkl") for n in names):
+        return "PyTorch (torch.save zip archive) file"
+    if names and all(n.endswith(".npy") for n in names):
+        if {"W.npy", "b.npy"} <= set(names):
+            return "NumPy .npz file with W and b: a head, for `mislabel repair-head`, not a model"
+        return "NumPy .npz file"
+    return "zip archive file"
+
+
+def _foreign_kind(data: bytes) -> str | None:
+    """The format of a file that is not msgpack, from its first bytes, as "... file"; None if
+    unknown."""
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return _zip_kind(data)
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "Python pickle file (pickle, joblib or an old torch.save)"
+    magic = {
+        b"\x93NUMPY": "NumPy .npy file",
+        b"\x89HDF\r\n\x1a\n": "HDF5 file (e.g. Keras .h5)",
+        b"\x1f\x8b": "gzip file",
+    }
+    for head, kind in magic.items():
+        if data.startswith(head):
+            return kind
+    header = int.from_bytes(data[:8], "little")
+    if len(data) > 8 and 2 <= header <= len(data) - 8 and data[8:9] == b"{":
+        return "safetensors file"
+    if data[:1] in (b"{", b"["):
+        return "JSON or text file"
+    return None
+
+
 def read_model_file(path: str | os.PathLike) -> dict:
     """The raw contents of a model file: {"meta", "params", "opt_state"} (unvalidated).
 
     Raises:
-      ModelFileError: missing, unreadable or not msgpack.
+      ModelFileError: missing or unreadable; another format (PyTorch, pickle, .npz, ...),
+        named in the message; msgpack that is corrupt or truncated.
     """
     try:
         with open(path, "rb") as fh:
-            return serialization.msgpack_restore(fh.read())
+            data = fh.read()
     except FileNotFoundError as err:
         raise ModelFileError(f"model file {path} does not exist") from err
+    except OSError as err:
+        raise ModelFileError(f"model file {path} cannot be read ({err})") from err
+    # A model file is a msgpack map whose first key is "meta" (even a truncated one).
+    ours = data[:1] != b"" and 0x80 <= data[0] <= 0x8F and b"\xa4meta".startswith(data[1:6])
+    kind = None if ours or not data else _foreign_kind(data)
+    if kind is not None:
+        raise _foreign(path, f"it looks like a {kind}")
+    try:
+        return serialization.msgpack_restore(data)
     except Exception as err:  # msgpack raises several types for corrupt data
-        raise ModelFileError(
-            f"model file {path} is corrupt or truncated ({type(err).__name__}: {err}); "
-            "re-run the train step that produced it"
+        if ours or not data:
+            reason = f"{type(err).__name__}: {err}" if data else "the file is empty"
+            raise ModelFileError(
+                f"model file {path} is corrupt or truncated ({reason}); "
+                "re-run the train step that produced it"
+            ) from err
+        raise _foreign(
+            path,
+            f"its first bytes ({data[:8].hex(' ')}) match no format mislabel knows; if "
+            "`mislabel train` wrote it, it is corrupt: re-run the train step that produced it",
         ) from err
 
 
@@ -101,9 +167,9 @@ def load_model(
         match its own metadata or the expected input features / classes.
     """
     raw = read_model_file(path)
-    if not isinstance(raw, dict) or raw.get("meta", {}).get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a {FORMAT} file written by `mislabel train`")
-    meta = raw["meta"]
+    meta = raw.get("meta") if isinstance(raw, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise _foreign(path, f"it is msgpack without the metadata of a {FORMAT} file")
     if expect_features is not None and meta["n_features"] != expect_features:
         raise ModelFileError(
             f"model {path} expects {meta['n_features']} input features, the dataset has "

@@ -10,6 +10,9 @@ import numpy as np
 
 from mislabel.files.atomic import save_npz
 
+# What x_train / x_test may hold: uint8 pixels or float32 features.
+SAMPLE_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32))
+
 
 class DatasetFileError(ValueError):
     """A dataset file is missing, corrupt, or inconsistent."""
@@ -18,9 +21,10 @@ class DatasetFileError(ValueError):
 class NoisyDataset(NamedTuple):
     """A class subset with injected label noise.
 
-    x_train (n, D) uint8 pixels; y_train (n,) int32 noisy labels in 0..C-1; y_clean (n,)
-    int32; flipped (n,) bool; x_test (t, D) uint8; y_test (t,) int32; classes (C,) int32
-    original class ids; plus how it was made.
+    x_train (n, D) and x_test (t, D), both of one dtype: uint8 pixels (scaled to [0, 1] by
+    `mislabel.data.to_float`) or float32 features (used as they are); y_train (n,) int32
+    noisy labels in 0..C-1; y_clean (n,) int32; flipped (n,) bool; y_test (t,) int32;
+    classes (C,) int32 original class ids; plus how it was made.
     """
 
     x_train: np.ndarray
@@ -47,13 +51,15 @@ def save_dataset(path: str | os.PathLike, ds: NoisyDataset) -> None:
 
 
 def load_dataset_file(path: str | os.PathLike) -> NoisyDataset:
-    """Read and validate a noisy-dataset `.npz` written by `mislabel noise`."""
+    """Read and validate a noisy-dataset `.npz` written by `mislabel noise` or `mislabel pack`
+    (x_train / x_test: uint8 pixels or float32 features, returned as stored)."""
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in NoisyDataset._fields if k not in npz.files]
             if missing:
                 raise DatasetFileError(
-                    f"dataset file {path} lacks {missing}; write it with `mislabel noise`"
+                    f"dataset file {path} lacks {missing}; write it with `mislabel noise` or "
+                    "`mislabel pack`"
                 )
             fields = {k: npz[k] for k in NoisyDataset._fields}
     except FileNotFoundError as err:
@@ -92,8 +98,16 @@ def validate(ds: NoisyDataset, where: str) -> None:
     ):
         if arr.shape != (size,):
             problems.append(f"{name} has shape {arr.shape}, expected ({size},)")
-    if ds.x_train.dtype != np.uint8 or ds.x_test.dtype != np.uint8:
-        problems.append(f"pixels must be uint8, got {ds.x_train.dtype}/{ds.x_test.dtype}")
+    dtypes = (ds.x_train.dtype, ds.x_test.dtype)
+    if dtypes[0] != dtypes[1] or dtypes[0] not in SAMPLE_DTYPES:
+        problems.append(
+            f"x_train/x_test have dtypes {dtypes[0]}/{dtypes[1]}; both must be uint8 pixels "
+            "or both float32 features (write the file with `mislabel pack`)"
+        )
+    elif dtypes[0] == np.float32 and not (
+        np.isfinite(ds.x_train).all() and np.isfinite(ds.x_test).all()
+    ):
+        problems.append("x_train/x_test hold NaN or Inf; features must be finite")
     c = ds.classes.size
     if c < 2:
         problems.append(f"need at least 2 classes, got {c}")

@@ -8,9 +8,11 @@ package re-exports nothing, so a JAX-free job (fetch, inject_noise, aggregate) l
 File formats (the contract between stages):
 - raw dataset `.npz` (fetch): train_images (N,28,28) uint8, train_labels (N,) uint8,
   test_images (M,28,28) uint8, test_labels (M,) uint8, name (str).
-- noisy dataset `.npz` (noise): x_train (n,784) uint8, y_train (n,) int32 noisy labels in
-  0..C-1, y_clean (n,) int32, flipped (n,) bool, x_test (t,784) uint8, y_test (t,) int32,
-  classes (C,) int32 original class ids, ratio, seed, noise_mode, dataset (scalars).
+- noisy dataset `.npz` (noise, or `mislabel pack`): x_train (n,D) and x_test (t,D) of one
+  dtype, uint8 pixels (D=784 from noise; scaled to [0, 1] by `to_float`) or float32 features
+  (pack; used unchanged), y_train (n,) int32 noisy labels in 0..C-1, y_clean (n,) int32,
+  flipped (n,) bool, y_test (t,) int32, classes (C,) int32 original class ids, ratio, seed,
+  noise_mode, dataset (scalars).
 - model `.msgpack` (train/unlearn): flax.serialization of {"params", "momentum", "meta"}.
 - scores `.npz` (score): scores (n,) float64, flagged (n,) bool, flipped (n,) bool,
   detector, ratio, m; detectors that estimate their budget add m_estimated and
