@@ -75,6 +75,18 @@ def test_repair_writes_its_report_and_refuses_a_worse_model(trained, tmp_path, m
     assert refused.exists() and kept["worse_beyond_noise"]
 
 
+def test_repair_refuses_to_flag_more_than_half(trained, tmp_path, monkeypatch):
+    from mislabel.repair_head import RepairRefused
+    from mislabel.stages import score as score_stage
+
+    flag_top = score_stage.flag_top
+    monkeypatch.setattr(score_stage, "flag_top", lambda s, m: flag_top(s, 40))
+    out = tmp_path / "r.msgpack"
+    with pytest.raises(RepairRefused, match="flags 40 of 64 samples, more than half"):
+        repair_model(trained["dataset"], trained["model"], out, ratio=0.1, log=print)
+    assert not out.exists()
+
+
 def test_repair_model_needs_a_ratio_or_an_estimating_detector(tmp_path):
     with pytest.raises(ValueError, match="ratio=None needs a detector that estimates"):
         repair_model("ds.npz", "model.msgpack", tmp_path / "out", ratio=None, detector="loss")

@@ -8,29 +8,23 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_digits
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from benchmarks.repair_head_digits import planted_digits
 from mislabel.cli import main
 from mislabel.head import HeadError, check_head, head_model, load_head, save_head
 from mislabel.model import predict
-from mislabel.noise import inject_noise
 from mislabel.repair_head import RepairRefused, holdout_split, judge, repair_head
 from mislabel.report.flagged import write_repair_report
 
 
 @pytest.fixture(scope="module")
 def digits():
-    """scikit-learn's LogisticRegression on real digits (10 classes) with 10% planted flips;
-    its head is W = coef_.T, b = intercept_."""
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype(np.float32)
-    order = np.random.default_rng(0).permutation(len(y))
-    train, test = order[:1200], order[1200:]
-    y_noisy, flipped = inject_noise(y[train], 10, 0.1, "exact", seed=0)
-    fit = LogisticRegression(max_iter=5000).fit(x[train], y_noisy)
-    return x[train], y_noisy, flipped, x[test], y[test], fit.coef_.T, fit.intercept_, fit
+    """scikit-learn's LogisticRegression on real digits (10 classes) with 10% planted flips
+    (the measured example of benchmarks/repair_head_digits.py); its head is W = coef_.T,
+    b = intercept_."""
+    x, y_noisy, flipped, x_test, y_test, fit = planted_digits()
+    return x, y_noisy, flipped, x_test, y_test, fit.coef_.T, fit.intercept_, fit
 
 
 def test_the_head_is_the_exported_model(digits):

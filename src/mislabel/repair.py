@@ -106,6 +106,16 @@ def repair_model(
             with_metrics=True,
             log=log,
         )
+        key = "flagged_estimated" if estimated else "flagged"
+        flagged = read_score_file(scores, key, "repair").astype(bool)
+        if flagged.sum() > flagged.size / 2:
+            how = f"{detector}'s estimate" if estimated else f"ratio {ratio}"
+            raise RepairRefused(
+                f"{how} flags {int(flagged.sum())} of {flagged.size} samples, more than half: "
+                "not a credible count of label errors (the detector disagrees with the model "
+                "on most samples). Give a noise ratio (--ratio) or another detector; nothing "
+                "was written"
+            )
         staged = Path(tmp) / "repaired.msgpack"
         [info] = unlearn_run(
             dataset_path,
@@ -122,8 +132,6 @@ def repair_model(
             seed=seed,
             log=log,
         )
-        key = "flagged_estimated" if estimated else "flagged"
-        flagged = read_score_file(scores, key, "repair").astype(bool)
         score_N = read_score_file(scores, "scores", "repair")
         rows = []
         if ds.y_test.size:
