@@ -140,6 +140,14 @@ def test_holdout_split_is_stratified_and_disjoint():
         holdout_split(np.r_[y, 3], 0.2, seed=0)
 
 
+def test_unknown_names_are_refused_before_any_work(digits):
+    x, y, _, _, _, W, b, _ = digits
+    with pytest.raises(ValueError, match="unknown unlearning method 'nope'"):
+        repair_head(x, y, W, b, unlearner="nope", log=print)
+    with pytest.raises(ValueError, match="cannot score a head.*aum needs"):
+        repair_head(x, y, W, b, detector="aum", log=print)
+
+
 def test_bad_heads_are_named(tmp_path):
     with pytest.raises(HeadError, match="looks transposed"):
         check_head(np.zeros((3, 5)), np.zeros(3), n_features=5)

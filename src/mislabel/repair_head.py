@@ -40,7 +40,7 @@ from mislabel.settings import (
     UnlearningSettings,
 )
 from mislabel.train import TrainConfig, TrainState, make_optimizer
-from mislabel.unlearn import unlearn
+from mislabel.unlearn import check_method, unlearn
 
 DEFAULTS = RepairSettings()
 BUDGET_ESTIMATOR = "cleanlab"  # sets m when no ratio is given and the detector has no estimate
@@ -157,6 +157,7 @@ def repair_head(
             f"{', '.join(d for d in DETECTORS if d != 'aum')} (aum needs the training "
             "margins of every epoch, which an exported head does not have)"
         )
+    check_method(unlearner)  # before any work
     if ratio is not None and not 0 < ratio < 0.5:
         raise ValueError(f"ratio must be in (0, 0.5), got {ratio}")
     if holdout_features is None and holdout_labels is None:
