@@ -20,6 +20,17 @@ def tiny_blobs():
     return blobs(200, 3, seed=0)
 
 
+def pytest_collection_modifyitems(items):
+    """The Slurm test runs last.
+
+    It installs Slurm when missing. From then on, each start of Snakemake waits up to 10 s:
+    its Slurm executor plugin asks `scontrol show config` for the cluster's settings at
+    import, and without a running controller `scontrol` retries until it times out. Run
+    last, the test makes no other workflow test pay that wait.
+    """
+    items.sort(key=lambda item: item.path.name == "test_slurm.py")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_jax_cache(tmp_path_factory):
     """One JAX compilation cache for every workflow run of the session.

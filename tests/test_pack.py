@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from mislabel.data import to_float
+from mislabel.files.arrays import as_features, load_npy
 from mislabel.files.dataset import DatasetFileError, load_dataset_file, save_dataset
-from mislabel.pack import as_features, load_npy, pack_arrays, pack_files
+from mislabel.pack import pack_arrays, pack_files
 from tests.test_cli import fails, ok
 
 # (images, labels, what the refusal says)

@@ -102,12 +102,18 @@ def test_repair_summary_lists_the_first_flags_and_says_where_the_rest_are():
         "flagged_indices": list(range(25)),
         "flagged_per_given_class": {"0": 10, "1": 15},
         "model": "fixed.msgpack",
+        "holdout": "holdout of 20 training samples (stratified 0.2)",
+        "holdout_accuracy_before": 0.85,
+        "holdout_accuracy_after": 0.9,
     }
     text = repair_summary(result, None)
     assert "flagged 25 of 100" in text and "r=0.25" in text
     assert "19 ... (5 more; --json or --scores-out lists all)" in text
     assert "flagged per given label: 0: 10, 1: 15" in text
-    assert "not measured, and the repair not judged (the dataset has no test split" in text
+    assert (
+        "accuracy on the holdout of 20 training samples (stratified 0.2): 0.8500 before, "
+        "0.9000 after ssse\n" in text
+    )
     assert text.endswith("wrote fixed.msgpack")
     assert "(5 more; all in flags.npz)" in repair_summary(result, "flags.npz")
 
@@ -123,7 +129,7 @@ def test_repair_end_to_end(trained, tmp_path, capsys):
         capsys,
     )
     assert "flagged 6 of 64 training samples" in out
-    assert "test accuracy:" in out and "before" in out and "after ssse" in out
+    assert "accuracy on the test split (" in out and "before" in out and "after ssse" in out
     load_model(repaired, expect_features=16, expect_classes=2)
     with np.load(flags) as npz:
         assert npz["flagged"].sum() == 6
@@ -175,7 +181,39 @@ def test_pack_train_repair_own_data_without_test_split(tmp_path, capsys):
     )
     assert result["m"] == 2 and len(result["flagged_indices"]) == 2
     assert "test_accuracy_after" not in result and result["roc_auc"] is None
+    assert result["holdout"] == "holdout of 8 training samples (stratified 0.2)"
+    assert 0 <= result["holdout_accuracy_after"] <= 1
     assert fixed.is_file()
+
+
+def test_without_a_test_split_a_stratified_holdout_judges_and_is_never_flagged(trained, tmp_path):
+    import pandas as pd
+
+    from mislabel.data.subset import to_float
+    from mislabel.files.dataset import load_dataset_file, save_dataset
+    from mislabel.model import predict
+    from mislabel.repair_head import holdout_split
+
+    full = load_dataset_file(trained["dataset"])
+    no_test = tmp_path / "no_test.npz"
+    save_dataset(no_test, full._replace(x_test=full.x_test[:0], y_test=full.y_test[:0]))
+    report, out = tmp_path / "report", tmp_path / "fixed.msgpack"
+    result = repair_model(
+        no_test, trained["model"], out, ratio=0.1, seed=3, report_dir=report, log=print
+    )
+    scored, held = holdout_split(full.y_train, 0.2, 3)  # the split, drawn independently
+    assert result["holdout"] == f"holdout of {held.size} training samples (stratified 0.2)"
+    assert result["m"] == round(0.1 * scored.size) and result["n"] == 64
+    assert not set(result["flagged_indices"]) & set(held.tolist())
+    table = pd.read_csv(report / "flagged.csv").set_index("index")
+    assert table.loc[held, "score"].isna().all() and not table.loc[held, "flagged"].any()
+    assert table.loc[scored, "score"].notna().all()
+    model = load_model(trained["model"])
+    before = np.asarray(predict(model.model, model.state.params, to_float(full.x_train[held])))
+    assert result["holdout_accuracy_before"] == pytest.approx(np.mean(before == full.y_train[held]))
+    repaired = load_model(out)
+    after = np.asarray(predict(repaired.model, repaired.state.params, to_float(full.x_train[held])))
+    assert result["holdout_accuracy_after"] == pytest.approx(np.mean(after == full.y_train[held]))
 
 
 def test_repair_ratio_zero(trained, tmp_path, capsys):

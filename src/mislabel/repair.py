@@ -2,9 +2,10 @@
 
 The practitioner's use of the pipeline (`mislabel repair`): one call scores every
 training sample with a detector, flags the top round(n r) (or, without a ratio r, the
-number the detector estimates), forgets them with an unlearner, and measures the test
-accuracy before and after when the dataset has a test split. It chains the stages
-`score_samples` -> `unlearn_run` -> `evaluate_models` through a temporary folder.
+number the detector estimates), forgets them with an unlearner, and judges the repair on
+a holdout: the dataset's test split, else a stratified part of the training samples that
+is never scored nor unlearned. It chains the stages `score_samples` -> `unlearn_run` ->
+`evaluate_models` through a temporary folder.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from mislabel.files import atomic
-from mislabel.files.dataset import load_dataset_file
+from mislabel.files.dataset import NoisyDataset, load_dataset_file, save_dataset
 from mislabel.names import ESTIMATING_DETECTORS
-from mislabel.repair_head import RepairRefused, judge
+from mislabel.repair_head import RepairRefused, holdout_split, judge
 from mislabel.report.flagged import write_repair_report
 from mislabel.settings import RepairSettings
 from mislabel.stages.common import PathLike, read_score_file
@@ -26,6 +27,7 @@ from mislabel.stages.evaluate import evaluate_models
 from mislabel.stages.score import score_samples
 from mislabel.stages.unlearn import unlearn_run
 
+DEFAULTS = RepairSettings()
 # The built-in datasets whose samples are images, and their shape (for flagged.png).
 BUILT_IN_IMAGES = {"mnist": (28, 28), "fashion_mnist": (28, 28)}
 
@@ -37,7 +39,7 @@ def repair_model(
     *,
     ratio: float | None,
     detector: str = "loss",
-    unlearner: str = RepairSettings().unlearner,
+    unlearner: str = DEFAULTS.unlearner,
     history_path: PathLike | None = None,
     scores_path: PathLike | None = None,
     info_path: PathLike | None = None,
@@ -49,6 +51,7 @@ def repair_model(
     report_dir: PathLike | None = None,
     image_shape: tuple[int, int] | None = None,
     allow_worse: bool = False,
+    holdout_fraction: float = DEFAULTS.holdout_fraction,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Flag the likely mislabeled training samples of a model and unlearn them.
@@ -61,20 +64,26 @@ def repair_model(
       detector, unlearner: names from `mislabel.names`; history_path: the training history
         (needed by aum).
       scores_path, info_path: where to keep the score file and the unlearning info too
-        (None: a temporary file).
+        (None: a temporary file); both cover the scored samples (without a holdout split
+        off the training data: all of them).
       curvature, detection, training, unlearning: settings, as for the stages; seed: of
-        the unlearner's batch order (None: the model's own).
+        the unlearner's batch order (None: the model's own) and of the holdout split.
       report_dir: where to write flagged.csv, summary.json and flagged.png
         (`mislabel.report.flagged`; the images for MNIST and Fashion-MNIST, or of
         `image_shape`).
-      allow_worse: write the repaired model even if it is worse on the test split beyond
+      allow_worse: write the repaired model even if it is worse on the holdout beyond
         noise (`mislabel.repair_head.judge`); otherwise `RepairRefused` is raised and no
         model is written.
+      holdout_fraction: judges the repair when the dataset has no test split: this
+        stratified fraction of the training samples is set aside, never scored nor
+        unlearned (`mislabel.repair_head.holdout_split`).
     Returns:
       n, m (the number flagged), ratio (given or estimated), ratio_estimated, detector,
-      method (the unlearner), flagged_indices, flagged_per_given_class (original class
-      id -> count), model, seconds_unlearn, roc_auc (NaN without known label errors) and,
-      with a test split, test and balanced accuracy before and after.
+      method (the unlearner), flagged_indices (into the training samples),
+      flagged_per_given_class (original class id -> count), model, seconds_unlearn,
+      roc_auc (NaN without known label errors), holdout (what judged the repair), the
+      holdout's verdict (`judge`) and, with a test split, test and balanced accuracy
+      before and after.
     """
     if ratio is None and detector not in ESTIMATING_DETECTORS:
         raise ValueError(
@@ -90,10 +99,13 @@ def repair_model(
     estimated = ratio is None
     target = "detected_estimated" if estimated else "detected"
     with tempfile.TemporaryDirectory(prefix="mislabel-repair-") as tmp:
+        work_path, scored, holdout = _with_holdout(
+            ds, dataset_path, holdout_fraction, seed, Path(tmp), log
+        )
         scores = Path(scores_path or Path(tmp) / "scores.npz")
         staged_info = Path(tmp) / "info.json"
         row = score_samples(
-            dataset_path,
+            work_path,
             model_path,
             scores,
             Path(tmp) / "score_info.json",
@@ -107,18 +119,18 @@ def repair_model(
             log=log,
         )
         key = "flagged_estimated" if estimated else "flagged"
-        flagged = read_score_file(scores, key, "repair").astype(bool)
-        if flagged.sum() > flagged.size / 2:
+        flags = read_score_file(scores, key, "repair").astype(bool)
+        if flags.sum() > flags.size / 2:
             how = f"{detector}'s estimate" if estimated else f"ratio {ratio}"
             raise RepairRefused(
-                f"{how} flags {int(flagged.sum())} of {flagged.size} samples, more than half: "
+                f"{how} flags {int(flags.sum())} of {flags.size} samples, more than half: "
                 "not a credible count of label errors (the detector disagrees with the model "
                 "on most samples). Give a noise ratio (--ratio) or another detector; nothing "
                 "was written"
             )
         staged = Path(tmp) / "repaired.msgpack"
         [info] = unlearn_run(
-            dataset_path,
+            work_path,
             model_path,
             {target: staged},
             {target: staged_info},
@@ -132,14 +144,17 @@ def repair_model(
             seed=seed,
             log=log,
         )
-        score_N = read_score_file(scores, "scores", "repair")
+        flagged = np.zeros(ds.y_train.size, bool)
+        flagged[scored] = flags
+        score_N = np.full(ds.y_train.size, np.nan)
+        score_N[scored] = read_score_file(scores, "scores", "repair")
         rows = []
         if ds.y_test.size:
             pair = [(staged, staged_info)]
             rows = evaluate_models(dataset_path, model_path, pair, Path(tmp) / "eval.csv", log)
-        verdict, suggested = _judge(ds, model_path, staged)
+        verdict, suggested = _judge(ds, scored, model_path, staged)
         result = _result(ds, flagged, row, info, rows, verdict, ratio, detector, unlearner)
-        result["model"] = str(out_path)
+        result |= {"holdout": holdout, "model": str(out_path)}
         if report_dir is not None:
             write_repair_report(
                 report_dir,
@@ -151,9 +166,9 @@ def repair_model(
                 features_NxD=ds.x_train,
                 image_shape=image_shape or _built_in_shape(ds),
             )
-        if verdict.get("worse_beyond_noise") and not allow_worse:
+        if verdict["worse_beyond_noise"] and not allow_worse:
             raise RepairRefused(
-                f"the repaired model is worse on the test split: accuracy "
+                f"the repaired model is worse on the {holdout}: accuracy "
                 f"{verdict['holdout_accuracy_before']:.4f} -> "
                 f"{verdict['holdout_accuracy_after']:.4f} ({verdict['holdout_lost']} samples "
                 f"lost, {verdict['holdout_gained']} gained; sign test p = "
@@ -169,30 +184,63 @@ def repair_model(
     return result
 
 
+def _with_holdout(
+    ds: NoisyDataset,
+    dataset_path: PathLike,
+    fraction: float,
+    seed: int | None,
+    tmp: Path,
+    log: Callable[[str], None],
+) -> tuple[Path, np.ndarray, str]:
+    """The dataset file to score and unlearn on, the training indices it keeps, and what
+    judges the repair: the test split if there is one; else a stratified holdout of the
+    training samples, moved into the test split of a temporary copy."""
+    if ds.y_test.size:
+        return Path(dataset_path), np.arange(ds.y_train.size), f"test split ({ds.y_test.size})"
+    train, held = holdout_split(ds.y_train, fraction, 0 if seed is None else seed)
+    path = tmp / "scored.npz"
+    save_dataset(
+        path,
+        ds._replace(
+            x_train=ds.x_train[train],
+            y_train=ds.y_train[train],
+            y_clean=ds.y_clean[train],
+            flipped=ds.flipped[train],
+            x_test=ds.x_train[held],
+            y_test=ds.y_train[held],
+        ),
+    )
+    holdout = f"holdout of {held.size} training samples (stratified {fraction:g})"
+    log(f"no test split: a {holdout} judges the repair; it is never scored nor unlearned")
+    return path, train, holdout
+
+
 def _built_in_shape(ds) -> tuple[int, int] | None:
     """The image shape of a built-in dataset's samples, if they are its whole images."""
     shape = BUILT_IN_IMAGES.get(ds.dataset)
     return shape if shape and shape[0] * shape[1] == ds.x_train.shape[1] else None
 
 
-def _judge(ds, model_path: PathLike, repaired_path: PathLike) -> tuple[dict, np.ndarray]:
-    """The test split's verdict (`repair_head.judge`; {} without a test split), and the
-    repaired model's predicted class index of every training sample."""
+def _judge(ds, scored, model_path: PathLike, repaired_path: PathLike):
+    """The holdout's verdict (`repair_head.judge`): the test split, else the training
+    samples not `scored`; and the repaired model's predicted class index of every training
+    sample."""
     from mislabel.data.subset import to_float
     from mislabel.files.checkpoint import load_model
     from mislabel.model import predict
 
     before = load_model(model_path)
     after = load_model(repaired_path)
-    suggested = np.asarray(predict(after.model, after.state.params, to_float(ds.x_train)))
-    if not ds.y_test.size:
-        return {}, suggested
-    x_test = to_float(ds.x_test)
-    verdict = judge(
-        ds.y_test,
-        np.asarray(predict(before.model, before.state.params, x_test)),
-        np.asarray(predict(after.model, after.state.params, x_test)),
-    )
+    x_train = to_float(ds.x_train)
+    suggested = np.asarray(predict(after.model, after.state.params, x_train))
+    if ds.y_test.size:
+        x_hold, y_hold = to_float(ds.x_test), ds.y_test
+        after_hold = np.asarray(predict(after.model, after.state.params, x_hold))
+    else:
+        held = np.setdiff1d(np.arange(ds.y_train.size), scored)
+        x_hold, y_hold, after_hold = x_train[held], ds.y_train[held], suggested[held]
+    before_hold = np.asarray(predict(before.model, before.state.params, x_hold))
+    verdict = judge(y_hold, before_hold, after_hold)
     return verdict, suggested
 
 

@@ -132,10 +132,10 @@ def name_problems(config: Mapping[str, Any]) -> list[str]:
 
 def wildcard_constraints() -> dict[str, str]:
     """The workflow's wildcard constraints; the names come from the registries."""
-    from mislabel.data.verify import CANONICAL_SHA256
+    from mislabel.data.features import DATASETS
 
     return {
-        "dataset": "|".join(sorted(CANONICAL_SHA256)),
+        "dataset": "|".join(DATASETS),
         "ratio": r"[0-9][0-9.e-]*",
         "seed": r"[0-9]+",
         "detector": "|".join(names.DETECTORS),
@@ -146,8 +146,6 @@ def wildcard_constraints() -> dict[str, str]:
 
 def cross_check(config: Mapping[str, Any]) -> list[str]:
     """Problems the schema cannot see; each message names the key, the value and the fix."""
-    from mislabel.data.subset import TRAIN_CLASS_COUNTS
-
     problems = name_problems(config)
     if config["pipeline_detector"] not in config["detectors"]:
         problems.append(
@@ -179,18 +177,24 @@ def cross_check(config: Mapping[str, Any]) -> list[str]:
             f"summary_dir and paper_dir are both {config['summary_dir']!r}; give them "
             "different folders"
         )
-    counts = TRAIN_CLASS_COUNTS[config["dataset"]]
+    counts = train_class_counts(config, problems)
+    if counts is None:
+        return problems
+    per_class, n_train, known = config["train_per_class"], 0, len(problems)
     for c in config["classes"]:
-        if c >= len(counts):
+        if c not in counts:
             problems.append(
-                f"classes contains {c}, but {config['dataset']} has classes 0..{len(counts) - 1}"
+                f"classes contains {c}, but {config['dataset']} has classes {_id_range(counts)}"
             )
-        elif config["train_per_class"] > counts[c]:
+        elif per_class is not None and per_class > counts[c]:
             problems.append(
-                f"train_per_class={config['train_per_class']} exceeds the {counts[c]} training "
-                f"images of class {c} in {config['dataset']}; lower train_per_class"
+                f"train_per_class={per_class} exceeds the {counts[c]} training "
+                f"samples of class {c} in {config['dataset']}; lower train_per_class"
             )
-    n_train = config["train_per_class"] * len(config["classes"])
+        else:
+            n_train += counts[c] if per_class is None else per_class
+    if len(problems) > known:  # the sizes below would be wrong
+        return problems
     if config["loo_samples"] > n_train // 2:
         problems.append(
             f"loo_samples={config['loo_samples']} is more than half the {n_train} training "
@@ -202,6 +206,41 @@ def cross_check(config: Mapping[str, Any]) -> list[str]:
             "samples; retraining after forgetting could have fewer samples than one batch"
         )
     return problems
+
+
+def train_class_counts(config: Mapping[str, Any], problems: list[str]) -> dict[int, int] | None:
+    """Training samples per class id of the config's dataset; None (and a problem added)
+    when own features are missing or unreadable."""
+    from mislabel.data.features import FEATURE_FILES, FEATURES, class_counts, missing_feature_files
+    from mislabel.data.subset import TRAIN_CLASS_COUNTS
+
+    features = config.get("features")
+    if config["dataset"] != FEATURES:
+        if features:
+            problems.append(
+                f"features is set, but dataset={config['dataset']!r}; set dataset: features "
+                "to use your own files, or features: null"
+            )
+        return dict(enumerate(TRAIN_CLASS_COUNTS[config["dataset"]]))
+    missing = missing_feature_files(features)
+    if missing:
+        given = {k: (features or {}).get(k) for k in missing}
+        problems.append(
+            f"dataset: features needs features.{{{','.join(FEATURE_FILES)}}}, each the path of a "
+            f".npy file; unset or not a file: {given}"
+        )
+        return None
+    try:
+        return class_counts(features["train_labels"])
+    except ValueError as err:
+        problems.append(f"features.train_labels: {err}")
+        return None
+
+
+def _id_range(counts: Mapping[int, int]) -> str:
+    """The class ids of a dataset, as `0..9` when contiguous from 0."""
+    ids = sorted(counts)
+    return f"0..{ids[-1]}" if ids == list(range(len(ids))) else str(ids)
 
 
 def check(config: Mapping[str, Any]) -> None:

@@ -12,7 +12,8 @@
 #    (--cores 2) and with --profile profiles/slurm. The science summaries (detection,
 #    unlearning, loo_validation; wall-time columns, if any, left out) must be identical.
 # 4. Prints the cluster jobs (sacct), the rule jobs they carried, and both wall times.
-# Every daemon it started is stopped by PID on exit, failure included; on failure the
+# Every daemon it started is stopped by PID on exit, failure included, and the two config
+# files it wrote are removed; on failure the
 # tails of the daemon and Snakemake logs are printed and the temporary folder is kept.
 # Safe to rerun. Never touches a Slurm setup it did not write (it refuses instead).
 #
@@ -170,6 +171,9 @@ cleanup() {
         wait 2>/dev/null
         rm -f "$PIDFILE"
     fi
+    for f in /etc/slurm/slurm.conf /etc/slurm/slurmdbd.conf; do  # ours only (step 2)
+        if [ -e "$f" ] && head -n1 "$f" | grep -qF "$MARK"; then rm -f "$f"; fi
+    done
     if [ -n "$HOSTS_LINE" ]; then
         grep -vxF "$HOSTS_LINE" /etc/hosts >"$TMP/hosts.restored" \
             && cat "$TMP/hosts.restored" >/etc/hosts

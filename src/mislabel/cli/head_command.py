@@ -38,6 +38,16 @@ def holdout_fraction(text: str) -> float:
     return value
 
 
+def add_holdout_fraction(p: argparse.ArgumentParser, when: str) -> None:
+    p.add_argument(
+        "--holdout-fraction",
+        type=holdout_fraction,
+        default=DEFAULTS.holdout_fraction,
+        help=f"{when}: this stratified fraction of the training data, never scored "
+        "or unlearned, judges the repair",
+    )
+
+
 def add_repair_head(p: argparse.ArgumentParser) -> None:
     p.add_argument("--features", required=True, help="penultimate features, N x D float (.npy)")
     p.add_argument("--labels", required=True, help="their given labels, N integers 0..C-1 (.npy)")
@@ -47,13 +57,7 @@ def add_repair_head(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="repaired head to write (.npz with W and b)")
     p.add_argument("--holdout-features", help="features of a labelled holdout set (.npy)")
     p.add_argument("--holdout-labels", help="its labels (.npy)")
-    p.add_argument(
-        "--holdout-fraction",
-        type=holdout_fraction,
-        default=DEFAULTS.holdout_fraction,
-        help="without a holdout: this stratified fraction of the training data, never scored "
-        "or unlearned, judges the repair",
-    )
+    add_holdout_fraction(p, "without a holdout")
     p.add_argument(
         "--detector",
         choices=[d for d in DETECTORS if d != "aum"],

@@ -20,7 +20,12 @@ from mislabel.cli.checks import (
     positive_ratio,
 )
 from mislabel.cli.data_commands import cmd_fetch, cmd_noise, cmd_pack
-from mislabel.cli.head_command import add_repair_head, add_report_options, cmd_repair_head
+from mislabel.cli.head_command import (
+    add_holdout_fraction,
+    add_repair_head,
+    add_report_options,
+    cmd_repair_head,
+)
 from mislabel.cli.help_text import (
     DESCRIPTION,
     EPILOG,
@@ -234,6 +239,7 @@ def add_repair(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="repaired model file to write (.msgpack)")
     p.add_argument("--scores-out", help="also write the scores and flags (.npz)")
     p.add_argument("--info-out", help="also write the unlearning info (.json)")
+    add_holdout_fraction(p, "when the dataset has no test split")
     add_report_options(p)
 
 

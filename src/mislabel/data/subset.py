@@ -21,8 +21,9 @@ TRAIN_CLASS_COUNTS: dict[str, tuple[int, ...]] = {
 class Subset(NamedTuple):
     """A class subset, images flattened.
 
-    x_train (n, 784) uint8; y_train (n,) int32 in 0..C-1 (position in `classes`);
-    x_test (t, 784) uint8; y_test (t,) int32; classes (C,) int32 original labels.
+    x_train (n, D) (MNIST: D = 784 uint8 pixels; own features: float32); y_train (n,)
+    int32 in 0..C-1 (position in `classes`); x_test (t, D); y_test (t,) int32; classes
+    (C,) int32 original labels.
     """
 
     x_train: np.ndarray
@@ -50,13 +51,16 @@ def _check_classes(labels: np.ndarray, classes: Sequence[int]) -> np.ndarray:
 
 
 def _pick_train(
-    labels: np.ndarray, classes: np.ndarray, per_class: int, subset: str, seed: int
+    labels: np.ndarray, classes: np.ndarray, per_class: int | None, subset: str, seed: int
 ) -> np.ndarray:
-    """Indices (n,) of the chosen training samples, in dataset order."""
+    """Indices (n,) of the chosen training samples, in dataset order (None: all of them)."""
     rng = np.random.default_rng(seed)
     picked = []
     for c in classes:
         idx = np.flatnonzero(labels == c)
+        if per_class is None:
+            picked.append(idx)
+            continue
         if per_class > len(idx):
             raise ValueError(
                 f"train_per_class={per_class} but class {int(c)} has only {len(idx)} "
@@ -77,7 +81,7 @@ def _reindex(labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
 def select_subset(
     raw: RawDataset,
     classes: Sequence[int],
-    train_per_class: int,
+    train_per_class: int | None,
     subset: str = "first",
     seed: int = 0,
     test_per_class: int | None = None,
@@ -87,7 +91,8 @@ def select_subset(
     Args:
       raw: the whole dataset.
       classes: original labels to keep, C >= 2, distinct; class `classes[k]` becomes label k.
-      train_per_class: training images per class.
+      train_per_class: training images per class; None: every training image of the
+        classes.
       subset: "first" (the first ones in dataset order, as the paper's authors did) or
         "random" (a uniform choice without replacement per class, from `seed`).
       seed: used by "random" only.
@@ -95,16 +100,21 @@ def select_subset(
         paper's authors: 1000); None keeps all of them.
 
     Returns:
-      Subset: x_train (n, 784) uint8, y_train (n,) int32, the test images of the classes
-      x_test (t, 784) uint8 and y_test (t,) int32, classes (C,) int32; both splits in
+      Subset: x_train (n, D), y_train (n,) int32, the test samples of the classes
+      x_test (t, D) and y_test (t,) int32, classes (C,) int32; both splits in
       dataset order.
     """
     if subset not in SUBSET_MODES:
         raise ValueError(f"unknown subset mode {subset!r}; choose one of {list(SUBSET_MODES)}")
     cls = _check_classes(raw.train_labels, classes)
-    if int(train_per_class) != train_per_class or train_per_class < 1:
-        raise ValueError(f"train_per_class must be a positive integer, got {train_per_class}")
-    train_idx = _pick_train(raw.train_labels, cls, int(train_per_class), subset, seed)
+    if train_per_class is not None and (
+        int(train_per_class) != train_per_class or train_per_class < 1
+    ):
+        raise ValueError(
+            f"train_per_class must be a positive integer or None, got {train_per_class}"
+        )
+    per_class = None if train_per_class is None else int(train_per_class)
+    train_idx = _pick_train(raw.train_labels, cls, per_class, subset, seed)
     if test_per_class is None:
         test_idx = np.flatnonzero(np.isin(raw.test_labels, cls))
     else:

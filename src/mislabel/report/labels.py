@@ -63,7 +63,11 @@ SCOPE_LABELS: dict[str, tuple[str, str]] = {
     ),
 }
 CURVATURE_SCOPES: tuple[str, str] = ("last layer", "full network")
-DATASET_LABELS: dict[str, str] = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+DATASET_LABELS: dict[str, str] = {
+    "mnist": "MNIST",
+    "fashion_mnist": "Fashion-MNIST",
+    "features": "own features",
+}
 # How many samples a detector flags (the detection summary's `budget` column).
 BUDGET_PHRASES: dict[str, tuple[str, str]] = {
     "oracle": (

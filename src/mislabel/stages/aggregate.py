@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mislabel.data import CANONICAL_SHA256
+from mislabel.data.features import DATASETS
 from mislabel.files.atomic import write_text
 from mislabel.metrics import detection_metrics
 from mislabel.stages.common import PathLike
@@ -45,7 +45,7 @@ def aggregate_benchmarks(root: PathLike, out_csv: PathLike, dataset: str | None 
     Returns the number of files read.
     """
     root = Path(root)
-    others = set(CANONICAL_SHA256) - {dataset} if dataset is not None else set()
+    others = set(DATASETS) - {dataset} if dataset is not None else set()
     rows = []
     for path in sorted(root.rglob("*.tsv")):
         rel = path.relative_to(root).with_suffix("")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from mislabel.data.features import DATASETS, FEATURES, check_feature_arrays, read_feature_files
 from mislabel.data.sources import RawDataset, load_dataset, read_cache
 from mislabel.data.subset import select_subset
 from mislabel.data.verify import CANONICAL_SHA256, verify_arrays
@@ -17,14 +18,24 @@ from mislabel.stages.common import PathLike
 
 
 def fetch_dataset(
-    out_dir: PathLike, *, dataset: str = "mnist", source_dir: PathLike | None = None
+    out_dir: PathLike,
+    *,
+    dataset: str = "mnist",
+    source_dir: PathLike | None = None,
+    features: Mapping[str, PathLike] | None = None,
 ) -> Path:
-    """Load a dataset through its verified source chain into `out_dir/{dataset}.npz`.
+    """Load a dataset into `out_dir/{dataset}.npz`: a built-in one through its verified
+    source chain, or, for `dataset="features"`, your own `.npy` files (`features`: the
+    paths under `mislabel.data.features.FEATURE_FILES`), checked.
 
-    That file is the source chain's verified cache: a second call only re-verifies it.
+    For a built-in dataset that file is the source chain's verified cache: a second call
+    only re-verifies it.
     """
-    raw = load_dataset(dataset, out_dir, source_dir=source_dir)
     path = Path(out_dir) / f"{dataset}.npz"
+    if dataset == FEATURES:
+        save_npz(path, **read_feature_files(features or {}))
+        return path
+    raw = load_dataset(dataset, out_dir, source_dir=source_dir)
     if not path.is_file():  # loaded from an existing cache elsewhere: keep a copy here
         save_npz(
             path,
@@ -37,14 +48,18 @@ def fetch_dataset(
 
 
 def read_raw(path: PathLike, dataset: str):
-    """Read a fetched dataset file (`fetch_dataset`'s output) and re-verify its SHA-256."""
-    if dataset not in CANONICAL_SHA256:
-        raise ValueError(f"unknown dataset {dataset!r}; choose one of {sorted(CANONICAL_SHA256)}")
+    """Read a fetched dataset file (`fetch_dataset`'s output): a built-in dataset's SHA-256
+    is verified again, own features are checked for consistency."""
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; choose one of {list(DATASETS)}")
     try:
         arrays = read_cache(Path(path))
     except FileNotFoundError as err:
         raise FileNotFoundError(f"{path} does not exist; run `mislabel fetch` first") from err
-    verify_arrays(arrays, CANONICAL_SHA256[dataset])
+    if dataset == FEATURES:
+        check_feature_arrays(arrays, str(path))
+    else:
+        verify_arrays(arrays, CANONICAL_SHA256[dataset])
     return RawDataset(**arrays, name=dataset)
 
 
