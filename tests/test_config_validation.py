@@ -9,8 +9,8 @@ from tests.test_workflow import copy_workflow, snakemake
 
 BAD = [
     # (override, words the error must contain)
-    ("noise_ratios=[0.1,1.0]", ["noise_ratios", "1.0", "exclusiveMaximum"]),
-    ("noise_ratios=[-0.1]", ["noise_ratios", "-0.1", "minimum"]),
+    ("noise_ratios=[0.1,1.0]", ["noise_ratios[1]: 1.0 is greater than or equal to", "r < 1"]),
+    ("noise_ratios=[-0.1]", ["noise_ratios[0]: -0.1 is less than the minimum of 0"]),
     ("epochs=0", ["epochs", "0", "minimum"]),
     ("batch_size=0", ["batch_size"]),
     ("train_per_class=0", ["train_per_class"]),
@@ -23,8 +23,8 @@ BAD = [
     ("noise_mode=asymmetric", ["noise_mode", "asymmetric", "symmetric", "exact"]),
     ("detectors=[loss,margin]", ["detectors", "margin"]),
     ("unlearners=[forget]", ["unlearners", "forget"]),
-    ("curvature=full", ["curvature", "Additional properties"]),
-    ("full_damping=0", ["full_damping", "0", "exclusiveMinimum"]),
+    ("curvature=full", ["unknown key 'curvature'. Allowed keys: aum_percentile,"]),
+    ("full_damping=0", ["full_damping: 0 is less than or equal to the minimum of 0"]),
     ("cv_folds=1", ["cv_folds", "1", "minimum"]),
     ("targets=[everything]", ["targets", "everything", "detected_estimated"]),
     ("budget_estimator=loss", ["budget_estimator", "loss", "cleanlab"]),
@@ -34,7 +34,8 @@ BAD = [
     ("loo_samples=1500", ["loo_samples=1500", "2000 training samples"]),
     ("lr=-1", ["lr", "-1"]),
     ("momentum=1.5", ["momentum", "1.5"]),
-    ("typo_key=3", ["typo_key", "Additional properties"]),
+    ("typo_key=3", ["unknown key 'typo_key'", "Allowed keys:", "seeds"]),
+    ("seed=[0,1]", ["unknown key 'seed'; did you mean 'seeds'? Allowed keys:"]),
     ("pipeline_detector=if_self detectors=[loss]", ["pipeline_detector", "if_self", "detectors"]),
     ("histogram_ratio=0.25", ["histogram_ratio", "0.25", "noise_ratios"]),
     ("train_per_class=6000", ["train_per_class=6000", "5923", "class 0"]),
@@ -55,7 +56,27 @@ def test_bad_config_fails_before_any_job_with_a_clear_message(workdir, override,
     for word in words:
         assert word in text, f"{word!r} missing from:\n{text[-3000:]}"
     assert "Traceback" not in text
+    assert len(text.strip().splitlines()) <= 8, text  # a few lines, never the schema
     assert not (workdir / "results").exists()
+
+
+def test_schema_problems_name_the_key_and_the_closest_allowed_one():
+    import yaml
+
+    from tests.test_workflow import REPO
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    assert wc.schema_problems(config, schema) == []
+    features = {"train_feature": "x.npy"}
+    problems = wc.schema_problems(config | {"epoch": 3, "features": features}, schema)
+    assert problems[0].startswith("unknown key 'epoch'; did you mean 'epochs'? Allowed keys: ")
+    assert problems[1].startswith(
+        "unknown key 'features.train_feature'; did you mean 'features.train_features'? "
+        "Allowed keys: test_features, test_labels, train_features, train_labels"
+    )
+    [problem] = wc.schema_problems(config | {"seeds": [1, "a"]}, schema)
+    assert problem.startswith("seeds[1]: 'a' is not of type 'integer' (seeds: ")
 
 
 def test_cross_check_lists_every_problem_at_once():

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from mislabel import workflow_config as wc
-from mislabel.data.features import FEATURE_FILES, class_counts, read_feature_files
+from mislabel.catalog import FEATURE_FILES
+from mislabel.data.features import class_counts, read_feature_files
 from mislabel.files.dataset import load_dataset_file
 from mislabel.stages.data import fetch_dataset, make_noisy_dataset, read_raw
 

@@ -1,8 +1,15 @@
-"""The library example of docs/usage.md runs as printed, on real MNIST, and prints what it
-says; the README links only to documents that exist."""
+"""The code in the README and docs/ runs as printed, or says why not; the README links
+only to documents that exist.
+
+Every fenced `python` or `bash` block is either run by a test (the library example and the
+command-line walkthrough of docs/usage.md, the README's repair of a model trained
+elsewhere, the features snippet of docs/workflow.md in tests/test_workflow_features.py) or
+preceded by a line `<!-- not run: <reason> -->`.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -13,10 +20,93 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def library_example() -> str:
-    text = (REPO / "docs" / "usage.md").read_text()
-    start = text.index("```python\n", text.index("## Using the library")) + len("```python\n")
+def block_after(doc: str, heading: str, language: str) -> str:
+    """The first `language` block after `heading` in `doc` (a path under the repository)."""
+    text = (REPO / doc).read_text()
+    fence = f"```{language}\n"
+    start = text.index(fence, text.index(heading)) + len(fence)
     return text[start : text.index("\n```", start)]
+
+
+def library_example() -> str:
+    return block_after("docs/usage.md", "## Using the library", "python")
+
+
+def code_blocks(path: Path) -> list[tuple[str, str]]:
+    """(the line before, the code) of every fenced block with a language in `path`."""
+    lines, blocks = path.read_text().splitlines(), []
+    for i, line in enumerate(lines):
+        if re.fullmatch(r"```[a-z]+", line):
+            end = lines.index("```", i + 1)
+            blocks.append((lines[i - 1] if i else "", "\n".join(lines[i + 1 : end])))
+    return blocks
+
+
+def test_every_code_block_runs_in_a_test_or_says_why_not():
+    from tests.test_workflow_features import features_snippet
+
+    run = {
+        library_example(),
+        cli_walkthrough(),
+        readme_repair_head(),
+        features_snippet(),
+    }
+    unaccounted = [
+        f"{doc.relative_to(REPO)}: {code.splitlines()[0]}"
+        for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+        for before, code in code_blocks(doc)
+        if code not in run and not re.fullmatch(r"<!-- not run: .+ -->", before)
+    ]
+    assert unaccounted == []
+
+
+def cli_walkthrough() -> str:
+    return block_after("docs/usage.md", "## Using the command line", "bash")
+
+
+def readme_repair_head() -> str:
+    return block_after("README.md", "## Your own model", "bash")
+
+
+@pytest.mark.slow
+def test_the_command_line_walkthrough_runs(tmp_path):
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", cli_walkthrough()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    evaluation = (tmp_path / "run" / "evaluation.csv").read_text().splitlines()
+    assert evaluation[0].startswith("dataset,") and len(evaluation) == 3  # pretrained, ssse
+
+
+@pytest.mark.slow
+def test_the_readme_repairs_a_model_trained_elsewhere(tmp_path):
+    import numpy as np
+
+    from benchmarks.repair_head_digits import planted_digits
+
+    x, y_noisy, _, _, _, fit = planted_digits()
+    np.save(tmp_path / "features.npy", x)
+    np.save(tmp_path / "labels.npy", y_noisy)
+    np.savez(tmp_path / "head.npz", W=fit.coef_.T, b=fit.intercept_)
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", readme_repair_head()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    with np.load(tmp_path / "repaired.npz") as head:
+        assert head["W"].shape == (64, 10) and head["b"].shape == (10,)
+    assert (tmp_path / "report" / "flagged.csv").is_file()
 
 
 @pytest.mark.slow

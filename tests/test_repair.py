@@ -102,7 +102,7 @@ def test_repair_summary_lists_the_first_flags_and_says_where_the_rest_are():
         "flagged_indices": list(range(25)),
         "flagged_per_given_class": {"0": 10, "1": 15},
         "model": "fixed.msgpack",
-        "holdout": "holdout of 20 training samples (stratified 0.2)",
+        "holdout": "stratified split of the training data (20 samples)",
         "holdout_accuracy_before": 0.85,
         "holdout_accuracy_after": 0.9,
     }
@@ -111,7 +111,7 @@ def test_repair_summary_lists_the_first_flags_and_says_where_the_rest_are():
     assert "19 ... (5 more; --json or --scores-out lists all)" in text
     assert "flagged per given label: 0: 10, 1: 15" in text
     assert (
-        "accuracy on the holdout of 20 training samples (stratified 0.2): 0.8500 before, "
+        "accuracy on the stratified split of the training data (20 samples): 0.8500 before, "
         "0.9000 after ssse\n" in text
     )
     assert text.endswith("wrote fixed.msgpack")
@@ -181,7 +181,7 @@ def test_pack_train_repair_own_data_without_test_split(tmp_path, capsys):
     )
     assert result["m"] == 2 and len(result["flagged_indices"]) == 2
     assert "test_accuracy_after" not in result and result["roc_auc"] is None
-    assert result["holdout"] == "holdout of 8 training samples (stratified 0.2)"
+    assert result["holdout"] == "stratified split of the training data (8 samples)"
     assert 0 <= result["holdout_accuracy_after"] <= 1
     assert fixed.is_file()
 
@@ -202,7 +202,7 @@ def test_without_a_test_split_a_stratified_holdout_judges_and_is_never_flagged(t
         no_test, trained["model"], out, ratio=0.1, seed=3, report_dir=report, log=print
     )
     scored, held = holdout_split(full.y_train, 0.2, 3)  # the split, drawn independently
-    assert result["holdout"] == f"holdout of {held.size} training samples (stratified 0.2)"
+    assert result["holdout"] == f"stratified split of the training data ({held.size} samples)"
     assert result["m"] == round(0.1 * scored.size) and result["n"] == 64
     assert not set(result["flagged_indices"]) & set(held.tolist())
     table = pd.read_csv(report / "flagged.csv").set_index("index")

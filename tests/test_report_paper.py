@@ -60,10 +60,49 @@ def test_paper_tex_sections_and_inputs() -> None:
     assert sections[-2:] == ["Beyond the paper", "Additional results"]
     assert "\\graphicspath{{sub/}}" in tex
     assert "\\title{A \\& B}" in tex
-    assert "workflow's rule graph" in tex and "{fig_1_1.pdf}" in tex
-    assert "rule graph" not in paper_tex(tables=["table_5_1"], figures=[], rulegraph=None)
+    assert "The method's stages" in tex and "{fig_1_1.pdf}" in tex
+    assert "fig:1-1" not in paper_tex(tables=["table_5_1"], figures=[], rulegraph=None)
     with pytest.raises(ValueError, match="relative path"):
         paper_tex(tables=["my table"], figures=[])
+
+
+def test_paper_is_a_reproduction_with_its_bibliography() -> None:
+    from mislabel import __version__
+
+    tex = paper_tex(tables=["table_5_1", "table_5_2"], figures=["fig_ext_auc_vs_ratio"])
+    assert "\\title{A reproduction of Sugiura et al. (2024): Improving" in tex
+    assert f"\\author{{The \\texttt{{mislabel}} project, version {__version__}}}" in tex
+    cited = {key for keys in re.findall(r"\\cite\{([^}]*)\}", tex) for key in keys.split(",")}
+    listed = set(re.findall(r"\\bibitem\{([^}]*)\}", tex))
+    assert cited <= listed, cited - listed
+    assert {"sugiura2024", "pleiss2020", "northcutt2021", "kurmanji2023"} <= cited
+    assert {"lanczos1950", "arnoldi1951", "koh2017", "peste2021"} <= cited
+    assert "Sugiura, Okamura, Yamashita and Yanai" in tex
+
+
+def test_figure_1_keeps_only_the_methods_stages() -> None:
+    from mislabel.report.rulegraph import METHOD_STAGES, keep_rules
+
+    dot = "\n".join(
+        [
+            "digraph snakemake_dag {",
+            "    node[shape=box];",
+            *[
+                f'\t{i}[label = "{r}", color = "0 0 0"];'
+                for i, r in enumerate(["all", *METHOD_STAGES, "record_config"])
+            ],
+            *[f"\t{i} -> {i + 1}" for i in range(1, 6)],
+            "\t6 -> 0",
+            "\t7 -> 0",
+            "}",
+        ]
+    )
+    kept = keep_rules(dot)
+    assert re.findall(r'label = "(\w+)"', kept) == list(METHOD_STAGES)
+    assert re.findall(r"(\d+) -> (\d+)", kept) == [(str(i), str(i + 1)) for i in range(1, 6)]
+    assert kept.startswith("digraph") and "node[shape=box];" in kept
+    with pytest.raises(ValueError, match="lacks the rules"):
+        keep_rules(dot, ("train", "ghost"))
 
 
 def test_compile_paper_without_tex(tmp_path: Path, monkeypatch) -> None:

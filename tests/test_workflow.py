@@ -237,7 +237,10 @@ def test_self_contained_report_is_built(tiny_run):
     html = (tiny_run / "report.html").read_text(errors="replace")
     assert len(html) > 100_000
     for name in (
-        "table_5_1.tex",
+        "results.html",
+        "detection.csv",
+        "unlearning.csv",
+        "loo_validation.csv",
         "fig_5_1.png",
         "fig_accuracy_vs_ratio.png",
         "config.yaml",

@@ -27,6 +27,9 @@ CURVES: tuple[str, ...] = ("fig_accuracy_vs_ratio", "fig_auc_vs_ratio")
 RULEGRAPH = "fig_1_1.pdf"
 PAPER_TEX = "paper.tex"
 PAPER_PDF = "paper.pdf"
+# The headline results page: Markdown (included in the README) and HTML (in the report).
+RESULTS_MD = "results.md"
+RESULTS_HTML = "results.html"
 
 # Beyond the paper (`mislabel.report.extensions`), in the order they are written.
 EXTENSION_TABLE_PREFIX = "table_ext_"

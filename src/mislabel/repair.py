@@ -19,7 +19,7 @@ import numpy as np
 from mislabel.files import atomic
 from mislabel.files.dataset import NoisyDataset, load_dataset_file, save_dataset
 from mislabel.names import ESTIMATING_DETECTORS
-from mislabel.repair_head import RepairRefused, holdout_split, judge
+from mislabel.repair_head import RepairRefused, holdout_split, judge, split_holdout_name
 from mislabel.report.flagged import write_repair_report
 from mislabel.settings import RepairSettings
 from mislabel.stages.common import PathLike, read_score_file
@@ -196,7 +196,11 @@ def _with_holdout(
     judges the repair: the test split if there is one; else a stratified holdout of the
     training samples, moved into the test split of a temporary copy."""
     if ds.y_test.size:
-        return Path(dataset_path), np.arange(ds.y_train.size), f"test split ({ds.y_test.size})"
+        return (
+            Path(dataset_path),
+            np.arange(ds.y_train.size),
+            f"test split ({ds.y_test.size} samples)",
+        )
     train, held = holdout_split(ds.y_train, fraction, 0 if seed is None else seed)
     path = tmp / "scored.npz"
     save_dataset(
@@ -210,7 +214,7 @@ def _with_holdout(
             y_test=ds.y_train[held],
         ),
     )
-    holdout = f"holdout of {held.size} training samples (stratified {fraction:g})"
+    holdout = split_holdout_name(held.size)
     log(f"no test split: a {holdout} judges the repair; it is never scored nor unlearned")
     return path, train, holdout
 

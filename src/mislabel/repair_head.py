@@ -87,6 +87,11 @@ def holdout_split(y_N: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarr
     return np.sort(train), np.sort(held)
 
 
+def split_holdout_name(size: int) -> str:
+    """How a summary names a holdout split off the training data."""
+    return f"stratified split of the training data ({size} samples)"
+
+
 def judge(y_N, before_N, after_N) -> dict:
     """Holdout accuracy before and after, and whether after is worse beyond noise.
 
@@ -163,7 +168,7 @@ def repair_head(
     if holdout_features is None and holdout_labels is None:
         train, held = holdout_split(y, holdout_fraction, seed)
         x_hold, y_hold = x[held], y[held]
-        source = f"stratified split of the training data ({held.size} samples)"
+        source = split_holdout_name(held.size)
     elif holdout_features is None or holdout_labels is None:
         raise ValueError("give both holdout_features and holdout_labels, or neither")
     else:

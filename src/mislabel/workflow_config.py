@@ -9,6 +9,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from mislabel import names
+from mislabel.catalog import (
+    DATASETS,
+    FEATURE_FILES,
+    FEATURES,
+    TRAIN_CLASS_COUNTS,
+    missing_feature_files,
+)
 from mislabel.paths import PAPER, SUMMARY
 
 
@@ -132,8 +139,6 @@ def name_problems(config: Mapping[str, Any]) -> list[str]:
 
 def wildcard_constraints() -> dict[str, str]:
     """The workflow's wildcard constraints; the names come from the registries."""
-    from mislabel.data.features import DATASETS
-
     return {
         "dataset": "|".join(DATASETS),
         "ratio": r"[0-9][0-9.e-]*",
@@ -211,9 +216,6 @@ def cross_check(config: Mapping[str, Any]) -> list[str]:
 def train_class_counts(config: Mapping[str, Any], problems: list[str]) -> dict[int, int] | None:
     """Training samples per class id of the config's dataset; None (and a problem added)
     when own features are missing or unreadable."""
-    from mislabel.data.features import FEATURE_FILES, FEATURES, class_counts, missing_feature_files
-    from mislabel.data.subset import TRAIN_CLASS_COUNTS
-
     features = config.get("features")
     if config["dataset"] != FEATURES:
         if features:
@@ -230,6 +232,8 @@ def train_class_counts(config: Mapping[str, Any], problems: list[str]) -> dict[i
             f".npy file; unset or not a file: {given}"
         )
         return None
+    from mislabel.data.features import class_counts  # numpy: only for own features
+
     try:
         return class_counts(features["train_labels"])
     except ValueError as err:
@@ -243,9 +247,41 @@ def _id_range(counts: Mapping[int, int]) -> str:
     return f"0..{ids[-1]}" if ids == list(range(len(ids))) else str(ids)
 
 
-def check(config: Mapping[str, Any]) -> None:
-    """Raise ConfigError listing every cross-field problem."""
-    problems = cross_check(config)
+def schema_problems(config: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """What the JSON schema refuses, a line per problem: the key, the value, what is allowed;
+    an unknown key with the closest allowed one and the list of allowed keys."""
+    import difflib
+
+    import jsonschema
+
+    properties = schema.get("properties", {})
+    problems = []
+    errors = jsonschema.Draft202012Validator(schema).iter_errors(dict(config))
+    for err in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
+        path = list(err.absolute_path)
+        if err.validator == "additionalProperties":
+            allowed = sorted(err.schema.get("properties", {}))
+            where = f"{'.'.join(map(str, path))}." if path else ""
+            for key in sorted(set(err.instance) - set(allowed)):
+                close = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = f"; did you mean '{where}{close[0]}'?" if close else "."
+                problems.append(
+                    f"unknown key '{where}{key}'{hint} Allowed keys: {', '.join(allowed)}"
+                )
+            continue
+        key = str(path[0]) if path else "config"
+        where = key + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path[1:])
+        about = " ".join(str(properties.get(key, {}).get("description", "")).split())
+        problems.append(f"{where}: {err.message}" + (f" ({key}: {about})" if about else ""))
+    return problems
+
+
+def check(config: Mapping[str, Any], schema: Mapping[str, Any] | None = None) -> None:
+    """Raise ConfigError listing every problem: the schema's (if given), else every
+    cross-field one."""
+    problems = schema_problems(config, schema) if schema is not None else []
+    if not problems:
+        problems = cross_check(config)
     if problems:
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
 

@@ -19,7 +19,11 @@ rule aggregate_detection:
             detector=config["detectors"],
         ),
     output:
-        csv=f"{SUMMARY}/detection.csv",
+        csv=report(
+            f"{SUMMARY}/detection.csv",
+            caption="../report/summaries.rst",
+            category="Summaries",
+        ),
     log:
         res("logs/aggregate_detection.log"),
     benchmark:
@@ -35,7 +39,11 @@ rule aggregate_unlearning:
     input:
         expand_runs(run(paths.EVALUATION)),
     output:
-        csv=f"{SUMMARY}/unlearning.csv",
+        csv=report(
+            f"{SUMMARY}/unlearning.csv",
+            caption="../report/summaries.rst",
+            category="Summaries",
+        ),
     log:
         res("logs/aggregate_unlearning.log"),
     benchmark:
@@ -56,7 +64,11 @@ rule aggregate_loo:
             for seed in SEEDS
         ],
     output:
-        csv=f"{SUMMARY}/loo_validation.csv",
+        csv=report(
+            f"{SUMMARY}/loo_validation.csv",
+            caption="../report/summaries.rst",
+            category="Summaries",
+        ),
     log:
         res("logs/aggregate_loo.log"),
     benchmark:

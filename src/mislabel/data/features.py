@@ -1,7 +1,8 @@
 """Your own samples as the workflow's dataset: `dataset: features` in the config.
 
 Instead of a verified built-in dataset (MNIST, Fashion-MNIST), the workflow reads four
-`.npy` files named by the config's `features` mapping (`FEATURE_FILES`): training and test
+`.npy` files named by the config's `features` mapping (`mislabel.catalog.FEATURE_FILES`):
+training and test
 samples, (N, D) float features such as the embeddings of a model trained elsewhere (or
 uint8 pixels), and their (N,) integer class ids. They are checked as `mislabel pack` checks
 its arrays (`mislabel.files.arrays`) and stored under the four keys of a fetched dataset
@@ -16,22 +17,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from mislabel.data.verify import ARRAY_KEYS, CANONICAL_SHA256, Arrays
+from mislabel.catalog import FEATURE_FILES, missing_feature_files
+from mislabel.data.verify import ARRAY_KEYS, Arrays
 from mislabel.files.arrays import as_features, as_labels, load_npy
-
-FEATURES = "features"
-# Every dataset name the workflow accepts: the verified built-ins, then your own features.
-DATASETS: tuple[str, ...] = (*sorted(CANONICAL_SHA256), FEATURES)
-# The config's `features` keys, each a `.npy` path, in the order of `ARRAY_KEYS`.
-FEATURE_FILES = ("train_features", "train_labels", "test_features", "test_labels")
-
-
-def missing_feature_files(files: Mapping[str, str | None] | None) -> list[str]:
-    """The `features` keys whose path is unset or names no file."""
-    files = files or {}
-    return [
-        key for key in FEATURE_FILES if not files.get(key) or not os.path.isfile(str(files[key]))
-    ]
 
 
 def class_ids(labels_N: np.ndarray, what: str) -> np.ndarray:

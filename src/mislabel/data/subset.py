@@ -11,12 +11,6 @@ from mislabel.data.sources import RawDataset
 
 SUBSET_MODES = ("first", "random")
 
-# Training images per class of each dataset (for checking `train_per_class` up front).
-TRAIN_CLASS_COUNTS: dict[str, tuple[int, ...]] = {
-    "mnist": (5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949),
-    "fashion_mnist": (6000,) * 10,
-}
-
 
 class Subset(NamedTuple):
     """A class subset, images flattened.

@@ -19,7 +19,13 @@ from matplotlib.figure import Figure
 from mislabel.artifacts import CURVES
 from mislabel.names import FULL_SUFFIX
 from mislabel.report.captions import band_phrase
-from mislabel.report.figure_style import add_legend, mpl_label, new_figure, save_figure
+from mislabel.report.figure_style import (
+    MAX_SERIES,
+    add_legend,
+    mpl_label,
+    new_figure,
+    save_figure,
+)
 from mislabel.report.frames import (
     DETECTION_COLUMNS,
     UNLEARNING_COLUMNS,
@@ -90,6 +96,34 @@ def twin_styles(names: Sequence[str]) -> tuple[dict[str, str], dict[str, str]]:
     return colors, styles
 
 
+def series_groups(names: Sequence[str], capacity: int) -> list[list[str]]:
+    """`names` in order, cut into panels of at most `capacity` series each; a full-network
+    variant stays in the panel of its last-layer twin."""
+    units: list[list[str]] = []
+    for name in names:
+        base = name.removesuffix(FULL_SUFFIX)
+        twin = next((u for u in units if u[0].removesuffix(FULL_SUFFIX) == base), None)
+        if twin is None:
+            units.append([name])
+        else:
+            twin.append(name)
+    groups: list[list[str]] = [[]]
+    for unit in units:
+        if groups[-1] and len(groups[-1]) + len(unit) > capacity:
+            groups.append([])
+        groups[-1].extend(unit)
+    return groups
+
+
+def shared_legend(fig: Figure) -> None:
+    """One legend at the right of the figure with every series of every panel, once."""
+    entries: dict[str, object] = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    fig.legend(list(entries.values()), list(entries), loc="outside right upper", fontsize="small")
+
+
 def _target_title(target: str) -> str:
     if target in FORGET_LABELS:
         return FORGET_LABELS[target][0]
@@ -102,39 +136,34 @@ def accuracy_figure(
     colors: Mapping[str, str] | None = None,
     linestyles: Mapping[str, str] | None = None,
     legend_outside: bool = False,
-    max_cols: int | None = None,
+    groups: Sequence[Sequence[str]] | None = None,
 ) -> Figure:
-    """Test accuracy (%) vs noise ratio, one panel per forget set, pretrained in each.
+    """Test accuracy (%) vs noise ratio, the pre-trained model in each panel: one panel per
+    forget set in a row, or, with `groups`, a row per forget set and a column per group.
 
     Args:
       colors, linestyles: per method; default one color per method, solid lines.
-      legend_outside: put the legend at the right of the figure (for many methods), or in
-        the first unused grid cell if there is one.
-      max_cols: wrap the panels into rows of at most this many; None: one row.
+      legend_outside: one legend at the right of the figure instead of one in the first
+        panel.
+      groups: the methods of each column of panels (none: every method in each panel).
     """
     targets = [t for t in ordered(unl["target"], list(TARGET_LABELS)) if t != "none"]
     methods = ordered(unl["method"], list(METHOD_LABELS))
     colors = colors or {m: f"C{i % 10}" for i, m in enumerate(methods)}
     pretrained = is_pretrained(unl)
     panels = targets or ["none"]
-    ncols = len(panels) if max_cols is None else max(1, min(max_cols, len(panels)))
-    nrows = -(-len(panels) // ncols)
-    spare = nrows * ncols > len(panels)
-    fig = new_figure(
-        ncols=ncols, nrows=nrows, extra_width=2.5 if legend_outside and not spare else 0.0
-    )
-    grid = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
-    axes = grid.ravel()[: len(panels)]
-    for ax in grid.ravel()[len(panels) :]:
-        ax.set_axis_off()
-    for ax, target in zip(axes, panels, strict=True):
+    columns = [list(g) for g in groups] if groups else [methods]
+    shape = (len(panels), len(columns)) if groups else (1, len(panels))
+    fig = new_figure(ncols=shape[1], nrows=shape[0], extra_width=2.5 if legend_outside else 0.0)
+    grid = fig.subplots(*shape, sharey=True, squeeze=False)
+    cells = [(target, column) for target in panels for column in columns]
+    for ax, (target, column) in zip(grid.ravel(), cells, strict=True):
         rows = unl[pretrained | (unl["target"] == target)]
-        stats = curve_stats(rows, "method", "test_accuracy")
         plot_curves(
             ax,
-            stats,
+            curve_stats(rows, "method", "test_accuracy"),
             "method",
-            methods,
+            [m for m in methods if m == "pretrained" or m in column],
             METHOD_LABELS,
             scale=100.0,
             colors=colors,
@@ -144,11 +173,10 @@ def accuracy_figure(
         ax.set_xlabel("noise ratio r")
     for row in grid:
         row[0].set_ylabel("test accuracy (%)")
-    if legend_outside and spare:
-        handles, labels = axes[0].get_legend_handles_labels()
-        grid.ravel()[-1].legend(handles, labels, loc="center", fontsize="small")
+    if legend_outside:
+        shared_legend(fig)
     else:
-        add_legend(fig, axes[0], outside=legend_outside)
+        add_legend(fig, grid[0][0])
     return fig
 
 
@@ -159,25 +187,32 @@ def auc_figure(
     linestyles: Mapping[str, str] | None = None,
     legend_outside: bool = False,
     order: Sequence[str] = tuple(DETECTOR_LABELS),
+    groups: Sequence[Sequence[str]] | None = None,
 ) -> Figure:
     """Detection ROC AUC vs noise ratio, one line per detector (known ones in `order`),
-    chance level dashed."""
+    chance level dashed; one panel per group of detectors (none: one panel)."""
     detectors = ordered(det["detector"], order)
-    fig = new_figure(extra_width=2.5 if legend_outside else 0.0)
-    ax = fig.add_subplot()
-    plot_curves(
-        ax,
-        curve_stats(det, "detector", "roc_auc"),
-        "detector",
-        detectors,
-        DETECTOR_LABELS,
-        colors=colors,
-        linestyles=linestyles,
-    )
-    ax.axhline(0.5, color="gray", linestyle="--", linewidth=0.8, label="chance")
-    ax.set_xlabel("noise ratio r")
-    ax.set_ylabel("ROC AUC")
-    add_legend(fig, ax, outside=legend_outside)
+    panels = [[d for d in g if d in detectors] for g in groups] if groups else [detectors]
+    fig = new_figure(ncols=len(panels), extra_width=2.5 if legend_outside else 0.0)
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    stats = curve_stats(det, "detector", "roc_auc")
+    for ax, shown in zip(axes, panels, strict=True):
+        plot_curves(
+            ax,
+            stats,
+            "detector",
+            shown,
+            DETECTOR_LABELS,
+            colors=colors,
+            linestyles=linestyles,
+        )
+        ax.axhline(0.5, color="gray", linestyle="--", linewidth=0.8, label="chance")
+        ax.set_xlabel("noise ratio r")
+    axes[0].set_ylabel("ROC AUC")
+    if legend_outside:
+        shared_legend(fig)
+    else:
+        add_legend(fig, axes[0])
     return fig
 
 
@@ -233,16 +268,33 @@ def render_curves(
 
 
 def auc_panel(det: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
-    """ROC AUC of every detector: figure, caption and width (fraction of the line)."""
-    colors, styles = twin_styles(ordered(det["detector"], EXT_DETECTORS))
+    """ROC AUC of every detector: figure, caption and width (fraction of the line). The
+    detectors are split into panels of at most `MAX_SERIES` lines, chance included."""
+    detectors = ordered(det["detector"], EXT_DETECTORS)
+    colors, styles = twin_styles(detectors)
     fig = auc_figure(
-        det, colors=colors, linestyles=styles, legend_outside=True, order=EXT_DETECTORS
+        det,
+        colors=colors,
+        linestyles=styles,
+        legend_outside=True,
+        order=EXT_DETECTORS,
+        groups=series_groups(detectors, MAX_SERIES - 1),
     )
-    return fig, auc_caption(name, n_seeds(det), every=True), 0.9
+    return fig, auc_caption(name, n_seeds(det), every=True), 0.95
 
 
 def unlearners_panel(unl: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
-    """Test accuracy of every unlearning method: figure, caption and width."""
-    colors, styles = twin_styles(ordered(unl["method"], list(METHOD_LABELS)))
-    fig = accuracy_figure(unl, colors=colors, linestyles=styles, legend_outside=True, max_cols=2)
+    """Test accuracy of every unlearning method: figure, caption and width. The methods
+    are split into columns of panels of at most `MAX_SERIES` lines, the pre-trained model
+    included."""
+    methods = ordered(unl["method"], list(METHOD_LABELS))
+    colors, styles = twin_styles(methods)
+    unlearners = [m for m in methods if m != "pretrained"]
+    fig = accuracy_figure(
+        unl,
+        colors=colors,
+        linestyles=styles,
+        legend_outside=True,
+        groups=series_groups(unlearners, MAX_SERIES - 1),
+    )
     return fig, accuracy_caption(name, n_seeds(unl), every=True), 0.95

@@ -20,7 +20,7 @@ def estimated_ratio_figure(det: pd.DataFrame, names: Sequence[str]) -> Figure:
     x_col = "flipped_ratio" if has_values(det, "flipped_ratio") else "ratio"
     fig = new_figure(height=4.0, width=4.5)
     ax = fig.add_subplot()
-    top = 0.0
+    right = top = 0.0
     for i, name in enumerate(names):
         rows = det[det["detector"] == name]
         points = pd.DataFrame(
@@ -40,10 +40,14 @@ def estimated_ratio_figure(det: pd.DataFrame, names: Sequence[str]) -> Figure:
             color=f"C{i % 10}",
             label=mpl_label(name, DETECTOR_LABELS),
         )
-        top = max(top, float(np.nanmax(x + xerr)), float(np.nanmax(y + yerr)))
-    top = 1.05 * top if top > 0 else 1.0
-    ax.plot([0, top], [0, top], color="gray", linestyle="--", linewidth=0.8, label="y = x")
-    ax.set_xlim(0, top)
+        right = max(right, float(np.nanmax(x + xerr)))
+        top = max(top, float(np.nanmax(y + yerr)))
+    # Each axis spans its own data: the actual fractions stop at the largest ratio, while
+    # an estimate may run far above it.
+    right = 1.05 * right if right > 0 else 1.0
+    top = 1.05 * max(top, right) if top > 0 else right
+    ax.plot([0, right], [0, right], color="gray", linestyle="--", linewidth=0.8, label="y = x")
+    ax.set_xlim(0, right)
     ax.set_ylim(0, top)
     ax.set_xlabel(
         "actual fraction of flipped labels" if x_col == "flipped_ratio" else "noise ratio r"

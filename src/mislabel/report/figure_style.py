@@ -14,12 +14,15 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from mislabel.artifacts import figure_files
 from mislabel.files import atomic
 from mislabel.report.latex import figure_tex
 
 PNG_DPI = 150
+# The most lines a panel shows, so that their bands stay apart.
+MAX_SERIES = 5
 PDF_METADATA: dict[str, Any] = {"CreationDate": None}
 PNG_METADATA: dict[str, Any] = {"Software": None}
 
@@ -65,6 +68,45 @@ def mpl_label(name: str, labels: Mapping[str, tuple[str, str]]) -> str:
     return labels[name][0] if name in labels else name.replace("$", r"\$")
 
 
+def texts_outside(fig: Figure, tolerance: float = 1.0) -> list[str]:
+    """What, as drawn, reaches outside the canvas of `fig` by more than `tolerance` pixels
+    (a clipped title, label or legend): the texts at fault, or a description of the
+    overflow; empty if everything fits.
+
+    The test is matplotlib's tight bounding box of everything drawn against the canvas.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    tight = fig.get_tightbbox(renderer).transformed(fig.dpi_scale_trans)
+    canvas = fig.bbox
+
+    def beyond(box) -> bool:
+        return (
+            box.x0 < canvas.x0 - tolerance
+            or box.y0 < canvas.y0 - tolerance
+            or box.x1 > canvas.x1 + tolerance
+            or box.y1 > canvas.y1 + tolerance
+        )
+
+    if not beyond(tight):
+        return []
+    ticks = {
+        id(label)
+        for ax in fig.axes
+        for axis in (ax.xaxis, ax.yaxis)
+        for label in axis.get_ticklabels(which="both")
+    }
+    culprits = [
+        text.get_text()
+        for text in fig.findobj(Text)
+        if text.get_visible()
+        and text.get_text().strip()
+        and id(text) not in ticks
+        and beyond(text.get_window_extent(renderer))
+    ]
+    return culprits or [f"drawn area {tight.bounds} beyond the canvas {canvas.bounds} (pixels)"]
+
+
 def save_figure(
     fig: Figure,
     out_dir: str | os.PathLike,
@@ -73,7 +115,13 @@ def save_figure(
     caption: str,
     width: float = 0.7,
 ) -> list[Path]:
-    """Write `<stem>.pdf`, `<stem>.png` and `<stem>.tex` (figure environment) into `out_dir`."""
+    """Write `<stem>.pdf`, `<stem>.png` and `<stem>.tex` (figure environment) into `out_dir`.
+
+    Raises ValueError, writing nothing, if some text would be cut off at the canvas's edge.
+    """
+    clipped = texts_outside(fig)
+    if clipped:
+        raise ValueError(f"figure {stem}: text outside the canvas, would be cut off: {clipped}")
     pdf, png, tex = (Path(out_dir) / name for name in figure_files([stem]))
     with atomic.atomic_path(pdf) as tmp:
         fig.savefig(tmp, format="pdf", metadata=PDF_METADATA)

@@ -67,7 +67,7 @@ def histogram_figure(
     ax.set_ylim(0, ymax)
     ax.set_xlabel(f"anomaly score: {label}")
     ax.set_ylabel("number of training samples")
-    ax.set_title(f"{label}, noise ratio r = {ratio:g} (seed {seed})")
+    ax.set_title(f"{label}\nnoise ratio r = {ratio:g} (seed {seed})", fontsize="medium")
     ax.legend(loc="upper right", fontsize="small")
     return fig
 

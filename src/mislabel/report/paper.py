@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
+from mislabel import __version__
 from mislabel.artifacts import (
     EXTENSION_FIGURE_PREFIX,
     EXTENSION_TABLE_PREFIX,
@@ -25,7 +26,10 @@ from mislabel.files import atomic
 from mislabel.report.cells import latex_escape
 from mislabel.report.latex import template_env
 
-DEFAULT_TITLE = "Improving the generalization of trained models by unlearning mislabeled data"
+DEFAULT_TITLE = (
+    "A reproduction of Sugiura et al. (2024): Improving the generalization of trained models "
+    "by unlearning mislabeled data"
+)
 LATEX_TIMEOUT_S = 300
 _SAFE_PATH_RE = re.compile(r"^[A-Za-z0-9_./-]+$")
 
@@ -43,7 +47,8 @@ TABLE_5_1, TABLE_5_2, TABLE_5_3 = PAPER_TABLES
 SECTIONS: tuple[tuple[str, str, tuple[tuple[str, ...], tuple[str, ...]]], ...] = (
     (
         "Experiment 1: can a trained model detect its mislabeled data?",
-        "Each detector gives every training sample an anomaly score; the top $m$ scores are "
+        "Each detector gives every training sample an anomaly score (its loss, or an "
+        r"influence score \cite{koh2017}); the top $m$ scores are "
         r"flagged as $D_{\mathrm{detected}}$ (the caption says how $m$ was set). The table "
         "reports ROC AUC and the accuracy and precision of the flags; the histograms compare "
         "the scores of mislabeled and clean samples.",
@@ -52,7 +57,9 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, ...], tuple[str, ...]]], ...] =
     (
         "Experiment 2: does forgetting the known mislabeled set help?",
         r"Each unlearning method forgets $D_{\mathrm{forget}} = D_{\mathrm{mislabeled}}$, the "
-        "samples whose labels were actually flipped.",
+        "samples whose labels were actually flipped: with an influence update "
+        r"\cite{koh2017}, a Newton step (SSSE \cite{peste2021}), fine-tuning on the rest, or "
+        "retraining from scratch.",
         ((TABLE_5_2,), ()),
     ),
     (
@@ -71,14 +78,18 @@ SECTIONS: tuple[tuple[str, str, tuple[tuple[str, ...], tuple[str, ...]]], ...] =
     (
         "Beyond the paper",
         "The pipeline goes further than the paper. It adds detectors that do not use influence "
-        "functions (the area under the margin, AUM, and confident learning), computes the "
-        "influence scores and the influence-based unlearning with the Hessian of the full "
-        "network next to that of the last layer, checks the predicted effect of removing "
+        r"functions (the area under the margin, AUM \cite{pleiss2020}, and confident learning "
+        r"\cite{northcutt2021}), computes the influence scores and the influence-based "
+        "unlearning with the Hessian of the full network next to that of the last layer "
+        "(its top eigenpairs from ARPACK's implicitly restarted Lanczos iteration "
+        r"\cite{lanczos1950,lehoucq1998}, the symmetric case of Arnoldi's method "
+        r"\cite{arnoldi1951}, as influence functions at scale use them \cite{schioppa2022}), "
+        "checks the predicted effect of removing "
         "training samples against actual leave-$k$-out retraining, estimates the number of "
         "mislabeled samples instead of taking $m$ from the known noise and repeats "
         "Experiment 3 with that budget, and compares more unlearning methods "
-        "(NegGrad+, relabelling with fine-tuning) with retraining on the clean data in "
-        "accuracy, agreement, distance in parameter space and time.",
+        r"(NegGrad+ \cite{kurmanji2023}, relabelling with fine-tuning) with retraining on "
+        "the clean data in accuracy, agreement, distance in parameter space and time.",
         ((), (EXTENSION_TABLE_PREFIX, EXTENSION_FIGURE_PREFIX)),
     ),
     (
@@ -139,6 +150,7 @@ def paper_tex(
         .get_template("paper.tex.j2")
         .render(
             title=latex_escape(title),
+            version=__version__,
             sections=group_sections(items),
             rulegraph=rulegraph,
             graphicspath=graphicspath,

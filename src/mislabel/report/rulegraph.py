@@ -1,8 +1,13 @@
-"""Figure 1.1: the method's overview, drawn as the workflow's own rule graph."""
+"""Figure 1.1: the method's stages, drawn from the workflow's own rule graph.
+
+Only the rules of the method (`METHOD_STAGES`) are drawn, not the bookkeeping (`all`,
+`record_config`, the aggregation and rendering rules).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,6 +15,32 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mislabel.files.atomic import atomic_path
+
+# The rules that are the method's stages, in the order they run.
+METHOD_STAGES = ("fetch_dataset", "inject_noise", "train", "score", "unlearn", "evaluate")
+_NODE_RE = re.compile(r'^\s*(\d+)\[label = "([^"]+)"')
+_EDGE_RE = re.compile(r"^\s*(\d+) -> (\d+)\s*$")
+
+
+def keep_rules(dot: str, rules: tuple[str, ...] = METHOD_STAGES) -> str:
+    """The DOT text `dot` of a rule graph with only the nodes of `rules` and the edges
+    between them. Raises ValueError if one of `rules` is not in the graph."""
+    kept, lines = {}, []
+    for line in dot.splitlines():
+        node, edge = _NODE_RE.match(line), _EDGE_RE.match(line)
+        if node:
+            if node.group(2) in rules:
+                kept[node.group(1)] = node.group(2)
+                lines.append(line)
+        elif edge:
+            if edge.group(1) in kept and edge.group(2) in kept:
+                lines.append(line)
+        else:
+            lines.append(line)
+    missing = [rule for rule in rules if rule not in kept.values()]
+    if missing:
+        raise ValueError(f"the rule graph lacks the rules {missing}")
+    return "\n".join(lines) + "\n"
 
 
 def rulegraph_dot(snakefile: str | os.PathLike) -> str:
@@ -44,8 +75,8 @@ def render_rulegraph(
             "Graphviz `dot` is not on PATH; install it (Debian: apt-get install "
             "graphviz) to draw Figure 1.1"
         )
-    text = rulegraph_dot(snakefile)
-    log(f"rule graph with {text.count('->')} edges")
+    text = keep_rules(rulegraph_dot(snakefile))
+    log(f"the method's {len(METHOD_STAGES)} stages, {text.count('->')} edges between them")
     env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0")}
     with atomic_path(out_pdf) as tmp:
         subprocess.run([dot, "-Tpdf", "-o", str(tmp)], input=text, text=True, check=True, env=env)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mislabel.data.features import DATASETS
+from mislabel.catalog import DATASETS
 from mislabel.files.atomic import write_text
 from mislabel.metrics import detection_metrics
 from mislabel.stages.common import PathLike

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mislabel.data.features import DATASETS, FEATURES, check_feature_arrays, read_feature_files
+from mislabel.catalog import DATASETS, FEATURES
+from mislabel.data.features import check_feature_arrays, read_feature_files
 from mislabel.data.sources import RawDataset, load_dataset, read_cache
 from mislabel.data.subset import select_subset
 from mislabel.data.verify import CANONICAL_SHA256, verify_arrays
@@ -26,7 +27,7 @@ def fetch_dataset(
 ) -> Path:
     """Load a dataset into `out_dir/{dataset}.npz`: a built-in one through its verified
     source chain, or, for `dataset="features"`, your own `.npy` files (`features`: the
-    paths under `mislabel.data.features.FEATURE_FILES`), checked.
+    paths under `mislabel.catalog.FEATURE_FILES`), checked.
 
     For a built-in dataset that file is the source chain's verified cache: a second call
     only re-verifies it.

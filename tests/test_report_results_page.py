@@ -1,0 +1,110 @@
+"""The results page (`mislabel.report.results_page`): where the results come from, Tables
+5.1-5.3 in Markdown and HTML; and the rendered blocks of the README and docs/
+(`mislabel.report.include`)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mislabel.report import table_markdown
+from mislabel.report.include import BEGIN, END, block_paths, include_block, main, synced
+from mislabel.report.results_page import provenance, render_results_page
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "tests" / "data" / "tiny_summaries"
+
+
+@pytest.fixture
+def page(tmp_path):
+    config = yaml.safe_load((REPO / "tests" / "tiny_config.yaml").read_text())
+    md, html = tmp_path / "results.md", tmp_path / "results.html"
+    render_results_page(
+        TINY / "detection.csv",
+        TINY / "unlearning.csv",
+        config,
+        md,
+        html,
+        config_name="tests/tiny_config.yaml",
+    )
+    return md.read_text(), html.read_text()
+
+
+def test_the_page_says_where_its_numbers_come_from(page):
+    md, html = page
+    assert md.startswith("From MNIST, classes 0, 1, noise ratios 0.3; 2 seeds (0, 1), cells mean")
+    command = "snakemake --cores 8 --configfile tests/tiny_config.yaml --config seeds=[0,1]"
+    assert command in md and command in html
+    assert re.findall(r"^### (Table 5\.\d)", md, flags=re.M) == [
+        "Table 5.1",
+        "Table 5.2",
+        "Table 5.3",
+    ]
+
+
+def test_table_5_2_equals_the_markdown_table_of_the_same_summary(page):
+    md, _ = page
+    section = md[md.index("### Table 5.2") :]
+    section = section[section.index("| r |") : section.index("### Table 5.3")].strip()
+    assert section == table_markdown(TINY / "unlearning.csv").strip()
+
+
+class Cells(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tables, self.cells, self.open = 0, [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tables += tag == "table"
+        if tag not in ("br", "meta"):  # void elements
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open.pop() == tag, f"</{tag}> closes <{self.open}>"
+
+    def handle_data(self, data):
+        if self.open and self.open[-1] in ("td", "th"):
+            self.cells.append(data)
+
+
+def test_the_html_is_well_formed_without_latex(page):
+    _, html = page
+    parser = Cells()
+    parser.feed(html)
+    assert parser.tables == 3 and parser.open == []
+    assert "98.4 ± 1.3" in parser.cells  # pre-trained, as in the Markdown
+    assert not re.search(r"\\[a-z]+|\$", html)  # no LaTeX left
+
+
+def test_one_seed_is_not_called_a_mean():
+    source, command = provenance(
+        {"dataset": "mnist", "classes": [0, 1], "noise_ratios": [0.1], "seeds": [3]},
+        "config.yaml",
+    )
+    assert "1 seed (3), one run per cell" in source and "--configfile" not in command
+
+
+def test_include_block_replaces_only_between_its_markers(tmp_path, monkeypatch):
+    begin = BEGIN.format(path="p/results.md")
+    doc = f"intro\n{begin}\n\nold\n\n{END}\noutro\n"
+    assert include_block(doc, "p/results.md", "new\n") == f"intro\n{begin}\n\nnew\n\n{END}\noutro\n"
+    with pytest.raises(ValueError, match="no block for other.md"):
+        include_block(doc, "other.md", "x")
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "results.md").write_text("fresh\n")
+    (tmp_path / "README.md").write_text(doc)
+    monkeypatch.chdir(tmp_path)
+    assert main(["README.md"]) == 0
+    assert "\nfresh\n" in (tmp_path / "README.md").read_text()
+    assert "old" not in (tmp_path / "README.md").read_text()
+
+
+def test_every_rendered_block_equals_its_file():
+    docs = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    assert "paper_tables/results.md" in block_paths((REPO / "README.md").read_text())
+    stale = [str(d.relative_to(REPO)) for d in docs if synced(d.read_text(), REPO) != d.read_text()]
+    assert stale == [], "run `.venv/bin/python -m mislabel.report.include` to refill them"
