@@ -22,23 +22,25 @@ TINY = REPO / "tests" / "data" / "tiny_summaries"
 @pytest.fixture
 def page(tmp_path):
     config = yaml.safe_load((REPO / "tests" / "tiny_config.yaml").read_text())
-    md, html = tmp_path / "results.md", tmp_path / "results.html"
+    md, beyond = tmp_path / "results.md", tmp_path / "results_beyond.md"
+    html = tmp_path / "results.html"
     render_results_page(
         TINY / "detection.csv",
         TINY / "unlearning.csv",
         config,
         md,
+        beyond,
         html,
         config_name="tests/tiny_config.yaml",
     )
-    return md.read_text(), html.read_text()
+    return md.read_text(), html.read_text(), beyond.read_text()
 
 
 def test_the_page_says_where_its_numbers_come_from(page):
-    md, html = page
+    md, html, beyond = page
     assert md.startswith("From MNIST, classes 0, 1, noise ratios 0.3; 2 seeds (0, 1), cells mean")
     command = "snakemake --cores 8 --configfile tests/tiny_config.yaml --config seeds=[0,1]"
-    assert command in md and command in html
+    assert command in md and command in html and command in beyond
     assert re.findall(r"^### (Table 5\.\d)", md, flags=re.M) == [
         "Table 5.1",
         "Table 5.2",
@@ -46,8 +48,25 @@ def test_the_page_says_where_its_numbers_come_from(page):
     ]
 
 
+def test_beyond_the_paper_shows_every_detector_the_estimates_and_every_unlearner(page):
+    _, _, beyond = page
+    tiny = yaml.safe_load((REPO / "tests" / "tiny_config.yaml").read_text())
+    titles = re.findall(r"^### (.+)$", beyond, flags=re.M)
+    assert [t.split(":")[0] for t in titles] == [
+        "Every detector",
+        "The noise ratio estimated without knowing it",
+        "Every unlearner",
+    ]
+    for label in ("AUM", "Confident learning (cleanlab)", "I_up,loss(z, z), full network"):
+        assert f"&nbsp;&nbsp;{label} |" in beyond
+    assert "| r | flipped (actual) | AUM | Confident learning (cleanlab) |" in beyond
+    for label in ("NegGrad+", "Relabel + fine-tune", "Influence (full)"):
+        assert f"&nbsp;&nbsp;{label} |" in beyond
+    assert len(tiny["unlearners"]) == 7
+
+
 def test_table_5_2_equals_the_markdown_table_of_the_same_summary(page):
-    md, _ = page
+    md, _, _ = page
     section = md[md.index("### Table 5.2") :]
     section = section[section.index("| r |") : section.index("### Table 5.3")].strip()
     assert section == table_markdown(TINY / "unlearning.csv").strip()
@@ -72,10 +91,10 @@ class Cells(HTMLParser):
 
 
 def test_the_html_is_well_formed_without_latex(page):
-    _, html = page
+    _, html, _ = page
     parser = Cells()
     parser.feed(html)
-    assert parser.tables == 3 and parser.open == []
+    assert parser.tables == 6 and parser.open == []
     assert "98.4 ± 1.3" in parser.cells  # pre-trained, as in the Markdown
     assert not re.search(r"\\[a-z]+|\$", html)  # no LaTeX left
 
@@ -108,3 +127,25 @@ def test_every_rendered_block_equals_its_file():
     assert "paper_tables/results.md" in block_paths((REPO / "README.md").read_text())
     stale = [str(d.relative_to(REPO)) for d in docs if synced(d.read_text(), REPO) != d.read_text()]
     assert stale == [], "run `.venv/bin/python -m mislabel.report.include` to refill them"
+
+
+def test_beyond_cells_equal_those_of_the_rendered_latex_tables(page):
+    """The Markdown tables beyond the paper show the same cells, in the same order, as the
+    LaTeX tables of the reference run of the same summaries."""
+    _, _, beyond = page
+    sections = re.split(r"^### ", beyond, flags=re.M)[1:]
+
+    def markdown_cells(section: str) -> list[str]:
+        rows = [line for line in section.splitlines() if line.startswith("| ") and "**" not in line]
+        return [cell.strip() for row in rows[1:] for cell in row.strip("|").split("|")[1:]]
+
+    def latex_cells(name: str) -> list[str]:
+        tex = (REPO / "tests" / "data" / "tiny_tables" / name).read_text()
+        body = tex[tex.index("\\midrule") : tex.index("\\bottomrule")]
+        rows = [r for r in body.split("\\\\") if "&" in r and "multicolumn" not in r]
+        return [c.strip().replace(" $\\pm$ ", " ± ") for r in rows for c in r.split("&")[1:]]
+
+    assert len(markdown_cells(sections[0])) == 2 * 7  # 2 metrics x 7 detectors, 1 ratio
+    assert markdown_cells(sections[0]) == latex_cells("table_ext_detectors.tex")
+    assert markdown_cells(sections[2]) == latex_cells("table_ext_unlearners_accuracy.tex")
+    assert markdown_cells(sections[1]) == latex_cells("table_ext_budget.tex")

@@ -27,8 +27,10 @@ CURVES: tuple[str, ...] = ("fig_accuracy_vs_ratio", "fig_auc_vs_ratio")
 RULEGRAPH = "fig_1_1.pdf"
 PAPER_TEX = "paper.tex"
 PAPER_PDF = "paper.pdf"
-# The headline results page: Markdown (included in the README) and HTML (in the report).
+# The results pages: Tables 5.1-5.3 in Markdown (included in the README), the tables beyond
+# the paper in Markdown (in docs/paper.md), and both as HTML (in the report).
 RESULTS_MD = "results.md"
+RESULTS_BEYOND_MD = "results_beyond.md"
 RESULTS_HTML = "results.html"
 
 # Beyond the paper (`mislabel.report.extensions`), in the order they are written.

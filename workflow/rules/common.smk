@@ -102,5 +102,12 @@ def all_targets(wildcards):
         else [f"{PAPER}/{artifacts.PAPER_TEX}", res("logs/compile_paper_skipped.txt")]
     )
     side_by_side = wc.paper_vs_ours_files(config, SUMMARY, PAPER)
-    results = [f"{PAPER}/{artifacts.RESULTS_MD}", f"{PAPER}/{artifacts.RESULTS_HTML}"]
+    results = [
+        f"{PAPER}/{name}"
+        for name in (
+            artifacts.RESULTS_MD,
+            artifacts.RESULTS_BEYOND_MD,
+            artifacts.RESULTS_HTML,
+        )
+    ]
     return wc.summary_files(SUMMARY) + results + side_by_side + paper

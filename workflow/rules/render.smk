@@ -17,12 +17,13 @@ localrules:
 
 
 rule render_results:
-    """The headline results page, Markdown (for the README) and HTML (for the report)."""
+    """The results pages: Markdown for the README and docs/paper.md, HTML for the report."""
     input:
         detection=f"{SUMMARY}/detection.csv",
         unlearning=f"{SUMMARY}/unlearning.csv",
     output:
         md=f"{PAPER}/{artifacts.RESULTS_MD}",
+        beyond=f"{PAPER}/{artifacts.RESULTS_BEYOND_MD}",
         html=report(
             f"{PAPER}/{artifacts.RESULTS_HTML}",
             caption="../report/results.rst",

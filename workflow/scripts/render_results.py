@@ -10,6 +10,7 @@ with job_log(sm.log[0], "render_results", exit_when_done=True) as log:
         sm.input.unlearning,
         dict(sm.params.config),
         sm.output.md,
+        sm.output.beyond,
         sm.output.html,
         config_name=sm.params.config_name,
         metric=sm.params.metric,

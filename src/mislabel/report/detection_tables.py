@@ -73,18 +73,17 @@ def detectors_table(det: pd.DataFrame, dataset: str) -> str:
     return render_table_tex(rows, ratios, caption=caption, label="tab:ext-detectors")
 
 
-def budget_rows(det: pd.DataFrame, names: Sequence[str]) -> list[Row]:
+def budget_rows(det: pd.DataFrame, names: Sequence[str], style: Style = LATEX) -> list[Row]:
     """Per nominal ratio: actual flipped fraction, then the estimated ratio of each of `names`."""
     runs = det.drop_duplicates(subset=["ratio", "seed"])
     out = []
     for ratio in sorted_ratios(det):
         at = np.isclose(det["ratio"], ratio)
-        cells = [
-            format_cell(runs.loc[np.isclose(runs["ratio"], ratio), "flipped_ratio"], "fraction")
-        ]
+        flipped = runs.loc[np.isclose(runs["ratio"], ratio), "flipped_ratio"]
+        cells = [format_cell(flipped, "fraction", pm=style.pm)]
         for name in names:
             values = det.loc[at & (det["detector"] == name), "estimated_ratio"]
-            cells.append(format_cell(values, "fraction"))
+            cells.append(format_cell(values, "fraction", pm=style.pm))
         out.append(Row(ratio_label(ratio), tuple(cells)))
     return out
 

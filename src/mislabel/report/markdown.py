@@ -11,20 +11,23 @@ from mislabel.report.labels import ratio_label
 from mislabel.report.unlearning_tables import unlearning_rows
 
 
-def rows_markdown(rows: Sequence[Row], ratios: Sequence[float]) -> str:
-    """Lay out table rows as Markdown: a "r" header, one right-aligned column per ratio."""
-    lines = [
-        "| r | " + " | ".join(ratio_label(r) for r in ratios) + " |",
-        "|:--|" + "--:|" * len(ratios),
-    ]
+def grid_markdown(rows: Sequence[Row], header: Sequence[str]) -> str:
+    """Lay out table rows as Markdown under `header`: the label column left-aligned, the
+    others right-aligned; spanning rows bold."""
+    lines = ["| " + " | ".join(header) + " |", "|:--|" + "--:|" * (len(header) - 1)]
     for row in rows:
         if row.kind in ("group", "head"):
-            cells: Sequence[str] = [f"**{row.label}**"] + [""] * len(ratios)
+            cells: Sequence[str] = [f"**{row.label}**"] + [""] * (len(header) - 1)
         else:
             label = f"&nbsp;&nbsp;{row.label}" if row.kind == "sub" else row.label
             cells = [label, *row.cells]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def rows_markdown(rows: Sequence[Row], ratios: Sequence[float]) -> str:
+    """Lay out table rows as Markdown: a "r" header, one right-aligned column per ratio."""
+    return grid_markdown(rows, ["r", *(ratio_label(r) for r in ratios)])
 
 
 def table_markdown(

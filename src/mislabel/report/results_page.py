@@ -1,10 +1,10 @@
-"""The headline results as one page, in Markdown and in HTML: where they come from (the
-config, the dataset, the seeds, the command that rebuilds them), then Tables 5.1-5.3 with
-plain-text cells.
+"""The results as pages of plain text: where they come from (the config, the dataset, the
+seeds, the command that rebuilds them), then Tables 5.1-5.3, and the tables beyond the
+paper (every detector, the estimated noise ratio, every unlearner).
 
-The workflow renders both (`mislabel.artifacts.RESULTS_MD`, `RESULTS_HTML`); the HTML is
-what `snakemake --report` shows, and the README carries the Markdown in a rendered block
-(`mislabel.report.include`).
+The workflow renders `mislabel.artifacts.RESULTS_MD` (Tables 5.1-5.3, carried by the
+README in a rendered block, `mislabel.report.include`), `RESULTS_BEYOND_MD` (carried by
+docs/paper.md) and `RESULTS_HTML` (all of it, for `snakemake --report`).
 """
 
 from __future__ import annotations
@@ -20,18 +20,28 @@ from mislabel import __version__
 from mislabel.files.atomic import write_text
 from mislabel.report.captions import budget_phrase, plural
 from mislabel.report.cells import MARKDOWN, PM_PLAIN, Row, Style
-from mislabel.report.detection_tables import detection_rows
+from mislabel.report.detection_tables import budget_rows, detection_rows
 from mislabel.report.frames import (
     DETECTION_COLUMNS,
+    PAPER_TARGETS,
     UNLEARNING_COLUMNS,
+    estimators,
     load_results,
     paper_detection,
     paper_unlearning,
     sorted_ratios,
 )
-from mislabel.report.labels import check_metric, dataset_label, ratio_label
-from mislabel.report.markdown import rows_markdown
-from mislabel.report.unlearning_tables import full_method_rows, unlearning_rows
+from mislabel.report.labels import (
+    DETECTOR_LABELS,
+    EXT_DETECTION_METRICS,
+    EXT_DETECTORS,
+    check_metric,
+    dataset_label,
+    label_of,
+    ratio_label,
+)
+from mislabel.report.markdown import grid_markdown
+from mislabel.report.unlearning_tables import accuracy_rows, full_method_rows, unlearning_rows
 
 # Labels and cells as plain text, for the HTML layout, which escapes them itself.
 PLAIN = Style(which=1, pm=PM_PLAIN, escape=str)
@@ -53,55 +63,103 @@ def provenance(config: Mapping, config_name: str) -> tuple[str, str]:
     return source, command
 
 
-def headline_tables(
-    det: pd.DataFrame, unl: pd.DataFrame, metric: str, style: Style
-) -> list[tuple[str, list[Row], list[float]]]:
-    """(title, rows, ratios) of Tables 5.1, 5.2 and 5.3 (the paper's detectors and methods)."""
+Table = tuple[str, list[str], list[Row]]  # (title, header, rows)
+
+
+def ratio_columns(ratios: Sequence[float]) -> list[str]:
+    return ["r", *(ratio_label(r) for r in ratios)]
+
+
+def headline_tables(det: pd.DataFrame, unl: pd.DataFrame, metric: str, style: Style) -> list[Table]:
+    """Tables 5.1, 5.2 and 5.3 (the paper's detectors and methods)."""
     value, _, what = check_metric(metric)
     det, unl = paper_detection(det), paper_unlearning(unl)
     det_ratios, unl_ratios = sorted_ratios(det), sorted_ratios(unl)
     return [
         (
             f"Table 5.1: detection ({budget_phrase(det, style)})",
+            ratio_columns(det_ratios),
             detection_rows(det, det_ratios, style),
-            det_ratios,
         ),
         (
             f"Table 5.2: {what} after forgetting the mislabeled samples",
+            ratio_columns(unl_ratios),
             unlearning_rows(unl, unl_ratios, target="mislabeled", style=style, value=value),
-            unl_ratios,
         ),
         (
             f"Table 5.3: {what} of the full method, detect then forget",
+            ratio_columns(unl_ratios),
             full_method_rows(unl, unl_ratios, style, value=value),
-            unl_ratios,
         ),
     ]
+
+
+def beyond_tables(det: pd.DataFrame, unl: pd.DataFrame, style: Style) -> list[Table]:
+    """Every detector, the estimated noise ratio (if a detector estimated it) and every
+    unlearner, as in `table_ext_detectors`, `table_ext_budget` and
+    `table_ext_unlearners_accuracy`."""
+    det_ratios, unl_ratios = sorted_ratios(det), sorted_ratios(unl)
+    tables = [
+        (
+            f"Every detector: ROC AUC and precision (%) of the top m ({budget_phrase(det, style)})",
+            ratio_columns(det_ratios),
+            detection_rows(
+                det, det_ratios, style, metrics=EXT_DETECTION_METRICS, known=EXT_DETECTORS
+            ),
+        )
+    ]
+    names = estimators(det)
+    if names:
+        labels = [label_of(n, DETECTOR_LABELS, style) for n in names]
+        tables.append(
+            (
+                "The noise ratio estimated without knowing it: the actual fraction of flipped "
+                "labels, then each estimate",
+                ["r", "flipped (actual)", *labels],
+                budget_rows(det, names, style),
+            )
+        )
+    targets = [t for t in PAPER_TARGETS if (unl["target"] == t).any()]
+    if targets:
+        tables.append(
+            (
+                "Every unlearner: test accuracy (%)",
+                ratio_columns(unl_ratios),
+                accuracy_rows(unl, unl_ratios, targets, style),
+            )
+        )
+    return tables
+
+
+def _markdown(source: str, command: str, tables: Sequence[Table]) -> str:
+    parts = [f"From {source} Rebuild them with `{command}`.\n"]
+    parts += [f"### {title}\n\n{grid_markdown(rows, header)}" for title, header, rows in tables]
+    return "\n".join(parts)
 
 
 def results_markdown(
     det: pd.DataFrame, unl: pd.DataFrame, config: Mapping, config_name: str, metric: str
 ) -> str:
-    """The results page in Markdown (headings at level 3, for inclusion in a README)."""
-    source, command = provenance(config, config_name)
-    parts = [f"From {source} Rebuild them with `{command}`.\n"]
-    for title, rows, ratios in headline_tables(det, unl, metric, MARKDOWN):
-        parts.append(f"### {title}\n\n{rows_markdown(rows, ratios)}")
-    return "\n".join(parts)
+    """Tables 5.1-5.3 in Markdown (headings at level 3, for inclusion in a README)."""
+    return _markdown(*provenance(config, config_name), headline_tables(det, unl, metric, MARKDOWN))
 
 
-def _html_table(title: str, rows: Sequence[Row], ratios: Sequence[float]) -> str:
-    width = len(ratios) + 1
+def beyond_markdown(det: pd.DataFrame, unl: pd.DataFrame, config: Mapping, config_name: str) -> str:
+    """The tables beyond the paper in Markdown (for inclusion in docs/paper.md)."""
+    return _markdown(*provenance(config, config_name), beyond_tables(det, unl, MARKDOWN))
+
+
+def _html_table(title: str, header: Sequence[str], rows: Sequence[Row]) -> str:
     lines = [
-        f"<h2>{html.escape(title)}</h2>",
+        f"<h3>{html.escape(title)}</h3>",
         "<table>",
-        "<tr><th>r</th>" + "".join(f"<th>{ratio_label(r)}</th>" for r in ratios) + "</tr>",
+        "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>",
     ]
     for row in rows:
         label = html.escape(row.label)
         if row.kind in ("group", "head"):
             tag = "em" if row.kind == "group" else "strong"
-            lines.append(f'<tr><td colspan="{width}"><{tag}>{label}</{tag}></td></tr>')
+            lines.append(f'<tr><td colspan="{len(header)}"><{tag}>{label}</{tag}></td></tr>')
             continue
         indent = ' class="sub"' if row.kind == "sub" else ""
         cells = "".join(f"<td>{html.escape(c)}</td>" for c in row.cells)
@@ -120,9 +178,11 @@ STYLE = (
 def results_html(
     det: pd.DataFrame, unl: pd.DataFrame, config: Mapping, config_name: str, metric: str
 ) -> str:
-    """The results page as a standalone HTML document."""
+    """The results page as a standalone HTML document: Tables 5.1-5.3, then the tables
+    beyond the paper."""
     source, command = provenance(config, config_name)
-    tables = [_html_table(*table) for table in headline_tables(det, unl, metric, PLAIN)]
+    headline = [_html_table(*t) for t in headline_tables(det, unl, metric, PLAIN)]
+    beyond = [_html_table(*t) for t in beyond_tables(det, unl, PLAIN)]
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -131,7 +191,10 @@ def results_html(
             "<h1>Results</h1>",
             f"<p>From {html.escape(source)}<br>Rebuild them with "
             f"<code>{html.escape(command)}</code>.</p>",
-            *tables,
+            "<h2>The paper's tables</h2>",
+            *headline,
+            "<h2>Beyond the paper</h2>",
+            *beyond,
             "</body></html>",
             "",
         ]
@@ -143,15 +206,18 @@ def render_results_page(
     unlearning_csv: str | os.PathLike,
     config: Mapping,
     out_md: str | os.PathLike,
+    out_beyond_md: str | os.PathLike,
     out_html: str | os.PathLike,
     *,
     config_name: str = "config.yaml",
     metric: str = "accuracy",
 ) -> list[Path]:
-    """Write the results page as Markdown and HTML."""
+    """Write the results page: Tables 5.1-5.3 in Markdown, the tables beyond the paper in
+    Markdown, and both in one HTML page."""
     dataset = config["dataset"]
     det = load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset)
     unl = load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset)
     write_text(out_md, results_markdown(det, unl, config, config_name, metric))
+    write_text(out_beyond_md, beyond_markdown(det, unl, config, config_name))
     write_text(out_html, results_html(det, unl, config, config_name, metric))
-    return [Path(out_md), Path(out_html)]
+    return [Path(out_md), Path(out_beyond_md), Path(out_html)]

@@ -123,17 +123,19 @@ def full_method_rows(
 
 
 def rows_by_target(
-    unl: pd.DataFrame, targets: Sequence[str], cells: Callable[[pd.DataFrame], tuple[str, ...]]
+    unl: pd.DataFrame,
+    targets: Sequence[str],
+    cells: Callable[[pd.DataFrame], tuple[str, ...]],
+    style: Style = LATEX,
 ) -> list[Row]:
     """Per forget set a group heading, then one sub-row per method with `cells(its rows)`."""
     out: list[Row] = []
     for target in targets:
         rows = unl[unl["target"] == target]
-        out.append(Row(heading(label_of(target, FORGET_LABELS, LATEX)), kind="group"))
+        out.append(Row(heading(label_of(target, FORGET_LABELS, style)), kind="group"))
         for method in ordered(rows["method"], list(METHOD_LABELS)):
-            out.append(
-                Row(method_label(method, target), cells(rows[rows["method"] == method]), "sub")
-            )
+            label = method_label(method, target, style)
+            out.append(Row(label, cells(rows[rows["method"] == method]), "sub"))
     return out
 
 
@@ -151,13 +153,15 @@ def pooled_rows(
     return out + rows_by_target(unl, targets, cells)
 
 
-def accuracy_rows(unl: pd.DataFrame, ratios: Sequence[float], targets: Sequence[str]) -> list[Row]:
+def accuracy_rows(
+    unl: pd.DataFrame, ratios: Sequence[float], targets: Sequence[str], style: Style = LATEX
+) -> list[Row]:
     """Pre-trained, then per forget set one sub-row of test accuracy per method and ratio."""
 
     def cells(rows: pd.DataFrame) -> tuple[str, ...]:
-        return cells_by_ratio(rows, "test_accuracy", "percent", ratios, LATEX)
+        return cells_by_ratio(rows, "test_accuracy", "percent", ratios, style)
 
-    return pretrained_rows(unl, ratios) + rows_by_target(unl, targets, cells)
+    return pretrained_rows(unl, ratios, style) + rows_by_target(unl, targets, cells, style)
 
 
 def table_5_2_tex(unl: pd.DataFrame, dataset: str, metric: str = "accuracy") -> str:
