@@ -31,6 +31,7 @@ def page(tmp_path):
         md,
         beyond,
         html,
+        loo_csv=TINY / "loo_validation.csv",
         config_name="tests/tiny_config.yaml",
     )
     return md.read_text(), html.read_text(), beyond.read_text()
@@ -52,10 +53,12 @@ def test_beyond_the_paper_shows_every_detector_the_estimates_and_every_unlearner
     _, _, beyond = page
     tiny = yaml.safe_load((REPO / "tests" / "tiny_config.yaml").read_text())
     titles = re.findall(r"^### (.+)$", beyond, flags=re.M)
-    assert [t.split(":")[0] for t in titles] == [
+    assert [t.split(":")[0].split(" (")[0] for t in titles] == [
         "Every detector",
         "The noise ratio estimated without knowing it",
         "Every unlearner",
+        "Every unlearner against the model retrained on the clean data",
+        "Leave-k-out validation",
     ]
     for label in ("AUM", "Confident learning (cleanlab)", "I_up,loss(z, z), full network"):
         assert f"&nbsp;&nbsp;{label} |" in beyond
@@ -94,7 +97,7 @@ def test_the_html_is_well_formed_without_latex(page):
     _, html, _ = page
     parser = Cells()
     parser.feed(html)
-    assert parser.tables == 6 and parser.open == []
+    assert parser.tables == 8 and parser.open == []
     assert "98.4 ± 1.3" in parser.cells  # pre-trained, as in the Markdown
     assert not re.search(r"\\[a-z]+|\$", html)  # no LaTeX left
 
@@ -149,3 +152,9 @@ def test_beyond_cells_equal_those_of_the_rendered_latex_tables(page):
     assert markdown_cells(sections[0]) == latex_cells("table_ext_detectors.tex")
     assert markdown_cells(sections[2]) == latex_cells("table_ext_unlearners_accuracy.tex")
     assert markdown_cells(sections[1]) == latex_cells("table_ext_budget.tex")
+    assert markdown_cells(sections[4]) == latex_cells("table_ext_loo.tex")
+    # 6 columns (4 metrics, 2 of conjugate gradients); pre-trained, 7 methods x 3 targets
+    assert len(markdown_cells(sections[3])) == 6 * (1 + 7 * 3)
+    # the reference itself: retraining on the clean data is 0 away from itself
+    reference = "| &nbsp;&nbsp;Retrained on D_clean | +0.0 ± 0.0 | 100.0 ± 0.0 | 0 ± 0 |"
+    assert reference in sections[3]

@@ -21,6 +21,8 @@ rule render_results:
     input:
         detection=f"{SUMMARY}/detection.csv",
         unlearning=f"{SUMMARY}/unlearning.csv",
+        loo=f"{SUMMARY}/loo_validation.csv",
+        timing=f"{SUMMARY}/timing.csv",
     output:
         md=f"{PAPER}/{artifacts.RESULTS_MD}",
         beyond=f"{PAPER}/{artifacts.RESULTS_BEYOND_MD}",

@@ -12,6 +12,8 @@ with job_log(sm.log[0], "render_results", exit_when_done=True) as log:
         sm.output.md,
         sm.output.beyond,
         sm.output.html,
+        loo_csv=sm.input.loo,
+        timing_csv=sm.input.timing,
         config_name=sm.params.config_name,
         metric=sm.params.metric,
     )

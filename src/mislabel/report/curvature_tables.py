@@ -9,7 +9,7 @@ import pandas as pd
 
 from mislabel import names
 from mislabel.report.captions import per_ratio, seed_phrase
-from mislabel.report.cells import LATEX, Row, cells_by_ratio, count_cell, format_cell
+from mislabel.report.cells import LATEX, Row, Style, cells_by_ratio, count_cell, format_cell
 from mislabel.report.frames import all_ratios, has_values, n_seeds, seeds_of, sorted_ratios
 from mislabel.report.labels import (
     CURVATURE_SCOPES,
@@ -93,7 +93,28 @@ def curvature_table(det: pd.DataFrame, unl: pd.DataFrame, dataset: str) -> str:
     return finish_table(rows, ratio_header(ratios), caption=caption, label="tab:ext-curvature")
 
 
-def loo_rows(loo: pd.DataFrame, with_slope: bool) -> list[Row]:
+# The leave-k-out table's headings, LaTeX and plain; "Slope" only where it was measured.
+LOO_HEADER: tuple[tuple[str, str], ...] = (
+    ("Scope", "scope"),
+    ("$k$", "k"),
+    ("Seeds", "seeds"),
+    ("Retrainings", "retrainings"),
+    ("Pearson", "Pearson"),
+    ("Spearman", "Spearman"),
+    ("Slope", "slope"),
+)
+
+
+def has_slope(loo: pd.DataFrame) -> bool:
+    return "slope" in loo.columns and has_values(loo, "slope")
+
+
+def loo_header(with_slope: bool, style: Style = LATEX) -> list[str]:
+    heads = [head[style.which] for head in LOO_HEADER]
+    return heads if with_slope else heads[:-1]
+
+
+def loo_rows(loo: pd.DataFrame, with_slope: bool, style: Style = LATEX) -> list[Row]:
     """One row per (scope, number removed): seeds, retrainings per seed, correlations."""
     out = []
     for scope in ordered(loo["scope"], list(SCOPE_LABELS)):
@@ -104,12 +125,12 @@ def loo_rows(loo: pd.DataFrame, with_slope: bool) -> list[Row]:
                 f"{k:g}",
                 str(n_seeds(sub)),
                 count_cell(sub["n_runs"]),
-                format_cell(sub["pearson"], "corr"),
-                format_cell(sub["spearman"], "corr"),
+                format_cell(sub["pearson"], "corr", pm=style.pm),
+                format_cell(sub["spearman"], "corr", pm=style.pm),
             ]
             if with_slope:
-                cells.append(format_cell(sub["slope"], "real"))
-            out.append(Row(label_of(scope, SCOPE_LABELS, LATEX), tuple(cells)))
+                cells.append(format_cell(sub["slope"], "real", pm=style.pm))
+            out.append(Row(label_of(scope, SCOPE_LABELS, style), tuple(cells)))
     return out
 
 
@@ -123,9 +144,8 @@ def loo_ratio_phrase(loo: pd.DataFrame) -> str:
 
 def loo_table(loo: pd.DataFrame, dataset: str) -> str:
     """Predicted vs actual leave-k-out loss change: correlations per curvature scope."""
-    with_slope = "slope" in loo.columns and has_values(loo, "slope")
-    header = ["Scope", "$k$", "Seeds", "Retrainings", "Pearson", "Spearman"]
-    header += ["Slope"] if with_slope else []
+    with_slope = has_slope(loo)
+    header = loo_header(with_slope)
     missing = loo.empty
     rows = None if missing else loo_rows(loo, with_slope)
     caption = (

@@ -20,28 +20,41 @@ from mislabel import __version__
 from mislabel.files.atomic import write_text
 from mislabel.report.captions import budget_phrase, plural
 from mislabel.report.cells import MARKDOWN, PM_PLAIN, Row, Style
+from mislabel.report.curvature_tables import has_slope, loo_header, loo_rows
 from mislabel.report.detection_tables import budget_rows, detection_rows
 from mislabel.report.frames import (
     DETECTION_COLUMNS,
     PAPER_TARGETS,
     UNLEARNING_COLUMNS,
     estimators,
+    has_values,
+    load_loo,
     load_results,
     paper_detection,
     paper_unlearning,
     sorted_ratios,
+    with_numeric,
+    with_timing,
 )
 from mislabel.report.labels import (
     DETECTOR_LABELS,
     EXT_DETECTION_METRICS,
     EXT_DETECTORS,
+    TARGET_LABELS,
     check_metric,
     dataset_label,
     label_of,
+    ordered,
     ratio_label,
 )
 from mislabel.report.markdown import grid_markdown
-from mislabel.report.unlearning_tables import accuracy_rows, full_method_rows, unlearning_rows
+from mislabel.report.unlearning_tables import (
+    accuracy_rows,
+    full_method_rows,
+    pooled_rows,
+    unlearner_metrics,
+    unlearning_rows,
+)
 
 # Labels and cells as plain text, for the HTML layout, which escapes them itself.
 PLAIN = Style(which=1, pm=PM_PLAIN, escape=str)
@@ -94,10 +107,13 @@ def headline_tables(det: pd.DataFrame, unl: pd.DataFrame, metric: str, style: St
     ]
 
 
-def beyond_tables(det: pd.DataFrame, unl: pd.DataFrame, style: Style) -> list[Table]:
-    """Every detector, the estimated noise ratio (if a detector estimated it) and every
-    unlearner, as in `table_ext_detectors`, `table_ext_budget` and
-    `table_ext_unlearners_accuracy`."""
+def beyond_tables(
+    det: pd.DataFrame, unl: pd.DataFrame, loo: pd.DataFrame, style: Style
+) -> list[Table]:
+    """Every detector, the estimated noise ratio, every unlearner, every unlearner against
+    retraining, and the leave-k-out validation, as in `table_ext_detectors`,
+    `table_ext_budget`, `table_ext_unlearners_accuracy`, `table_ext_unlearners` and
+    `table_ext_loo`; a table whose data this run did not produce is left out."""
     det_ratios, unl_ratios = sorted_ratios(det), sorted_ratios(unl)
     tables = [
         (
@@ -128,6 +144,26 @@ def beyond_tables(det: pd.DataFrame, unl: pd.DataFrame, style: Style) -> list[Ta
                 accuracy_rows(unl, unl_ratios, targets, style),
             )
         )
+    metrics = unlearner_metrics(unl)
+    all_targets = [t for t in ordered(unl["target"], list(TARGET_LABELS)) if t != "none"]
+    if all_targets and has_values(unl, metrics[0][0]):
+        tables.append(
+            (
+                "Every unlearner against the model retrained on the clean data (each cell: "
+                "all noise ratios and seeds together)",
+                ["method", *(head[style.which] for _, _, head in metrics)],
+                pooled_rows(unl, metrics, all_targets, style),
+            )
+        )
+    if not loo.empty:
+        tables.append(
+            (
+                "Leave-k-out validation: predicted against actual loss change when k training "
+                "samples are removed and the model retrained",
+                loo_header(has_slope(loo), style),
+                loo_rows(loo, has_slope(loo), style),
+            )
+        )
     return tables
 
 
@@ -144,9 +180,11 @@ def results_markdown(
     return _markdown(*provenance(config, config_name), headline_tables(det, unl, metric, MARKDOWN))
 
 
-def beyond_markdown(det: pd.DataFrame, unl: pd.DataFrame, config: Mapping, config_name: str) -> str:
+def beyond_markdown(
+    det: pd.DataFrame, unl: pd.DataFrame, loo: pd.DataFrame, config: Mapping, config_name: str
+) -> str:
     """The tables beyond the paper in Markdown (for inclusion in docs/paper.md)."""
-    return _markdown(*provenance(config, config_name), beyond_tables(det, unl, MARKDOWN))
+    return _markdown(*provenance(config, config_name), beyond_tables(det, unl, loo, MARKDOWN))
 
 
 def _html_table(title: str, header: Sequence[str], rows: Sequence[Row]) -> str:
@@ -176,13 +214,18 @@ STYLE = (
 
 
 def results_html(
-    det: pd.DataFrame, unl: pd.DataFrame, config: Mapping, config_name: str, metric: str
+    det: pd.DataFrame,
+    unl: pd.DataFrame,
+    loo: pd.DataFrame,
+    config: Mapping,
+    config_name: str,
+    metric: str,
 ) -> str:
     """The results page as a standalone HTML document: Tables 5.1-5.3, then the tables
     beyond the paper."""
     source, command = provenance(config, config_name)
     headline = [_html_table(*t) for t in headline_tables(det, unl, metric, PLAIN)]
-    beyond = [_html_table(*t) for t in beyond_tables(det, unl, PLAIN)]
+    beyond = [_html_table(*t) for t in beyond_tables(det, unl, loo, PLAIN)]
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -209,15 +252,21 @@ def render_results_page(
     out_beyond_md: str | os.PathLike,
     out_html: str | os.PathLike,
     *,
+    loo_csv: str | os.PathLike | None = None,
+    timing_csv: str | os.PathLike | None = None,
     config_name: str = "config.yaml",
     metric: str = "accuracy",
 ) -> list[Path]:
     """Write the results page: Tables 5.1-5.3 in Markdown, the tables beyond the paper in
-    Markdown, and both in one HTML page."""
+    Markdown, and both in one HTML page. `loo_csv` and `timing_csv` (the leave-k-out and
+    timing summaries) feed the validation table and the time column, when given."""
     dataset = config["dataset"]
     det = load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset)
-    unl = load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset)
+    det = with_numeric(det, ["flipped_ratio", "estimated_ratio"])
+    unl = with_timing(load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset), timing_csv)
+    unl = with_numeric(unl, [col for col, _, _ in unlearner_metrics(unl)])
+    loo = load_loo(loo_csv, dataset=dataset)
     write_text(out_md, results_markdown(det, unl, config, config_name, metric))
-    write_text(out_beyond_md, beyond_markdown(det, unl, config, config_name))
-    write_text(out_html, results_html(det, unl, config, config_name, metric))
+    write_text(out_beyond_md, beyond_markdown(det, unl, loo, config, config_name))
+    write_text(out_html, results_html(det, unl, loo, config, config_name, metric))
     return [Path(out_md), Path(out_beyond_md), Path(out_html)]

@@ -35,15 +35,20 @@ from mislabel.report.labels import (
 from mislabel.report.latex import finish_table, ratio_header, render_table_tex
 
 # Columns of the unlearner comparison: (column, cell kind, LaTeX heading); CG ones optional.
-UNLEARNER_METRICS: tuple[tuple[str, str, str], ...] = (
-    ("accuracy_gap_to_retrain_clean", "pp", r"$\Delta$ acc.\ (pp)"),
-    ("agreement_with_retrain_clean", "percent", r"Agree.\ (\%)"),
-    ("param_l2_to_retrain_clean", "real", r"$\lVert \theta - \theta_{\mathrm{clean}} \rVert_2$"),
-    ("time_vs_retrain", "real", "Time / retrain"),
+# (column, cell kind, (LaTeX heading, plain heading)) of the unlearners-vs-retraining table.
+UNLEARNER_METRICS: tuple[tuple[str, str, tuple[str, str]], ...] = (
+    ("accuracy_gap_to_retrain_clean", "pp", (r"$\Delta$ acc.\ (pp)", "accuracy gap (pp)")),
+    ("agreement_with_retrain_clean", "percent", (r"Agree.\ (\%)", "agreement (%)")),
+    (
+        "param_l2_to_retrain_clean",
+        "real",
+        (r"$\lVert \theta - \theta_{\mathrm{clean}} \rVert_2$", "parameter L2"),
+    ),
+    ("time_vs_retrain", "real", ("Time / retrain", "time / retrain")),
 )
-CG_METRICS: tuple[tuple[str, str, str], ...] = (
-    ("cg_iterations", "real", "CG iter."),
-    ("cg_converged", "percent", r"CG conv.\ (\%)"),
+CG_METRICS: tuple[tuple[str, str, tuple[str, str]], ...] = (
+    ("cg_iterations", "real", ("CG iter.", "CG iterations")),
+    ("cg_converged", "percent", (r"CG conv.\ (\%)", "CG converged (%)")),
 )
 
 
@@ -140,17 +145,27 @@ def rows_by_target(
 
 
 def pooled_rows(
-    unl: pd.DataFrame, metrics: Sequence[tuple[str, str, str]], targets: Sequence[str]
+    unl: pd.DataFrame,
+    metrics: Sequence[tuple[str, str, tuple[str, str]]],
+    targets: Sequence[str],
+    style: Style = LATEX,
 ) -> list[Row]:
     """Pre-trained, then per forget set one sub-row per method; each cell pools all ratios
     and seeds of a metric."""
 
     def cells(rows: pd.DataFrame) -> tuple[str, ...]:
-        return tuple(format_cell(rows[col], kind) for col, kind, _ in metrics)
+        return tuple(format_cell(rows[col], kind, pm=style.pm) for col, kind, _ in metrics)
 
     pre = unl[is_pretrained(unl)]
-    out = [Row(METHOD_LABELS["pretrained"][0], cells(pre))] if not pre.empty else []
-    return out + rows_by_target(unl, targets, cells)
+    label = METHOD_LABELS["pretrained"][style.which]
+    out = [Row(label, cells(pre))] if not pre.empty else []
+    return out + rows_by_target(unl, targets, cells, style)
+
+
+def unlearner_metrics(unl: pd.DataFrame) -> list[tuple[str, str, tuple[str, str]]]:
+    """The columns of the unlearners-vs-retraining table: `UNLEARNER_METRICS`, then the
+    conjugate-gradient ones where `unl` has them."""
+    return [*UNLEARNER_METRICS, *(m for m in CG_METRICS if has_values(unl, m[0]))]
 
 
 def accuracy_rows(
@@ -222,14 +237,14 @@ def estimated_table(unl: pd.DataFrame, dataset: str, budget: str) -> str:
 
 def unlearners_table(unl: pd.DataFrame, dataset: str) -> str:
     """Every method vs retraining on D_clean: gap, agreement, distance, time (pooled)."""
-    cg = [metric for metric in CG_METRICS if has_values(unl, metric[0])]
-    metrics = [*UNLEARNER_METRICS, *cg]
+    metrics = unlearner_metrics(unl)
+    cg = metrics[len(UNLEARNER_METRICS) :]
     unl = with_numeric(unl, [col for col, _, _ in metrics])
     missing = not any(has_values(unl, col) for col, _, _ in UNLEARNER_METRICS)
-    absent = [head for col, _, head in UNLEARNER_METRICS if not has_values(unl, col)]
+    absent = [head[0] for col, _, head in UNLEARNER_METRICS if not has_values(unl, col)]
     targets = [t for t in ordered(unl["target"], list(TARGET_LABELS)) if t != "none"]
     rows = None if missing else pooled_rows(unl, metrics, targets)
-    header = ["Method", *(head for _, _, head in metrics)]
+    header = ["Method", *(head[0] for _, _, head in metrics)]
     n_ratios = unl["ratio"].nunique()
     caption = (
         f"Unlearning methods compared with retraining on the clean data, on "
