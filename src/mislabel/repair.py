@@ -99,7 +99,7 @@ def repair_model(
     estimated = ratio is None
     target = "detected_estimated" if estimated else "detected"
     with tempfile.TemporaryDirectory(prefix="mislabel-repair-") as tmp:
-        work_path, scored, holdout = _with_holdout(
+        work_path, work, scored, holdout = _with_holdout(
             ds, dataset_path, holdout_fraction, seed, Path(tmp), log
         )
         scores = Path(scores_path or Path(tmp) / "scores.npz")
@@ -152,7 +152,7 @@ def repair_model(
         if ds.y_test.size:
             pair = [(staged, staged_info)]
             rows = evaluate_models(dataset_path, model_path, pair, Path(tmp) / "eval.csv", log)
-        verdict, suggested = _judge(ds, scored, model_path, staged)
+        verdict, suggested = _judge(work, ds, model_path, staged)
         result = _result(ds, flagged, row, info, rows, verdict, ratio, detector, unlearner)
         result |= {"holdout": holdout, "model": str(out_path)}
         if report_dir is not None:
@@ -191,32 +191,28 @@ def _with_holdout(
     seed: int | None,
     tmp: Path,
     log: Callable[[str], None],
-) -> tuple[Path, np.ndarray, str]:
-    """The dataset file to score and unlearn on, the training indices it keeps, and what
-    judges the repair: the test split if there is one; else a stratified holdout of the
-    training samples, moved into the test split of a temporary copy."""
+) -> tuple[Path, NoisyDataset, np.ndarray, str]:
+    """The dataset to score and unlearn on (its file and itself), the training indices it
+    keeps, and what judges the repair: its test split, which is the dataset's own if there
+    is one; else a stratified holdout of the training samples, moved into the test split of
+    a temporary copy."""
     if ds.y_test.size:
-        return (
-            Path(dataset_path),
-            np.arange(ds.y_train.size),
-            f"test split ({ds.y_test.size} samples)",
-        )
+        holdout = f"test split ({ds.y_test.size} samples)"
+        return Path(dataset_path), ds, np.arange(ds.y_train.size), holdout
     train, held = holdout_split(ds.y_train, fraction, 0 if seed is None else seed)
-    path = tmp / "scored.npz"
-    save_dataset(
-        path,
-        ds._replace(
-            x_train=ds.x_train[train],
-            y_train=ds.y_train[train],
-            y_clean=ds.y_clean[train],
-            flipped=ds.flipped[train],
-            x_test=ds.x_train[held],
-            y_test=ds.y_train[held],
-        ),
+    work = ds._replace(
+        x_train=ds.x_train[train],
+        y_train=ds.y_train[train],
+        y_clean=ds.y_clean[train],
+        flipped=ds.flipped[train],
+        x_test=ds.x_train[held],
+        y_test=ds.y_train[held],
     )
+    path = tmp / "scored.npz"
+    save_dataset(path, work)
     holdout = split_holdout_name(held.size)
     log(f"no test split: a {holdout} judges the repair; it is never scored nor unlearned")
-    return path, train, holdout
+    return path, work, train, holdout
 
 
 def _built_in_shape(ds) -> tuple[int, int] | None:
@@ -225,26 +221,23 @@ def _built_in_shape(ds) -> tuple[int, int] | None:
     return shape if shape and shape[0] * shape[1] == ds.x_train.shape[1] else None
 
 
-def _judge(ds, scored, model_path: PathLike, repaired_path: PathLike):
-    """The holdout's verdict (`repair_head.judge`): the test split, else the training
-    samples not `scored`; and the repaired model's predicted class index of every training
-    sample."""
+def _judge(work: NoisyDataset, ds: NoisyDataset, model_path: PathLike, repaired_path: PathLike):
+    """The verdict (`repair_head.judge`) on the test split of `work`, the dataset the repair
+    ran on; and the repaired model's predicted class index of every training sample of
+    `ds`."""
     from mislabel.data.subset import to_float
     from mislabel.files.checkpoint import load_model
     from mislabel.model import predict
 
     before = load_model(model_path)
     after = load_model(repaired_path)
-    x_train = to_float(ds.x_train)
-    suggested = np.asarray(predict(after.model, after.state.params, x_train))
-    if ds.y_test.size:
-        x_hold, y_hold = to_float(ds.x_test), ds.y_test
-        after_hold = np.asarray(predict(after.model, after.state.params, x_hold))
-    else:
-        held = np.setdiff1d(np.arange(ds.y_train.size), scored)
-        x_hold, y_hold, after_hold = x_train[held], ds.y_train[held], suggested[held]
-    before_hold = np.asarray(predict(before.model, before.state.params, x_hold))
-    verdict = judge(y_hold, before_hold, after_hold)
+    suggested = np.asarray(predict(after.model, after.state.params, to_float(ds.x_train)))
+    x_hold = to_float(work.x_test)
+    verdict = judge(
+        work.y_test,
+        np.asarray(predict(before.model, before.state.params, x_hold)),
+        np.asarray(predict(after.model, after.state.params, x_hold)),
+    )
     return verdict, suggested
 
 

@@ -83,6 +83,8 @@ def markdown_escape(text: object) -> str:
 
 LATEX = Style(which=0, pm=PM_LATEX, escape=latex_escape)
 MARKDOWN = Style(which=1, pm=PM_PLAIN, escape=markdown_escape)
+# Plain text, for a layout that escapes it itself (HTML).
+PLAIN = Style(which=1, pm=PM_PLAIN, escape=str)
 
 
 def format_cell(

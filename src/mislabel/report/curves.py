@@ -115,15 +115,6 @@ def series_groups(names: Sequence[str], capacity: int) -> list[list[str]]:
     return groups
 
 
-def shared_legend(fig: Figure) -> None:
-    """One legend at the right of the figure with every series of every panel, once."""
-    entries: dict[str, object] = {}
-    for ax in fig.axes:
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            entries.setdefault(label, handle)
-    fig.legend(list(entries.values()), list(entries), loc="outside right upper", fontsize="small")
-
-
 def _target_title(target: str) -> str:
     if target in FORGET_LABELS:
         return FORGET_LABELS[target][0]
@@ -173,10 +164,7 @@ def accuracy_figure(
         ax.set_xlabel("noise ratio r")
     for row in grid:
         row[0].set_ylabel("test accuracy (%)")
-    if legend_outside:
-        shared_legend(fig)
-    else:
-        add_legend(fig, grid[0][0])
+    add_legend(fig, grid[0][0], outside=legend_outside)
     return fig
 
 
@@ -209,10 +197,7 @@ def auc_figure(
         ax.axhline(0.5, color="gray", linestyle="--", linewidth=0.8, label="chance")
         ax.set_xlabel("noise ratio r")
     axes[0].set_ylabel("ROC AUC")
-    if legend_outside:
-        shared_legend(fig)
-    else:
-        add_legend(fig, axes[0])
+    add_legend(fig, axes[0], outside=legend_outside)
     return fig
 
 

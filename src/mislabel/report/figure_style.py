@@ -55,12 +55,16 @@ def placeholder_figure(message: str) -> Figure:
 
 
 def add_legend(fig: Figure, ax: Axes, *, outside: bool = False) -> None:
-    """The legend of `ax`: inside at the lower left, or at the right of the whole figure."""
-    if outside:
-        handles, labels = ax.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside right upper", fontsize="small")
-    else:
+    """The legend of `ax`, inside at the lower left; or, `outside`, one legend at the right
+    of the whole figure with every series of every panel, once."""
+    if not outside:
         ax.legend(loc="lower left", fontsize="small")
+        return
+    entries: dict[str, Any] = {}
+    for panel in fig.axes:
+        for handle, label in zip(*panel.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    fig.legend(list(entries.values()), list(entries), loc="outside right upper", fontsize="small")
 
 
 def mpl_label(name: str, labels: Mapping[str, tuple[str, str]]) -> str:

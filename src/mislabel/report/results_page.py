@@ -19,7 +19,7 @@ import pandas as pd
 from mislabel import __version__
 from mislabel.files.atomic import write_text
 from mislabel.report.captions import budget_phrase, plural
-from mislabel.report.cells import MARKDOWN, PM_PLAIN, Row, Style
+from mislabel.report.cells import MARKDOWN, PLAIN, Row, Style
 from mislabel.report.curvature_tables import has_slope, loo_header, loo_rows
 from mislabel.report.detection_tables import budget_rows, detection_rows
 from mislabel.report.frames import (
@@ -55,9 +55,6 @@ from mislabel.report.unlearning_tables import (
     unlearner_metrics,
     unlearning_rows,
 )
-
-# Labels and cells as plain text, for the HTML layout, which escapes them itself.
-PLAIN = Style(which=1, pm=PM_PLAIN, escape=str)
 
 
 def provenance(config: Mapping, config_name: str) -> tuple[str, str]:
