@@ -5,17 +5,20 @@ from __future__ import annotations
 from mislabel import paths
 
 
-def test_run_files_keep_the_layout_of_every_earlier_run():
+def test_run_files_follow_the_documented_layout():
     run = "{dataset}/r{ratio}/s{seed}"
     assert paths.run_file(paths.NOISY) == f"{run}/noisy.npz"
     assert paths.run_file(paths.MODEL) == f"{run}/model.msgpack"
     assert paths.run_file(paths.HISTORY) == f"{run}/train_history.npz"
     assert paths.run_file(paths.score_file("npz")) == f"{run}/scores/{{detector}}.npz"
+    assert paths.run_file(paths.DETECTION) == f"{run}/detection.csv"
+    assert paths.run_file(paths.unlearned_dir()) == f"{run}/unlearn/{{method}}"
     assert (
-        paths.run_file(paths.unlearned_file("json")) == f"{run}/unlearn/{{method}}_{{target}}.json"
+        paths.run_file(paths.unlearned_file("json")) == f"{run}/unlearn/{{method}}/{{target}}.json"
     )
-    assert paths.unlearned_file("msgpack", "ssse", "detected") == "unlearn/ssse_detected.msgpack"
-    assert paths.run_file(paths.timing_file("score")) == f"{run}/timing/score.json"
+    assert paths.unlearned_file("msgpack", "ssse", "detected") == "unlearn/ssse/detected.msgpack"
+    assert paths.run_file(paths.SCORE_TIMING) == f"{run}/timing/score.json"
+    assert paths.run_file(paths.TIMING) == f"{run}/timing.csv"
     assert paths.log_file("train") == f"logs/train/{run}.log"
     assert paths.log_file("unlearn", "{method}") == f"logs/unlearn/{run}/{{method}}.log"
     assert paths.benchmark_file("unlearn", "{method}") == f"benchmarks/unlearn/{run}/{{method}}.tsv"

@@ -20,7 +20,9 @@ RAW = "data/{dataset}.npz"  # the verified raw dataset, under results_dir
 NOISY = "noisy.npz"
 MODEL = "model.msgpack"
 HISTORY = "train_history.npz"
-EVALUATION = "evaluation.csv"
+DETECTION = "detection.csv"  # the detection metrics of every detector (score job)
+EVALUATION = "evaluation.csv"  # the test accuracy of every model (evaluate job)
+TIMING = "timing.csv"  # the timing rows of every compute stage (evaluate job)
 LOO = "loo_validation.csv"
 
 
@@ -45,14 +47,24 @@ def score_file(ext: str, detector: str = "{detector}") -> str:
     return f"scores/{detector}.{ext}"
 
 
+def unlearned_dir(method: str = "{method}") -> str:
+    """The folder of one unlearning job (every target of one method), relative to the run
+    folder: ``unlearned_name`` files and ``UNLEARN_TIMING``."""
+    return f"unlearn/{method}"
+
+
+def unlearned_name(ext: str, target: str) -> str:
+    """An unlearned model (``msgpack``) or its facts (``json``) in its method's folder."""
+    return f"{target}.{ext}"
+
+
 def unlearned_file(ext: str, method: str = "{method}", target: str = "{target}") -> str:
     """An unlearned model (``msgpack``) or its facts (``json``), relative to the run folder."""
-    return f"unlearn/{method}_{target}.{ext}"
+    return f"{unlearned_dir(method)}/{unlearned_name(ext, target)}"
 
 
-def timing_file(stage: str) -> str:
-    """A stage's timing facts, relative to the run folder (``score``, ``unlearn_{method}``)."""
-    return f"timing/{stage}.json"
+SCORE_TIMING = "timing/score.json"  # the score job's timing facts, in the run folder
+UNLEARN_TIMING = "timing.json"  # an unlearning job's timing facts, in its method's folder
 
 
 def _per_job(top: str, rule: str, job: str, ext: str) -> str:

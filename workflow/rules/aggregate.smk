@@ -10,14 +10,7 @@ localrules:
 rule aggregate_detection:
     """One row per (dataset, ratio, seed, detector), with the detection metrics."""
     input:
-        scores=expand_runs(
-            run(paths.score_file("npz")),
-            detector=config["detectors"],
-        ),
-        info=expand_runs(
-            run(paths.score_file("json")),
-            detector=config["detectors"],
-        ),
+        expand_runs(run(paths.DETECTION)),
     output:
         csv=report(
             f"{SUMMARY}/detection.csv",
@@ -84,11 +77,7 @@ rule aggregate_loo:
 rule aggregate_timing:
     """Seconds of every detector group and unlearning method, compilation split off."""
     input:
-        expand_runs(run(paths.timing_file("score"))),
-        expand_runs(
-            run(paths.timing_file("unlearn_{method}")),
-            method=config["unlearners"],
-        ),
+        expand_runs(run(paths.TIMING)),
     output:
         csv=report(
             f"{SUMMARY}/timing.csv",

@@ -60,17 +60,6 @@ def own_features(wildcards):
     return config["features"] if wildcards.dataset == FEATURES else {}
 
 
-def unlearned_models(wildcards):
-    """Every unlearned model of one (dataset, ratio, seed), with its info file."""
-    folder = paths.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed, RESULTS)
-    return {
-        f"{kind}_{method}_{target}": f"{folder}/{paths.unlearned_file(ext, method, target)}"
-        for method in config["unlearners"]
-        for target in config["targets"]
-        for kind, ext in (("model", "msgpack"), ("info", "json"))
-    }
-
-
 def forget_inputs(wildcards):
     """Detected targets need the pipeline detector's scores (and the estimator's budget)."""
     folder = paths.run_dir(wildcards.dataset, wildcards.ratio, wildcards.seed, RESULTS)
@@ -90,6 +79,17 @@ def histogram_scores(wildcards):
     """Score files of every configured detector at histogram_ratio, first seed."""
     folder = paths.run_dir(DATASET, HISTOGRAM_RATIO, SEEDS[0], RESULTS)
     return {d: f"{folder}/{paths.score_file('npz', d)}" for d in config["detectors"]}
+
+
+def paper_sources(suffix):
+    """The rendered files that paper.tex includes, those ending with `suffix`: the tables
+    and figure captions (.tex) or the figures (.pdf)."""
+    return [
+        f
+        for f in wc.paper_files(config["detectors"], PAPER)
+        + wc.paper_vs_ours_files(config, SUMMARY, PAPER)
+        if f.endswith(suffix) and not f.endswith(artifacts.PAPER_TEX)
+    ]
 
 
 def all_targets(wildcards):

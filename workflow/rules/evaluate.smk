@@ -1,11 +1,18 @@
 rule evaluate:
-    """Test accuracy of the pre-trained and every unlearned model of one run."""
+    """Test accuracy of the pre-trained and every unlearned model of one run, and the run's
+    timing table (its score and unlearning jobs)."""
     input:
-        unpack(unlearned_models),
         dataset=run(paths.NOISY),
         pretrained=run(paths.MODEL),
+        score_timing=run(paths.SCORE_TIMING),
+        unlearned=expand(
+            run(paths.unlearned_dir()),
+            method=config["unlearners"],
+            allow_missing=True,
+        ),
     output:
         evaluation=run(paths.EVALUATION),
+        timing=run(paths.TIMING),
     log:
         res(paths.log_file("evaluate")),
     benchmark:

@@ -172,14 +172,10 @@ rule render_rulegraph:
 
 
 rule write_paper:
-    """paper.tex: every table and figure in one article."""
+    """paper.tex: every table and figure in one article (it inputs the tables and the
+    figures' captions; pdflatex also needs the figures themselves: compile_paper)."""
     input:
-        [
-            f
-            for f in wc.paper_files(config["detectors"], PAPER)
-            + wc.paper_vs_ours_files(config, SUMMARY, PAPER)
-            if not f.endswith((artifacts.PAPER_TEX, ".md", ".csv"))
-        ],
+        paper_sources(".tex"),
     output:
         tex=f"{PAPER}/{artifacts.PAPER_TEX}",
     log:
@@ -197,6 +193,7 @@ rule write_paper:
 rule compile_paper:
     """paper.pdf with pdflatex (only requested when a TeX engine is installed)."""
     input:
+        paper_sources(".pdf"),
         tex=f"{PAPER}/{artifacts.PAPER_TEX}",
     output:
         pdf=f"{PAPER}/{artifacts.PAPER_PDF}",

@@ -1,6 +1,7 @@
 rule score:
-    """Every detector's anomaly scores of one run, in one job (shared gradients, Hessian and
-    Lanczos eigenpairs are computed once), with the top-m flags."""
+    """Every detector's anomaly scores of one run, in one job (shared gradients, Hessian
+    and Lanczos eigenpairs computed once), with the top-m flags and detection metrics.
+    """
     input:
         dataset=run(paths.NOISY),
         model=run(paths.MODEL),
@@ -16,7 +17,8 @@ rule score:
             detector=config["detectors"],
             allow_missing=True,
         ),
-        timing=run(paths.timing_file("score")),
+        timing=run(paths.SCORE_TIMING),
+        detection=run(paths.DETECTION),
     log:
         res(paths.log_file("score")),
     benchmark:

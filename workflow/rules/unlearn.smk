@@ -5,17 +5,7 @@ rule unlearn:
         dataset=run(paths.NOISY),
         model=run(paths.MODEL),
     output:
-        models=expand(
-            run(paths.unlearned_file("msgpack")),
-            target=config["targets"],
-            allow_missing=True,
-        ),
-        info=expand(
-            run(paths.unlearned_file("json")),
-            target=config["targets"],
-            allow_missing=True,
-        ),
-        timing=run(paths.timing_file("unlearn_{method}")),
+        folder=directory(run(paths.unlearned_dir())),
     log:
         res(paths.log_file("unlearn", "{method}")),
     benchmark:

@@ -5,5 +5,5 @@ from mislabel.stages.aggregate import aggregate_detection
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "aggregate_detection", exit_when_done=True) as log:
-    aggregate_detection(list(sm.input.scores), list(sm.input.info), sm.output.csv)
-    log(f"{len(sm.input.scores)} rows")
+    aggregate_detection(list(sm.input), sm.output.csv)
+    log(f"{len(sm.input)} runs")

@@ -1,5 +1,8 @@
-"""Adapter for rule unlearn: mislabel.stages.unlearn.unlearn_run."""
+"""Adapter for rule unlearn: mislabel.stages.unlearn.unlearn_run, into the method's folder."""
 
+import os
+
+from mislabel import paths
 from mislabel.joblog import job_log, use_jax_cache
 
 use_jax_cache()
@@ -7,13 +10,20 @@ from mislabel.stages.unlearn import unlearn_run  # noqa: E402
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 p = sm.params
+folder = sm.output.folder
+
+
+def in_folder(ext):
+    return {t: os.path.join(folder, paths.unlearned_name(ext, t)) for t in p.targets}
+
+
 with job_log(sm.log[0], f"unlearn {dict(sm.wildcards)}", exit_when_done=True) as log:
     unlearn_run(
         sm.input.dataset,
         sm.input.model,
-        dict(zip(p.targets, sm.output.models, strict=True)),
-        dict(zip(p.targets, sm.output.info, strict=True)),
-        sm.output.timing,
+        in_folder("msgpack"),
+        in_folder("json"),
+        os.path.join(folder, paths.UNLEARN_TIMING),
         method=sm.wildcards.method,
         scores_path=sm.input.get("scores"),
         budget_path=sm.input.get("budget"),

@@ -18,10 +18,15 @@ File formats (the contract between stages):
   detector, ratio, m; detectors that estimate their budget add m_estimated and
   flagged_estimated.
 - score info `.json`: {dataset, ratio, seed, detector, n, m, hessian_*} plus, unless the
-  workflow defers them to `aggregate_detection`, {roc_auc, accuracy, precision, recall, f1}.
+  workflow defers them to `aggregate.detection_table`, {roc_auc, accuracy, precision,
+  recall, f1}.
+- detection `.csv` (`aggregate.detection_table`; per run in the workflow): one row per
+  detector, its info and the metrics.
 - unlearn info `.json`: {method, target, n, m_forget, seconds, compile_seconds, ...}.
 - timing `.json` (score and unlearn jobs): a list of {stage, name, target, seconds,
   compile_seconds, wall_seconds, dataset, ratio, seed}; clock values live only here and
   in the unlearn info, never in the science summaries.
 - evaluation `.csv`: one row per model (pretrained + each unlearned).
+- timing `.csv` (`aggregate.timing_table`; per run in the workflow): the timing rows, with
+  time_vs_retrain.
 """

@@ -14,26 +14,42 @@ from mislabel.files.atomic import write_text
 from mislabel.metrics import detection_metrics
 from mislabel.stages.common import PathLike
 
+DETECTION_KEYS = ("dataset", "ratio", "seed", "detector")
+TIMING_KEYS = ("dataset", "ratio", "seed", "stage", "name", "target")
 
-def aggregate_detection(
+
+def detection_table(
     scores_paths: Sequence[PathLike], info_paths: Sequence[PathLike], out_csv: PathLike
-) -> None:
-    """One row per score file: its run facts (JSON) plus detection metrics."""
+) -> int:
+    """One row per score file: its run facts (JSON) plus detection metrics.
+
+    The workflow writes one table per run (score job); `aggregate_detection` joins them.
+    Returns the number of rows.
+    """
     rows = []
     for scores_path, info_path in zip(scores_paths, info_paths, strict=True):
         row = json.loads(Path(info_path).read_text())
         with np.load(scores_path, allow_pickle=False) as npz:
             row.update(detection_metrics(npz["flipped"], npz["scores"], npz["flagged"]))
         rows.append(row)
-    df = pd.DataFrame(rows).sort_values(["dataset", "ratio", "seed", "detector"], kind="stable")
-    write_text(out_csv, df.to_csv(index=False, float_format="%.6g"))
+    _write_sorted(pd.DataFrame(rows), out_csv, DETECTION_KEYS, "%.6g")
+    return len(rows)
+
+
+def aggregate_detection(paths: Sequence[PathLike], out_csv: PathLike) -> None:
+    """Join the runs' detection tables (`detection_table`) into the detection summary."""
+    aggregate_csv(paths, out_csv, DETECTION_KEYS)
 
 
 def aggregate_csv(paths: Sequence[PathLike], out_csv: PathLike, keys: Sequence[str]) -> None:
     """Concatenate CSVs into one sorted by `keys`."""
     df = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    _write_sorted(df, out_csv, keys, "%.6g")
+
+
+def _write_sorted(df: pd.DataFrame, out_csv: PathLike, keys: Sequence[str], fmt: str) -> None:
     df = df.sort_values(list(keys), kind="stable")
-    write_text(out_csv, df.to_csv(index=False, float_format="%.6g"))
+    write_text(out_csv, df.to_csv(index=False, float_format=fmt))
 
 
 def aggregate_benchmarks(root: PathLike, out_csv: PathLike, dataset: str | None = None) -> int:
@@ -66,16 +82,14 @@ def aggregate_benchmarks(root: PathLike, out_csv: PathLike, dataset: str | None 
     return len(rows)
 
 
-TIMING_KEYS = ("dataset", "ratio", "seed", "stage", "name", "target")
-
-
-def aggregate_timing(paths: Sequence[PathLike], out_csv: PathLike) -> int:
+def timing_table(paths: Sequence[PathLike], out_csv: PathLike) -> int:
     """Collect the compute jobs' timing JSONs (`score_run`, `unlearn_run`) into one CSV.
 
     Columns: dataset, ratio, seed, stage (score | unlearn), name (a detector group or a
     method), target (unlearn only), seconds (compilation excluded), compile_seconds,
     wall_seconds, and time_vs_retrain: an unlearning row's seconds over those of `retrain`
-    on the same run and target. Returns the number of rows.
+    on the same run and target. The workflow writes one table per run (evaluate job);
+    `aggregate_timing` joins them. Returns the number of rows.
     """
     rows = [row for path in paths for row in json.loads(Path(path).read_text())]
     df = pd.DataFrame(rows, columns=[*TIMING_KEYS, "seconds", "compile_seconds", "wall_seconds"])
@@ -85,6 +99,14 @@ def aggregate_timing(paths: Sequence[PathLike], out_csv: PathLike) -> int:
     keys = pd.MultiIndex.from_frame(df[["dataset", "ratio", "seed", "target"]])
     ratio = df["seconds"].to_numpy() / retrain.reindex(keys).to_numpy()
     df["time_vs_retrain"] = np.where(df.stage == "unlearn", ratio, np.nan)
-    df = df.sort_values(list(TIMING_KEYS), kind="stable")
-    write_text(out_csv, df.to_csv(index=False, float_format="%.4g"))
+    _write_sorted(df, out_csv, TIMING_KEYS, "%.4g")
+    return len(df)
+
+
+def aggregate_timing(paths: Sequence[PathLike], out_csv: PathLike) -> int:
+    """Join the runs' timing tables (`timing_table`) into the timing summary; returns its
+    number of rows."""
+    df = pd.concat([pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in paths])
+    df["target"] = df["target"].fillna("")
+    _write_sorted(df, out_csv, TIMING_KEYS, "%.4g")
     return len(df)

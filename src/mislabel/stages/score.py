@@ -210,8 +210,8 @@ def score_run(
       budget, ratio: how many samples are flagged (`flag_budget`): ``oracle``, the true
         number of flipped samples, or ``nominal``, round(n r) with r = `ratio` (default:
         the dataset's own).
-      with_metrics: also compute the detection metrics (the workflow computes them once,
-        in `aggregate_detection`).
+      with_metrics: also compute the detection metrics (the workflow computes them from
+        the written files, in `mislabel.stages.aggregate.detection_table`).
     Returns:
       The info rows, in the order of `scores_paths`.
     """
