@@ -41,10 +41,14 @@ def aggregate_detection(paths: Sequence[PathLike], out_csv: PathLike) -> None:
     aggregate_csv(paths, out_csv, DETECTION_KEYS)
 
 
-def aggregate_csv(paths: Sequence[PathLike], out_csv: PathLike, keys: Sequence[str]) -> None:
-    """Concatenate CSVs into one sorted by `keys`."""
+def aggregate_csv(
+    paths: Sequence[PathLike], out_csv: PathLike, keys: Sequence[str], fmt: str = "%.6g"
+) -> int:
+    """Concatenate CSVs into one sorted by `keys`, floats written with `fmt`; returns its
+    number of rows."""
     df = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
-    _write_sorted(df, out_csv, keys, "%.6g")
+    _write_sorted(df, out_csv, keys, fmt)
+    return len(df)
 
 
 def _write_sorted(df: pd.DataFrame, out_csv: PathLike, keys: Sequence[str], fmt: str) -> None:
@@ -106,7 +110,4 @@ def timing_table(paths: Sequence[PathLike], out_csv: PathLike) -> int:
 def aggregate_timing(paths: Sequence[PathLike], out_csv: PathLike) -> int:
     """Join the runs' timing tables (`timing_table`) into the timing summary; returns its
     number of rows."""
-    df = pd.concat([pd.read_csv(p, keep_default_na=False, na_values=[""]) for p in paths])
-    df["target"] = df["target"].fillna("")
-    _write_sorted(df, out_csv, TIMING_KEYS, "%.4g")
-    return len(df)
+    return aggregate_csv(paths, out_csv, TIMING_KEYS, "%.4g")
