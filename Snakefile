@@ -16,6 +16,8 @@ include: "workflow/rules/score.smk"
 include: "workflow/rules/unlearn.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/validate.smk"
+include: "workflow/rules/select.smk"
+include: "workflow/rules/rtol.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/render.smk"
 

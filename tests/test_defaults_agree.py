@@ -34,6 +34,7 @@ SETTINGS = {
     "finetune_epochs": [(UnlearningSettings, "finetune_epochs")],
     "neggrad_alpha": [(UnlearningSettings, "neggrad_alpha")],
     "neggrad_epochs": [(UnlearningSettings, "neggrad_epochs")],
+    "neggrad_momentum": [(UnlearningSettings, "neggrad_momentum")],
     "relabel_epochs": [(UnlearningSettings, "relabel_epochs")],
     **{key: [(TrainConfig, key), (PaperTraining, key)] for key in TrainConfig._fields},
 }
@@ -55,6 +56,7 @@ CLI = {
     "finetune_epochs": (UNLEARNING_COMMANDS, "finetune_epochs"),
     "neggrad_alpha": (UNLEARNING_COMMANDS, "neggrad_alpha"),
     "neggrad_epochs": (UNLEARNING_COMMANDS, "neggrad_epochs"),
+    "neggrad_momentum": (UNLEARNING_COMMANDS, "neggrad_momentum"),
     "relabel_epochs": (UNLEARNING_COMMANDS, "relabel_epochs"),
     # train; unlearn and repair default to the model file's own SGD settings instead
     "lr": (("train",), "lr"),

@@ -89,12 +89,14 @@ def test_the_command_line_walkthrough_runs(tmp_path):
 def test_the_readme_repairs_a_model_trained_elsewhere(tmp_path):
     import numpy as np
 
-    from benchmarks.repair_head_digits import planted_digits
+    from benchmarks.repair_safety import planted_digits
 
-    x, y_noisy, _, _, _, fit = planted_digits()
-    np.save(tmp_path / "features.npy", x)
-    np.save(tmp_path / "labels.npy", y_noisy)
-    np.savez(tmp_path / "head.npz", W=fit.coef_.T, b=fit.intercept_)
+    d = planted_digits(0.1, 0)
+    np.save(tmp_path / "features.npy", d.x_train)
+    np.save(tmp_path / "labels.npy", d.y_noisy)
+    np.save(tmp_path / "holdout_features.npy", d.x_test)
+    np.save(tmp_path / "holdout_labels.npy", d.y_test)
+    np.savez(tmp_path / "head.npz", W=d.W, b=d.b)
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])
     proc = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", readme_repair_head()],
@@ -107,6 +109,7 @@ def test_the_readme_repairs_a_model_trained_elsewhere(tmp_path):
     with np.load(tmp_path / "repaired.npz") as head:
         assert head["W"].shape == (64, 10) and head["b"].shape == (10,)
     assert (tmp_path / "report" / "flagged.csv").is_file()
+    assert "the given holdout" in (tmp_path / "report" / "summary.json").read_text()
 
 
 @pytest.mark.slow

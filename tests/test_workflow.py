@@ -125,6 +125,14 @@ def test_summaries_have_every_row_and_column(tiny_run):
     assert (timing.seconds >= 0).all() and (timing.compile_seconds >= 0).all()
     retrain = unlearn_rows[unlearn_rows.name == "retrain"]
     assert (retrain.time_vs_retrain.astype(float) == 1).all()
+    selection = pd.read_csv(tiny_run / "results/summary/selection.csv")
+    # per seed: every configured unlearner, NegGrad+ with each of its two momenta
+    assert len(selection) == 2 * (len(methods) + 1)
+    assert selection.validation_accuracy.between(0, 1).all()
+    assert (selection.n_validation + selection.n_fit == 128).all()
+    rtol = pd.read_csv(tiny_run / "results/summary/rtol.csv")
+    assert len(rtol) == 2 * 2 * 2 * len(tiny["rtol_sweep"])  # seeds x updates x targets x rtols
+    assert set(rtol.unlearner) == {"influence", "ssse"} and (rtol.step_norm_relative > 0).all()
     bench = pd.read_csv(tiny_run / "results/summary/benchmarks.csv")
     assert {"rule", "job", "seconds", "max_rss_mb"} <= set(bench.columns)
     assert {"train", "score", "unlearn", "evaluate"} <= set(bench.rule)
@@ -206,6 +214,7 @@ def test_adding_a_seed_runs_only_the_new_seeds_jobs(tiny_run):
     # check; one unlearn job per method (every target).
     assert jobs["inject_noise"] == 1 and jobs["train"] == 1 and jobs["evaluate"] == 1
     assert jobs["validate_loo"] == 1 and jobs["score"] == 1
+    assert jobs["select_defaults"] == 1 and jobs["sweep_rtol"] == 1
     assert jobs["unlearn"] == len(tiny["unlearners"])
     assert "fetch_dataset" not in jobs and "render_rulegraph" not in jobs
     outputs = [line for line in proc.stdout.splitlines() if line.strip().startswith("output:")]
@@ -236,6 +245,7 @@ def test_dry_run_of_the_default_config_plans_the_paper_grid(tmp_path):
     # the LOO check for seed 0.
     assert jobs["score"] == 7 and jobs["unlearn"] == 56 and jobs["evaluate"] == 7
     assert jobs["validate_loo"] == 1
+    assert jobs["select_defaults"] == 7 and jobs["sweep_rtol"] == 7
     per_seed = ("inject_noise", "train", "score", "unlearn", "evaluate", "validate_loo")
     assert sum(jobs[rule] for rule in per_seed) <= 100
     assert not (workdir / "results").exists()
@@ -283,7 +293,14 @@ def test_slurm_profile_plans_the_same_jobs_as_the_local_one(tiny_run):
     assert planned_jobs(local) == planned_jobs(slurm) != {}
 
 
-SCIENCE_SUMMARIES = ("detection", "unlearning", "loo_validation", "paper_vs_ours")
+SCIENCE_SUMMARIES = (
+    "detection",
+    "unlearning",
+    "loo_validation",
+    "paper_vs_ours",
+    "selection",
+    "rtol",
+)
 
 
 def science_summaries(workdir: Path) -> dict[str, bytes]:
@@ -297,9 +314,10 @@ def science_summaries(workdir: Path) -> dict[str, bytes]:
 def test_summaries_equal_the_reference_run(tiny_run):
     """tests/data/tiny_summaries holds the tiny config's science summaries from a reference
     run. They are only replaced on purpose, when the science changes (last: the oracle
-    budget and converged full-network eigenpairs), by copying a tiny run's
-    results/summary/{detection,unlearning,loo_validation,paper_vs_ours}.csv; any other change
-    of a number (regrouping jobs, refactoring, new dependencies) fails here."""
+    budget and converged full-network eigenpairs; the selection of the repair's defaults and
+    the rtol sweep were added), by copying a tiny run's results/summary/{name}.csv for each
+    of SCIENCE_SUMMARIES; any other change of a number (regrouping jobs, refactoring, new
+    dependencies) fails here."""
     for name in SCIENCE_SUMMARIES:
         want = pd.read_csv(REPO / "tests/data/tiny_summaries" / f"{name}.csv")
         got = pd.read_csv(tiny_run / f"results/summary/{name}.csv")
@@ -317,7 +335,7 @@ def test_rendered_tables_equal_the_reference_run(tiny_run):
     caption names the config file's path, which depends on the checkout's folder)."""
     reference = REPO / "tests/data/tiny_tables"
     names = sorted(p.name for p in reference.iterdir())
-    assert len(names) == 22
+    assert len(names) == 24
     differ = [
         n
         for n in names

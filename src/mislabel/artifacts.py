@@ -32,6 +32,11 @@ PAPER_PDF = "paper.pdf"
 RESULTS_MD = "results.md"
 RESULTS_BEYOND_MD = "results_beyond.md"
 RESULTS_HTML = "results.html"
+# The table that chooses the repair's default unlearner on validation splits
+# (`mislabel.report.selection`); the docs include it.
+DEFAULT_SELECTION_MD = "table_ext_default_selection.md"
+# The paper's closed-form updates at every pseudo-inverse cut-off (`mislabel.report.rtol`).
+RTOL_MD = "table_ext_rtol.md"
 
 # Beyond the paper (`mislabel.report.extensions`), in the order they are written.
 EXTENSION_TABLE_PREFIX = "table_ext_"

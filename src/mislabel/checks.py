@@ -22,6 +22,18 @@ class IndefiniteHessianError(NumericalError, ValueError):
     """
 
 
+# The noise ratios r every command takes (and a repair flags round(n r) of n samples):
+# beyond one half the flagged samples would outnumber the rest.
+RATIO_RANGE = (0.0, 0.5)
+
+
+def check_ratio(ratio: float | None, what: str = "ratio") -> None:
+    """Raise a ValueError unless `ratio` is None or lies in `RATIO_RANGE`."""
+    low, high = RATIO_RANGE
+    if ratio is not None and not low <= ratio <= high:
+        raise ValueError(f"{what} must be in [{low:g}, {high:g}], got {ratio}")
+
+
 def check_name(name: str, allowed: tuple[str, ...], what: str) -> None:
     """Raise a ValueError naming the allowed values if `name` is not one of them."""
     if name not in allowed:

@@ -37,7 +37,8 @@ class Entry:
     computes (``if_self`` for ``if_self_full``); scope: the curvature scope (closed-form and
     influence methods); runner: ``"module:function"``; label: (LaTeX, plain text) for the
     report; paper: one of the paper's own; estimates: a detector that also estimates the
-    number of mislabeled samples; shares: scored together with the detectors of the same key.
+    number of mislabeled samples; shares: scored together with the detectors of the same key;
+    needs_margins: a detector that needs the per-epoch training margins of the model.
     """
 
     name: str
@@ -48,6 +49,7 @@ class Entry:
     paper: bool = False
     estimates: bool = False
     shares: str = ""
+    needs_margins: bool = False
 
     def load(self) -> Callable:
         """The function that runs this entry (imported on first use)."""
@@ -105,7 +107,13 @@ DETECTORS: dict[str, Entry] = {
         Entry("loss", "mislabel.detectors.loss:score", ("Loss", "Loss"), paper=True),
         *(_influence(base, "last_layer") for base in _INFLUENCE_LABELS),
         *(_influence(base, "full") for base in _INFLUENCE_LABELS),
-        Entry("aum", "mislabel.detectors.aum:score", ("AUM", "AUM"), estimates=True),
+        Entry(
+            "aum",
+            "mislabel.detectors.aum:score",
+            ("AUM", "AUM"),
+            estimates=True,
+            needs_margins=True,
+        ),
         Entry(
             "cleanlab",
             "mislabel.detectors.cleanlab:score",
@@ -138,6 +146,10 @@ PAPER_DETECTORS = tuple(n for n, e in DETECTORS.items() if e.paper)
 INFLUENCE_DETECTORS = tuple(n for n, e in DETECTORS.items() if e.paper and e.runner == _INFLUENCE)
 ESTIMATING_DETECTORS = tuple(n for n, e in DETECTORS.items() if e.estimates)
 PAPER_METHODS = tuple(n for n, e in UNLEARNERS.items() if e.paper)
+# What can run on a classifier's exported last layer (`mislabel repair-head`): no training
+# margins, and no _full steps (on a head the closed-form steps already move W and b).
+HEAD_DETECTORS = tuple(n for n, e in DETECTORS.items() if not e.needs_margins)
+HEAD_UNLEARNERS = tuple(n for n, e in UNLEARNERS.items() if e.scope != "full")
 CLOSED_FORM_METHODS = tuple(
     n for n, e in UNLEARNERS.items() if e.paper and e.runner == _CLOSED_FORM
 )

@@ -26,6 +26,13 @@ def _n_classes(labelled: dict[str, np.ndarray], classes: Sequence[int] | None) -
         n_classes = len(classes)
     else:
         n_classes = int(max(y.max() for y in labelled.values() if y.size)) + 1
+        used = np.unique(np.concatenate([y for y in labelled.values() if y.size])).size
+        if n_classes > 2 * used:
+            raise ValueError(
+                f"the labels go up to {n_classes - 1} but use only {used} distinct values: "
+                "they look like class ids, not class indices 0..C-1; map them to 0..C-1 and "
+                "pass the original ids with --classes"
+            )
     if n_classes < 2:
         raise ValueError(f"need at least 2 classes, got {n_classes} (declare them with --classes)")
     for name, y in labelled.items():

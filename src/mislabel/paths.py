@@ -24,6 +24,8 @@ DETECTION = "detection.csv"  # the detection metrics of every detector (score jo
 EVALUATION = "evaluation.csv"  # the test accuracy of every model (evaluate job)
 TIMING = "timing.csv"  # the timing rows of every compute stage (evaluate job)
 LOO = "loo_validation.csv"
+SELECTION = "selection.csv"  # every candidate default unlearner on a validation split
+RTOL = "rtol.csv"  # the paper's closed-form updates at every pseudo-inverse cut-off
 
 
 def fmt_ratio(ratio: float) -> str:

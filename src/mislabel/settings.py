@@ -54,25 +54,41 @@ class DetectionSettings(NamedTuple):
 
 
 class UnlearningSettings(NamedTuple):
-    """Epochs and weights of the training-based unlearners."""
+    """Epochs and weights of the training-based unlearners.
+
+    neggrad_momentum: the SGD momentum of NegGrad+ (which starts it afresh), chosen between
+    0 and the training's 0.9 on validation splits carved from the training data
+    (`paper_tables/table_ext_default_selection.md`).
+    """
 
     finetune_epochs: int = 20
     neggrad_alpha: float = 0.95
     neggrad_epochs: int = 5
+    neggrad_momentum: float = 0.0
     relabel_epochs: int = 20
 
 
 class RepairSettings(NamedTuple):
-    """Defaults of a repair (`mislabel.repair_head`): the detector, the unlearner (the best
-    by mean test accuracy over the noise ratios after forgetting the detected samples in
-    paper_tables/table_ext_unlearners_accuracy.tex, MNIST 0 vs 1, 5 seeds), the fraction
-    of the training data held out to judge the repair when no holdout is given, and the
-    p-value below which a repair counts as worse."""
+    """Defaults of a repair (`mislabel.repair`).
+
+    detector, unlearner: the default unlearner is the one with the best mean accuracy on
+    validation splits carved from the training data (never a test split), in
+    `paper_tables/table_ext_default_selection.md`; margin: the non-inferiority margin in
+    accuracy points (a repair is written when the 95% interval of its change in accuracy
+    lies above -margin); confidence: of that interval; folds: of the cross-fit that judges
+    a repair without a holdout; dampings: the grid of the closed-form steps' damping,
+    relative to the mean eigenvalue of the Hessian they damp, searched on held-out data;
+    removal_damping: the least relative damping of the step that removes a fold from an
+    exported head (its own implied ridge is used when larger).
+    """
 
     detector: str = "loss"
     unlearner: str = "neggrad_plus"
-    holdout_fraction: float = 0.2
-    worse_p: float = 0.05
+    margin: float = 1.0
+    confidence: float = 0.95
+    folds: int = 5
+    dampings: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0)
+    removal_damping: float = 0.01
 
 
 def from_mapping(cls: type[T], values: Mapping[str, Any] | T | None) -> T:

@@ -24,7 +24,7 @@ class ConfigError(ValueError):
 
 
 INT_LIST_KEYS = ("classes", "seeds", "hidden")
-FLOAT_LIST_KEYS = ("noise_ratios",)
+FLOAT_LIST_KEYS = ("noise_ratios", "rtol_sweep")
 
 
 def coerce_numbers(config: dict[str, Any]) -> None:
@@ -51,6 +51,8 @@ SUMMARY_NAMES = (
     "detection.csv",
     "unlearning.csv",
     "loo_validation.csv",
+    "selection.csv",
+    "rtol.csv",
     "timing.csv",
     "benchmarks.csv",
     "config.yaml",
@@ -310,7 +312,13 @@ def training_settings(config: Mapping[str, Any]) -> dict:
 
 def unlearning_settings(config: Mapping[str, Any]) -> dict:
     """The config keys of `mislabel.settings.UnlearningSettings`."""
-    keys = ("finetune_epochs", "neggrad_alpha", "neggrad_epochs", "relabel_epochs")
+    keys = (
+        "finetune_epochs",
+        "neggrad_alpha",
+        "neggrad_epochs",
+        "neggrad_momentum",
+        "relabel_epochs",
+    )
     return {k: config[k] for k in keys}
 
 

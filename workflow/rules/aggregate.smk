@@ -2,6 +2,8 @@ localrules:
     aggregate_detection,
     aggregate_unlearning,
     aggregate_loo,
+    aggregate_selection,
+    aggregate_rtol,
     aggregate_timing,
     aggregate_benchmarks,
     record_config,
@@ -74,6 +76,50 @@ rule aggregate_loo:
         "../scripts/aggregate_csv.py"
 
 
+rule aggregate_selection:
+    """Every candidate default unlearner on every run's validation split."""
+    input:
+        expand_runs(run(paths.SELECTION)),
+    output:
+        csv=report(
+            f"{SUMMARY}/selection.csv",
+            caption="../report/summaries.rst",
+            category="Summaries",
+        ),
+    log:
+        res("logs/aggregate_selection.log"),
+    benchmark:
+        res("benchmarks/aggregate/selection.tsv")
+    conda:
+        ENV
+    params:
+        sort_by=["dataset", "ratio", "seed", "unlearner", "neggrad_momentum"],
+    script:
+        "../scripts/aggregate_csv.py"
+
+
+rule aggregate_rtol:
+    """The paper's closed-form updates at every pseudo-inverse cut-off, every run."""
+    input:
+        expand_runs(run(paths.RTOL)),
+    output:
+        csv=report(
+            f"{SUMMARY}/rtol.csv",
+            caption="../report/summaries.rst",
+            category="Summaries",
+        ),
+    log:
+        res("logs/aggregate_rtol.log"),
+    benchmark:
+        res("benchmarks/aggregate/rtol.tsv")
+    conda:
+        ENV
+    params:
+        sort_by=["dataset", "ratio", "seed", "unlearner", "target", "rtol"],
+    script:
+        "../scripts/aggregate_csv.py"
+
+
 rule aggregate_timing:
     """Seconds of every detector group and unlearning method, compilation split off."""
     input:
@@ -98,6 +144,8 @@ rule aggregate_benchmarks:
         f"{SUMMARY}/detection.csv",
         f"{SUMMARY}/unlearning.csv",
         f"{SUMMARY}/loo_validation.csv",
+        f"{SUMMARY}/selection.csv",
+        f"{SUMMARY}/rtol.csv",
         f"{SUMMARY}/timing.csv",
     output:
         csv=report(

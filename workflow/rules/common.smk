@@ -108,6 +108,8 @@ def all_targets(wildcards):
             artifacts.RESULTS_MD,
             artifacts.RESULTS_BEYOND_MD,
             artifacts.RESULTS_HTML,
+            artifacts.DEFAULT_SELECTION_MD,
+            artifacts.RTOL_MD,
         )
     ]
     return wc.summary_files(SUMMARY) + results + side_by_side + paper

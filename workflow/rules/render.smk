@@ -5,6 +5,8 @@ from mislabel import artifacts
 
 localrules:
     render_results,
+    render_selection,
+    render_rtol,
     render_tables,
     render_histograms,
     render_curves,
@@ -41,6 +43,34 @@ rule render_results:
         metric=config["test_metric"],
     script:
         "../scripts/render_results.py"
+
+
+rule render_selection:
+    """The table that chooses the repair's default unlearner (Markdown, for the docs)."""
+    input:
+        selection=f"{SUMMARY}/selection.csv",
+    output:
+        md=f"{PAPER}/{artifacts.DEFAULT_SELECTION_MD}",
+    log:
+        res("logs/render_selection.log"),
+    conda:
+        ENV
+    script:
+        "../scripts/render_selection.py"
+
+
+rule render_rtol:
+    """The paper's closed-form updates against the pseudo-inverse's cut-off (Markdown)."""
+    input:
+        rtol=f"{SUMMARY}/rtol.csv",
+    output:
+        md=f"{PAPER}/{artifacts.RTOL_MD}",
+    log:
+        res("logs/render_rtol.log"),
+    conda:
+        ENV
+    script:
+        "../scripts/render_rtol.py"
 
 
 rule render_tables:

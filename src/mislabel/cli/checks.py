@@ -1,6 +1,6 @@
 """Checks of the command line's arguments and files, before any work starts.
 
-Value types for argparse (`positive_int`, `noise_ratio`, ...) refuse a bad number with a
+Value types for argparse (`positive_int`, `ratio_value`, ...) refuse a bad number with a
 message that names the rule; the file checks name the role of the file they refuse. All
 raise `CliError` or an `OSError` subclass: the errors `mislabel.cli.app` reports in one
 line with exit status 2.
@@ -15,6 +15,8 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from mislabel.checks import RATIO_RANGE
 
 
 class CliError(ValueError):
@@ -52,13 +54,13 @@ def checked_number(kind: type, ok: Callable[[Any], bool], message: str) -> Calla
 positive_int = checked_number(int, lambda v: v >= 1, "must be a positive integer, got {value}")
 # seeds, class ids
 nonneg_int = checked_number(int, lambda v: v >= 0, "must be a non-negative integer, got {value}")
-noise_ratio = checked_number(
-    float, lambda v: 0 <= v < 1, "noise ratio must be in [0, 1), got {value}"
+# every --ratio: one range (mislabel.checks.RATIO_RANGE)
+ratio_value = checked_number(
+    float,
+    lambda v: RATIO_RANGE[0] <= v <= RATIO_RANGE[1],
+    f"noise ratio must be in [{RATIO_RANGE[0]:g}, {RATIO_RANGE[1]:g}], got {{value}}",
 )
-# something must be flagged
-positive_ratio = checked_number(
-    float, lambda v: 0 < v < 1, "noise ratio must be in (0, 1) (0 flags nothing), got {value}"
-)
+RATIO_TEXT = f"in [{RATIO_RANGE[0]:g}, {RATIO_RANGE[1]:g}]"
 # learning rate, tolerances
 positive_float = checked_number(float, lambda v: v > 0, "must be positive, got {value}")
 # damping
@@ -141,3 +143,21 @@ def check_history(detector: str, history: str | None) -> None:
     """aum reads the training margins from the history file `train` wrote."""
     if detector == "aum" and history is None:
         raise CliError("--detector aum needs --history (the file written by `mislabel train`)")
+
+
+def check_report_dir(report_dir: str | os.PathLike, inputs: Sequence) -> None:
+    """Refuse a report folder that holds one of the command's inputs (a report file could
+    overwrite it), is a file, or cannot be written."""
+    folder = Path(report_dir).resolve()
+    for path in inputs:
+        if path is None:
+            continue
+        resolved = Path(path).resolve()
+        if folder == resolved or folder in resolved.parents:
+            raise CliError(
+                f"report folder {report_dir} holds the input {path}; give the report a folder "
+                "of its own (a new or empty one)"
+            )
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"report folder {report_dir} is a file")
+    check_writable_dir(folder)

@@ -1,19 +1,23 @@
 """`mislabel repair-head`: repair any classifier through its last layer
-(`mislabel.repair_head`), from the features, labels and head it exported."""
+(`mislabel.repair.head_repair`), from the features, labels and head it exported.
+
+Every input is read and checked (NumPy only) before JAX is imported or any work starts;
+the repair's own verdict decides whether anything is written."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 
 from mislabel.cli.checks import (
+    RATIO_TEXT,
     CliError,
     check_inputs,
     check_outputs,
-    check_writable_dir,
-    noise_ratio,
+    check_report_dir,
+    nonneg_float,
     positive_int,
+    ratio_value,
 )
 from mislabel.cli.options import (
     DETECTION_OPTIONS,
@@ -24,27 +28,61 @@ from mislabel.cli.options import (
     curvature_settings,
     settings_from,
 )
-from mislabel.names import DETECTORS, UNLEARNERS
+from mislabel.names import HEAD_DETECTORS, HEAD_UNLEARNERS
 from mislabel.settings import DetectionSettings, RepairSettings, UnlearningSettings
 
 Log = Callable[[str], None]
 DEFAULTS = RepairSettings()
+SELECTION_TABLE = "paper_tables/table_ext_default_selection.md"
 
 
-def holdout_fraction(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
-    return value
+def add_judge_options(p: argparse.ArgumentParser, holdout: str) -> None:
+    """--margin, --folds, --allow-worse, --report-dir and --image-shape (repair and
+    repair-head); `holdout` says what judges a repair when one is at hand."""
+    g = p.add_argument_group(
+        "judging the repair (a repair is written only if it is shown not to be worse)"
+    )
+    g.add_argument(
+        "--margin",
+        type=nonneg_float,
+        default=DEFAULTS.margin,
+        help="non-inferiority margin in accuracy points: the repaired model is written "
+        f"only if the {round(100 * DEFAULTS.confidence)}%% interval of its change in "
+        "accuracy lies above -margin",
+    )
+    g.add_argument(
+        "--folds",
+        type=positive_int,
+        default=DEFAULTS.folds,
+        help=f"without {holdout}: the repair is judged on out-of-fold predictions of a K-fold "
+        "cross-fit of the whole repair over the training samples (the closed-form steps "
+        "also choose their damping there)",
+    )
+    g.add_argument(
+        "--allow-worse",
+        action="store_true",
+        help="write the repaired model even if it is not shown to be no worse; otherwise "
+        "exit with status 2 and write nothing",
+    )
+    g.add_argument(
+        "--report-dir",
+        help="a folder of its own for flagged.csv (every sample by score), summary.json and "
+        "flagged.png",
+    )
+    g.add_argument(
+        "--image-shape",
+        nargs=2,
+        type=positive_int,
+        metavar=("H", "W"),
+        help="the samples are H x W images: draw the top flagged ones in flagged.png "
+        "(known for MNIST and Fashion-MNIST)",
+    )
 
 
-def add_holdout_fraction(p: argparse.ArgumentParser, when: str) -> None:
-    p.add_argument(
-        "--holdout-fraction",
-        type=holdout_fraction,
-        default=DEFAULTS.holdout_fraction,
-        help=f"{when}: this stratified fraction of the training data, never scored "
-        "or unlearned, judges the repair",
+def unlearner_help(what: str) -> str:
+    return (
+        f"how to forget the flagged samples{what}; the default has the best mean accuracy "
+        f"on validation splits carved from the training data, {SELECTION_TABLE}"
     )
 
 
@@ -55,70 +93,98 @@ def add_repair_head(p: argparse.ArgumentParser) -> None:
         "--head", required=True, help="the last linear layer: .npz with W (D x C), b (C)"
     )
     p.add_argument("--out", required=True, help="repaired head to write (.npz with W and b)")
-    p.add_argument("--holdout-features", help="features of a labelled holdout set (.npy)")
-    p.add_argument("--holdout-labels", help="its labels (.npy)")
-    add_holdout_fraction(p, "without a holdout")
+    p.add_argument(
+        "--holdout-features",
+        help="features of labelled samples the model never trained on (.npy): the "
+        "recommended judge of the repair",
+    )
+    p.add_argument("--holdout-labels", help="their labels (.npy)")
     p.add_argument(
         "--detector",
-        choices=[d for d in DETECTORS if d != "aum"],
+        choices=HEAD_DETECTORS,
         default=DEFAULTS.detector,
         help="anomaly score (aum needs per-epoch training margins, which a head lacks)",
     )
     add_settings(p, DetectionSettings, DETECTION_OPTIONS)
     p.add_argument(
         "--unlearner",
-        choices=UNLEARNERS,
+        choices=HEAD_UNLEARNERS,
         default=DEFAULTS.unlearner,
-        help="how to forget the flagged samples; the default is the best by mean test "
-        "accuracy over the noise ratios after forgetting the detected samples in "
-        "paper_tables/table_ext_unlearners_accuracy.tex (MNIST 0 vs 1, 5 seeds)",
+        help=unlearner_help(" (influence and ssse: one damped Newton step on W and b)"),
     )
     p.add_argument(
         "--ratio",
-        type=noise_ratio,
-        help="assumed noise ratio r: flag round(n r); without it the budget is estimated "
-        "(by the detector if it can, else by cleanlab)",
+        type=ratio_value,
+        help=f"assumed noise ratio r {RATIO_TEXT}: flag round(n r); without it the budget is "
+        "estimated (by the detector if it can, else by cleanlab)",
     )
-    add_report_options(p, required=True)
+    add_judge_options(p, "--holdout-features/--holdout-labels")
     add_curvature(p)
     add_unlearning(p)
 
 
-def add_report_options(p: argparse.ArgumentParser, required: bool = False) -> None:
-    """--report-dir, --image-shape and --allow-worse, shared by repair and repair-head."""
-    p.add_argument(
-        "--report-dir",
-        required=required,
-        help="folder for flagged.csv (every sample by score), summary.json and flagged.png",
-    )
-    p.add_argument(
-        "--image-shape",
-        nargs=2,
-        type=positive_int,
-        metavar=("H", "W"),
-        help="the samples are H x W images: draw the top flagged ones in flagged.png "
-        "(known for MNIST and Fashion-MNIST)",
-    )
-    p.add_argument(
-        "--allow-worse",
-        action="store_true",
-        help="write the repaired model even if it is worse on the holdout beyond noise "
-        "(one-sided sign test, p < 0.05); otherwise exit with status 2 and write none",
-    )
-
-
-def load_array(path: str, what: str):
+def load_inputs(args: argparse.Namespace):
+    """The features, labels, head and holdout, read and checked (no JAX): one-line errors
+    that name the file at fault."""
     import numpy as np
 
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as err:
-        raise CliError(f"{what} {path} is not a .npy array ({err})") from None
+    from mislabel.files.arrays import load_npy
+    from mislabel.repair.head import (
+        check_features,
+        check_head,
+        check_labels,
+        load_head,
+        training_min_classes,
+    )
+
+    def array(flag: str, path: str) -> np.ndarray:
+        return load_npy(path, f"{flag} file")
+
+    x = check_features(array("--features", args.features), f"--features {args.features}")
+    if args.image_shape is not None and args.image_shape[0] * args.image_shape[1] != x.shape[1]:
+        raise CliError(
+            f"--image-shape {args.image_shape[0]} {args.image_shape[1]} has "
+            f"{args.image_shape[0] * args.image_shape[1]} pixels, --features {args.features} "
+            f"{x.shape[1]} values per sample"
+        )
+    W, b = check_head(*load_head(args.head), x.shape[1])
+    c = W.shape[1]
+    what = f"--labels {args.labels}"
+    y = check_labels(
+        array("--labels", args.labels), x.shape[0], c, what, min_classes=training_min_classes(c)
+    )
+    holdout = {}
+    if args.holdout_features is not None:
+        xh = check_features(
+            array("--holdout-features", args.holdout_features),
+            f"--holdout-features {args.holdout_features}",
+        )
+        if xh.shape[1] != x.shape[1]:
+            raise CliError(
+                f"--holdout-features {args.holdout_features} has {xh.shape[1]} columns, "
+                f"--features {args.features} {x.shape[1]}: they must be the same features"
+            )
+        yh = check_labels(
+            array("--holdout-labels", args.holdout_labels),
+            xh.shape[0],
+            c,
+            f"--holdout-labels {args.holdout_labels}",
+        )
+        holdout = {"holdout_features": xh, "holdout_labels": yh}
+    elif x.shape[0] < 2 * args.folds:
+        raise CliError(
+            f"--features {args.features} has {x.shape[0]} samples, too few for a "
+            f"{args.folds}-fold cross-fit; give --holdout-features/--holdout-labels or a "
+            "smaller --folds"
+        )
+    return x, y, W, b, holdout
 
 
 def cmd_repair_head(args: argparse.Namespace, log: Log) -> dict:
     if (args.holdout_features is None) != (args.holdout_labels is None):
         raise CliError("give both --holdout-features and --holdout-labels, or neither")
+    if args.folds < 2:
+        raise CliError(f"--folds must be at least 2, got {args.folds}")
     check_inputs(
         features=args.features,
         labels=args.labels,
@@ -128,71 +194,50 @@ def cmd_repair_head(args: argparse.Namespace, log: Log) -> dict:
     )
     inputs = [args.features, args.labels, args.head, args.holdout_features, args.holdout_labels]
     check_outputs(args.out, inputs=inputs)
-    check_writable_dir(Path(args.report_dir))
-    from mislabel.head import load_head, save_head  # after the checks: these import JAX
-    from mislabel.repair_head import RepairRefused, repair_head
+    if args.report_dir is not None:
+        check_report_dir(args.report_dir, [*inputs, args.out])
+    x, y, W, b, holdout = load_inputs(args)
+    from mislabel.repair.head import save_head  # after the checks: the repair imports JAX
+    from mislabel.repair.head_repair import repair_head
     from mislabel.report.flagged import write_repair_report
     from mislabel.train import TrainConfig
 
-    W, b = load_head(args.head)
-    x, y = load_array(args.features, "features"), load_array(args.labels, "labels")
-    holdout = {}
-    if args.holdout_features is not None:
-        holdout = {
-            "holdout_features": load_array(args.holdout_features, "holdout features"),
-            "holdout_labels": load_array(args.holdout_labels, "holdout labels"),
-        }
     config = TrainConfig(
         *(
             getattr(args, k) if getattr(args, k) is not None else getattr(PAPER, k)
             for k in PAPER._fields
         )
     )
-    settings = {
-        "train_config": config,
-        "curvature": curvature_settings(args),
-        "detection": settings_from(DetectionSettings, args),
-        "unlearning": settings_from(UnlearningSettings, args),
-    }
-    try:
-        repair = repair_head(
-            x,
-            y,
-            W,
-            b,
-            **holdout,
-            **settings,
-            detector=args.detector,
-            unlearner=args.unlearner,
-            ratio=args.ratio,
-            allow_worse=args.allow_worse,
-            holdout_fraction=args.holdout_fraction,
-            seed=args.seed or 0,
-            log=log,
+    repair = repair_head(
+        x,
+        y,
+        W,
+        b,
+        **holdout,
+        train_config=config,
+        curvature=curvature_settings(args),
+        detection=settings_from(DetectionSettings, args),
+        unlearning=settings_from(UnlearningSettings, args),
+        detector=args.detector,
+        unlearner=args.unlearner,
+        ratio=args.ratio,
+        margin=args.margin,
+        folds=args.folds,
+        allow_worse=args.allow_worse,
+        seed=args.seed or 0,
+        log=log,
+    )
+    if args.report_dir is not None:
+        write_repair_report(
+            args.report_dir,
+            scores_N=repair.scores_N,
+            given_N=y,
+            suggested_N=repair.predicted_N,
+            flagged_N=repair.flagged_N,
+            summary=repair.summary,
+            features_NxD=x,
+            image_shape=args.image_shape,
         )
-    except RepairRefused as refused:
-        if refused.repair is not None:
-            report(write_repair_report, args, refused.repair, x, y)
-        raise
-    report(write_repair_report, args, repair, x, y)
     save_head(args.out, repair.W, repair.b)
-    s = repair.summary
-    log(
-        f"holdout accuracy {s['holdout_accuracy_before']:.4f} -> "
-        f"{s['holdout_accuracy_after']:.4f} ({s['holdout']}); wrote {args.out}"
-    )
-    return {**s, "out": args.out, "report_dir": args.report_dir}
-
-
-def report(write, args: argparse.Namespace, repair, x, y) -> None:
-    """The repair's report files (also for a refused repair: they show why)."""
-    write(
-        args.report_dir,
-        scores_N=repair.scores_N,
-        given_N=y,
-        suggested_N=repair.predicted_N,
-        flagged_N=repair.flagged_N,
-        summary=repair.summary,
-        features_NxD=x,
-        image_shape=args.image_shape,
-    )
+    log(f"wrote {args.out}" + (f" and the report in {args.report_dir}" if args.report_dir else ""))
+    return {**repair.summary, "out": args.out, "report_dir": args.report_dir}

@@ -97,18 +97,27 @@ SUBCOMMAND_EPILOGS = {
           mislabel repair --data mine.npz --model model.msgpack --ratio 0.05 \\
               --out repaired.msgpack --scores-out flags.npz
 
-        The model must be a file written by `mislabel train` for this dataset.
+        The model must be a file written by `mislabel train` for this dataset. The repair
+        is judged on the dataset's test split, else on a K-fold cross-fit (--folds), and
+        written only if the 95% interval of its change in accuracy lies above -margin
+        (--margin points); otherwise exit status 2 and nothing is written (unless
+        --allow-worse). Accuracy is against the labels as given, which may be wrong too.
         """
     ),
     "repair-head": _example(
         """
-        example:
+        example (recommended: judged on samples the model never trained on):
           mislabel repair-head --features feats.npy --labels labels.npy --head head.npz \\
+              --holdout-features hfeats.npy --holdout-labels hlabels.npy \\
               --out repaired.npz --report-dir report --ratio 0.05
 
         head.npz holds the last linear layer, logits = features @ W + b: W (D x C), b (C).
-        Exit status 2, and no head written, if the repair is worse on the holdout beyond
-        noise (unless --allow-worse) or flags more than half the samples.
+        Without a holdout the repair is judged on out-of-fold predictions of a K-fold
+        cross-fit (--folds); the features still come from a backbone that saw every
+        training sample. The repaired head is written only if the 95% interval of its
+        change in accuracy lies above -margin (--margin points); otherwise exit status 2
+        and nothing is written (unless --allow-worse); also when more than half the
+        samples would be flagged. Accuracy is against the labels as given.
         """
     ),
 }

@@ -77,6 +77,11 @@ UNLEARNING_OPTIONS: dict[str, tuple] = {
     ),
     "neggrad_alpha": (float, "neggrad_plus: minimise alpha L(retain) - (1 - alpha) L(forget)"),
     "neggrad_epochs": (positive_int, "neggrad_plus: epochs over the retained samples"),
+    "neggrad_momentum": (
+        momentum_value,
+        "neggrad_plus: SGD momentum, started afresh (chosen on validation splits, "
+        "paper_tables/table_ext_default_selection.md)",
+    ),
     "relabel_epochs": (
         positive_int,
         "relabel: fine-tuning epochs after correcting the flagged labels",

@@ -12,19 +12,19 @@ from collections.abc import Callable
 
 from mislabel import __version__
 from mislabel.cli.checks import (
+    RATIO_TEXT,
     momentum_value,
-    noise_ratio,
     nonneg_int,
     positive_float,
     positive_int,
-    positive_ratio,
+    ratio_value,
 )
 from mislabel.cli.data_commands import cmd_fetch, cmd_noise, cmd_pack
 from mislabel.cli.head_command import (
-    add_holdout_fraction,
+    add_judge_options,
     add_repair_head,
-    add_report_options,
     cmd_repair_head,
+    unlearner_help,
 )
 from mislabel.cli.help_text import (
     DESCRIPTION,
@@ -102,7 +102,7 @@ def add_noise(p: argparse.ArgumentParser) -> None:
         default=None,
         help="keep at most the first this many test images of each class (default: all)",
     )
-    p.add_argument("--ratio", type=noise_ratio, required=True, help="noise ratio r in [0, 1)")
+    p.add_argument("--ratio", type=ratio_value, required=True, help=f"noise ratio r {RATIO_TEXT}")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the noise (and subset)")
     p.add_argument("--out", required=True, help="noisy dataset file to write (.npz)")
 
@@ -124,9 +124,9 @@ def add_pack(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--ratio",
-        type=noise_ratio,
+        type=ratio_value,
         default=0.0,
-        help="noise ratio to record (later the default --ratio of score)",
+        help=f"noise ratio {RATIO_TEXT} to record (later the default --ratio of score)",
     )
     p.add_argument("--name", default="custom", help="dataset name to record")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed to record")
@@ -162,8 +162,9 @@ def add_score(p: argparse.ArgumentParser) -> None:
     add_detector(p)
     p.add_argument(
         "--ratio",
-        type=noise_ratio,
-        help="flag the top m = round(n r) for this assumed noise ratio r (default: m = the "
+        type=ratio_value,
+        help=f"flag the top m = round(n r) for this assumed noise ratio r {RATIO_TEXT} "
+        "(default: m = the "
         "true number of flipped labels when the dataset file knows them, as the paper "
         "assumes, else round(n r) with the ratio recorded in the dataset file)",
     )
@@ -221,26 +222,29 @@ def add_repair(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="model file to repair (from train)")
     p.add_argument(
         "--ratio",
-        type=positive_ratio,
-        help="estimated noise ratio r in (0, 1), e.g. from auditing a sample of labels; "
-        "leave it out with --detector aum or cleanlab, which estimate it",
+        type=ratio_value,
+        help=f"estimated noise ratio r {RATIO_TEXT}, e.g. from auditing a sample of labels: "
+        "flag round(n r); without it the budget is estimated (by the detector if it can, "
+        "else by cleanlab)",
     )
     add_detector(p)
     p.add_argument(
         "--unlearner",
         choices=UNLEARNERS,
         default=RepairSettings().unlearner,
-        help="how to forget the flagged samples; the default is the best by mean test "
-        "accuracy over the noise ratios after forgetting the detected samples in "
-        "paper_tables/table_ext_unlearners_accuracy.tex (MNIST 0 vs 1, 5 seeds)",
+        help=unlearner_help(""),
     )
     add_curvature(p)
     add_unlearning(p)
-    p.add_argument("--out", required=True, help="repaired model file to write (.msgpack)")
+    p.add_argument(
+        "--out",
+        required=True,
+        help="repaired model file to write (.msgpack), written only if the repair is "
+        "shown not to be worse",
+    )
     p.add_argument("--scores-out", help="also write the scores and flags (.npz)")
-    p.add_argument("--info-out", help="also write the unlearning info (.json)")
-    add_holdout_fraction(p, "when the dataset has no test split")
-    add_report_options(p)
+    p.add_argument("--info-out", help="also write the repair's summary (.json)")
+    add_judge_options(p, "a test split in the dataset file")
 
 
 Builder = Callable[[argparse.ArgumentParser], None]

@@ -29,6 +29,10 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         self.renamed = dict(renamed or {})
 
+    def error(self, message: str):
+        """A usage error in one line (and where to read more), exit status 2."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
     def parse_known_args(self, args: Sequence[str] | None = None, namespace=None):
         if args is not None and self.renamed:
             args = self._new_names(list(args))

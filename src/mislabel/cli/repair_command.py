@@ -1,38 +1,36 @@
 """`mislabel repair`: flag the likely mislabeled samples and unlearn them, in one step
-(`mislabel.repair.repair_model`), then tell people what it flagged and what it changed."""
+(`mislabel.repair.model_repair.repair_model`), then tell people what it flagged and what
+it changed."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 
 from mislabel.cli.checks import (
     CliError,
     check_history,
     check_inputs,
     check_outputs,
-    check_writable_dir,
+    check_report_dir,
 )
 from mislabel.cli.options import curvature_settings, settings_from, train_settings
-from mislabel.names import ESTIMATING_DETECTORS
 from mislabel.settings import DetectionSettings, UnlearningSettings
 
 Log = Callable[[str], None]
 
 
 def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
-    if args.ratio is None and args.detector not in ESTIMATING_DETECTORS:
-        raise CliError(
-            f"without --ratio the detector must estimate the number of mislabeled samples "
-            f"itself: pass --detector {' or '.join(ESTIMATING_DETECTORS)}, or give --ratio"
-        )
+    if args.folds < 2:
+        raise CliError(f"--folds must be at least 2, got {args.folds}")
     check_history(args.detector, args.history)
-    check_inputs(dataset_file=args.data, model_file=args.model)
-    check_outputs(args.out, args.scores_out, args.info_out, inputs=[args.data, args.model])
+    check_inputs(dataset_file=args.data, model_file=args.model, history=args.history)
+    inputs = [args.data, args.model, args.history]
+    check_outputs(args.out, args.scores_out, args.info_out, inputs=inputs)
     if args.report_dir is not None:
-        check_writable_dir(Path(args.report_dir))
-    from mislabel.repair import repair_model  # after the checks: it imports JAX
+        check_report_dir(args.report_dir, [*inputs, args.out, args.scores_out, args.info_out])
+    _check_data(args)
+    from mislabel.repair.model_repair import repair_model  # after the checks: it imports JAX
 
     result = repair_model(
         args.data,
@@ -52,7 +50,8 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
         report_dir=args.report_dir,
         image_shape=args.image_shape,
         allow_worse=args.allow_worse,
-        holdout_fraction=args.holdout_fraction,
+        margin=args.margin,
+        folds=args.folds,
         log=log,
     )
     if not args.json:
@@ -60,29 +59,47 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
     return result
 
 
+def _check_data(args: argparse.Namespace) -> None:
+    """The dataset file must hold enough samples for what will judge the repair, and
+    `--image-shape` must fit its samples (NumPy only, before any work)."""
+    from mislabel.files.dataset import load_dataset_file
+
+    ds = load_dataset_file(args.data)
+    n = ds.y_train.size
+    if ds.y_test.size == 0 and n < 2 * args.folds:
+        raise CliError(
+            f"--data {args.data} has {n} training samples and no test split, too few for a "
+            f"{args.folds}-fold cross-fit; pack a test split (mislabel pack --x-test "
+            "--y-test) or give a smaller --folds"
+        )
+    if (
+        args.image_shape is not None
+        and args.image_shape[0] * args.image_shape[1] != (ds.x_train.shape[1])
+    ):
+        raise CliError(
+            f"--image-shape {args.image_shape[0]} {args.image_shape[1]} does not fit the "
+            f"{ds.x_train.shape[1]} values of each sample of --data {args.data}"
+        )
+
+
 def repair_summary(result: dict, scores_out: str | None, show: int = 20) -> str:
-    """What `repair` flagged and what it did to the holdout's accuracy, for people."""
+    """What `repair` flagged and what it did to the accuracy, for people."""
     idx = result["flagged_indices"]
     listed = " ".join(map(str, idx[:show]))
     if len(idx) > show:
         where = f"; all in {scores_out}" if scores_out else "; --json or --scores-out lists all"
         listed += f" ... ({len(idx) - show} more{where})"
     per_class = ", ".join(f"{c}: {k}" for c, k in result["flagged_per_given_class"].items())
+    low, high = result["interval_points"]
     lines = [
         f"flagged {result['m']} of {result['n']} training samples as mislabeled "
-        f"(top round(n*r) by {result['detector']} score, r={result['ratio']})",
+        f"(top by {result['detector']} score; {result['budget_source']})",
         f"  indices: {listed or '(none)'}",
         f"  flagged per given label: {per_class}",
+        f"accuracy {100 * result['accuracy_before']:.2f}% before, "
+        f"{100 * result['accuracy_after']:.2f}% after {result['unlearner']} "
+        f"({result['change_points']:+.2f} points, {result['confidence']:.0%} interval "
+        f"[{low:+.2f}, {high:+.2f}]), judged on {result['judged_on']}",
+        f"wrote {result['model']}",
     ]
-    balanced = (
-        f" (balanced: {result['balanced_accuracy_before']:.4f} -> "
-        f"{result['balanced_accuracy_after']:.4f})"
-        if "balanced_accuracy_before" in result
-        else ""
-    )
-    lines.append(
-        f"accuracy on the {result['holdout']}: {result['holdout_accuracy_before']:.4f} "
-        f"before, {result['holdout_accuracy_after']:.4f} after {result['method']}{balanced}"
-    )
-    lines.append(f"wrote {result['model']}")
     return "\n".join(lines)

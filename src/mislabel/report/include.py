@@ -1,5 +1,5 @@
-"""Rendered Markdown inside the README and docs/: blocks that the workflow's output fills,
-never a hand-pasted copy.
+"""Rendered Markdown inside the README and docs/: blocks that a command fills (the workflow
+or a benchmark script), never a hand-pasted copy.
 
 A block is the text between ``BEGIN`` (naming the rendered file, relative to the
 repository) and ``END``. ``python -m mislabel.report.include`` copies each rendered file
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from mislabel.files.atomic import write_text
 
-BEGIN = "<!-- rendered by the workflow into {path}; do not edit by hand -->"
+BEGIN = "<!-- rendered into {path} by its command; do not edit by hand -->"
 END = "<!-- end of rendered block -->"
 _BEGIN_RE = re.compile(re.escape(BEGIN).replace(re.escape("{path}"), r"(\S+)"))
 

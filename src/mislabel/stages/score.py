@@ -24,7 +24,7 @@ from mislabel.stages.common import PathLike, load_run, stored_train_config
 from mislabel.stopwatch import Stopwatch
 
 
-def _read_margins(history_path: PathLike | None, n: int) -> np.ndarray:
+def read_margins(history_path: PathLike | None, n: int) -> np.ndarray:
     """Per-epoch training margins (E, n) from a training history file (for AUM)."""
     if history_path is None:
         raise ValueError("detector 'aum' needs the training history (train_history.npz)")
@@ -68,7 +68,7 @@ def _detect(
     detection = from_mapping(DetectionSettings, detection)
     ds, loaded = load_run(dataset_path, model_path)
     chosen = flag_budget(ds, *budget)  # a bad budget fails before any scoring
-    margin_ExN = _read_margins(history_path, ds.y_train.size) if "aum" in detectors else None
+    margin_ExN = read_margins(history_path, ds.y_train.size) if "aum" in detectors else None
     x_NxD = to_float(ds.x_train)
     found, timings = {}, []
     for group in detector_groups(tuple(detectors)):

@@ -1,0 +1,143 @@
+"""Newton steps on a softmax head (W and b), damped, with the damping on a relative scale.
+
+A damping is given relative to the mean eigenvalue ``tau = tr(H) / P`` of the Hessian it
+damps, so one grid fits heads of any feature scale (`mislabel.settings.RepairSettings`
+holds the grid; the repair picks from it on held-out data, `mislabel.repair.crossfit`).
+
+- `forget_steps`: the closed-form unlearners on a head, one candidate per damping:
+  ``influence``: ``Wb + (1/n) (H + lambda I)^-1 sum_forget grad L``, H over all n samples;
+  ``ssse``: ``Wb + 1/(n-m) (H_rem + lambda I)^-1 sum_forget grad L``, H over the n - m kept.
+- `remove_samples`: the head as if trained without some samples (cross-validation without
+  the user's training code). The head is taken as the minimiser of the mean loss plus a
+  regulariser whose gradient at the head is minus the mean gradient g (so the head is
+  stationary) and whose curvature is ``lambda I``; without the samples R kept, that
+  objective is ``F_R(t) = mean_R L(t) - g . (t - Wb) + (lambda / 2) ||t - Wb||^2``, minimised
+  by Newton's method with a backtracking line search. Its first step is the classic
+  approximate-cross-validation step ``(1/n_R) (H_R + lambda I)^-1 sum_removed (grad L - g)``;
+  for a ridge head (scikit-learn's) F_R is exactly the refit's objective, the bias aside.
+  lambda is the head's implied ridge (`implied_ridge`), floored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import scipy.linalg
+
+from mislabel.repair import softmax_head as head
+
+NEWTON_UNLEARNERS = ("influence", "ssse")
+
+
+class Candidate(NamedTuple):
+    """A head after one damped Newton step: the relative and absolute damping, the new
+    stacked head, and the step's norm relative to the head's."""
+
+    relative_damping: float
+    damping: float
+    Wb: np.ndarray
+    step_norm_relative: float
+
+
+def forget_steps(
+    kind: str,
+    Wb_D1xC: np.ndarray,
+    x_NxD: np.ndarray,
+    y_N: np.ndarray,
+    forget_N: np.ndarray,
+    relative_dampings: Sequence[float],
+) -> list[Candidate]:
+    """One `Candidate` per relative damping of the ``influence`` or ``ssse`` step."""
+    if kind not in NEWTON_UNLEARNERS:
+        raise ValueError(f"unknown Newton step {kind!r}; allowed: {', '.join(NEWTON_UNLEARNERS)}")
+    forget_N = np.asarray(forget_N, bool)
+    n, m = forget_N.size, int(forget_N.sum())
+    if m == n:
+        raise ValueError("the forget set is the whole training set; nothing would remain")
+    if kind == "influence":
+        weights_N, scale = np.full(n, 1.0 / n), 1.0 / n
+    else:
+        weights_N, scale = (~forget_N) / (n - m), 1.0 / (n - m)
+    g_P = head.gradient_sum(Wb_D1xC, x_NxD, y_N, forget_N.astype(np.float64))
+    spec = head.spectrum(Wb_D1xC, x_NxD, weights_N)
+    tau = spec.mean_eigenvalue
+    norm = float(np.linalg.norm(Wb_D1xC))
+    out = []
+    for rel in relative_dampings:
+        step_P = scale * spec.damped_solve(g_P, rel * tau) if m else np.zeros_like(g_P)
+        new = np.asarray(Wb_D1xC, np.float64) + step_P.reshape(np.shape(Wb_D1xC))
+        out.append(
+            Candidate(float(rel), float(rel * tau), new, float(np.linalg.norm(step_P)) / norm)
+        )
+    return out
+
+
+def implied_ridge(Wb_D1xC: np.ndarray, x_NxD: np.ndarray, y_N: np.ndarray) -> tuple[float, float]:
+    """The ridge ``lambda`` for which the head is closest to a stationary point of
+    ``mean L + (lambda / 2) ||W||^2`` (the bias unpenalised, as scikit-learn's), and the
+    relative size of the gradient left over, ``||g + lambda W|| / ||g||`` (0: exactly
+    stationary; near 1: the ridge explains none of it)."""
+    n = len(y_N)
+    g = head.gradient_sum(Wb_D1xC, x_NxD, y_N, np.full(n, 1.0 / n))
+    w = np.asarray(Wb_D1xC, np.float64).copy()
+    w[-1] = 0.0
+    w = w.reshape(-1)
+    if not np.any(w):
+        return 0.0, 1.0
+    lam = -float(g @ w) / float(w @ w)
+    norm_g = float(np.linalg.norm(g))
+    residual = float(np.linalg.norm(g + lam * w)) / norm_g if norm_g > 0 else 0.0
+    return lam, residual
+
+
+def remove_samples(
+    Wb_D1xC: np.ndarray,
+    x_NxD: np.ndarray,
+    y_N: np.ndarray,
+    remove_N: np.ndarray,
+    damping: float,
+    *,
+    max_steps: int = 25,
+    tol: float = 1e-7,
+) -> np.ndarray:
+    """The head as if trained without the `remove_N` samples: the minimiser of ``F_R``
+    (see the module docstring), Newton steps with a backtracking line search until a step
+    moves the head by less than ``tol ||Wb||``."""
+    if not damping > 0:
+        raise ValueError(f"removal needs damping > 0, got {damping}")
+    remove_N = np.asarray(remove_N, bool)
+    n = remove_N.size
+    keep_N = ~remove_N
+    n_keep = int(keep_N.sum())
+    if n_keep == 0:
+        raise ValueError("cannot remove every sample")
+    start = np.asarray(Wb_D1xC, np.float64)
+    w_keep = keep_N / n_keep
+    mean_P = head.gradient_sum(start, x_NxD, y_N, np.full(n, 1.0 / n))
+
+    def objective(theta_P: np.ndarray) -> float:
+        moved = theta_P - start.reshape(-1)
+        loss = head.loss_sum(theta_P.reshape(start.shape), x_NxD, y_N, w_keep)
+        return loss - mean_P @ moved + 0.5 * damping * moved @ moved
+
+    theta = start.reshape(-1).copy()
+    value = objective(theta)
+    for _ in range(max_steps):
+        current = theta.reshape(start.shape)
+        grad = head.gradient_sum(current, x_NxD, y_N, w_keep) - mean_P
+        grad += damping * (theta - start.reshape(-1))
+        hess = head.dense_hessian(current, x_NxD, w_keep)
+        hess[np.diag_indices_from(hess)] += damping
+        step = -scipy.linalg.cho_solve(scipy.linalg.cho_factor(hess), grad)
+        t = 1.0
+        while True:  # Armijo backtracking: F_R is convex, so a short enough step descends
+            trial = objective(theta + t * step)
+            if trial <= value + 1e-4 * t * (grad @ step) or t < 1e-10:
+                break
+            t *= 0.5
+        theta, value = theta + t * step, trial
+        if t * np.linalg.norm(step) <= tol * np.linalg.norm(start):
+            break
+    return theta.reshape(start.shape)
