@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from mislabel.model import MLP, Params
+from mislabel.network.mlp import MLP, Params
 
 DETECTORS = ("loss", "if_self", "if_train", "if_train_minus_z")
 

@@ -11,11 +11,11 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from mislabel.curvature.full import flatten, full_hvp
 from mislabel.data.subset import to_float
 from mislabel.files.checkpoint import load_model
 from mislabel.files.dataset import load_dataset_file
-from mislabel.full_curvature import flatten, full_hvp
-from mislabel.precision import float64, to_float64
+from mislabel.network.precision import float64, to_float64
 
 
 def extreme_eigenvalues(ratio: str) -> tuple[float, float, int]:

@@ -99,8 +99,9 @@ def _images(name: str):
 def _mlp_features(x_fit, y_fit, seed: int, x_list):
     """Train a 784-64-10 MLP of this project on (x_fit, y_fit); its hidden features of
     each array of `x_list`, and its last layer (W, b)."""
-    from mislabel.model import MLP, make_model
-    from mislabel.train import TrainConfig, train
+    from mislabel.network.mlp import MLP, make_model
+    from mislabel.network.train import train
+    from mislabel.settings import TrainConfig
 
     model = make_model((64,), 10)
     state, _ = train(model, x_fit, y_fit, seed, TrainConfig())

@@ -106,7 +106,8 @@ def bench_train(report: Report, model, x, y, repeats: int):
     """2. One paper model with `mislabel.train.train`; returns the trained state."""
     import jax
 
-    from mislabel.train import TrainConfig, train
+    from mislabel.network.train import train
+    from mislabel.settings import TrainConfig
 
     out = {}
 
@@ -133,9 +134,8 @@ def bench_detect(report: Report, model, params, x, y, repeats: int):
 
     from mislabel.detect import score_detector
     from mislabel.detectors.influence import anomaly_scores
-    from mislabel.names import PAPER_DETECTORS
-    from mislabel.settings import CurvatureSettings
-    from mislabel.train import TrainConfig
+    from mislabel.registry import PAPER_DETECTORS
+    from mislabel.settings import CurvatureSettings, TrainConfig
 
     out = {}
 
@@ -191,8 +191,8 @@ def bench_detect(report: Report, model, params, x, y, repeats: int):
 
 def bench_unlearn(report: Report, model, state, x, y, flipped, repeats: int) -> None:
     """4. The forgetting methods (`unlearn`), forgetting D_mislabeled."""
-    from mislabel.names import UNLEARNERS
-    from mislabel.train import TrainConfig
+    from mislabel.registry import UNLEARNERS
+    from mislabel.settings import TrainConfig
     from mislabel.unlearn import unlearn
 
     rows = []
@@ -311,9 +311,9 @@ def prepare_runs(work: Path, cache_dir: str, ratios) -> dict[float, Path]:
             d / "model.msgpack",
             d / "history.npz",
             hidden=HIDDEN,
+            training=PAPER,
             seed=0,
             log=lambda line: None,
-            **PAPER,
         )
         dirs[r] = d
     return dirs
@@ -329,7 +329,7 @@ def job_kwargs(kind: str, d: Path, out: Path) -> tuple[str, str, dict]:
     if kind == "train":
         files = {"model_path": out / "model.msgpack", "history_path": out / "history.npz"}
         kwargs = {"hidden": list(HIDDEN), "seed": 0, **PAPER}
-        func, modules = "train_model", "mislabel.train"
+        func, modules = "train_model", "mislabel.network.train"
     elif kind == "score":
         files = {"scores_path": out / "scores.npz", "metrics_path": out / "metrics.json"}
         kwargs = {"detector": variant}
@@ -461,7 +461,7 @@ def main() -> None:
     report.add("## Machine\n\n" + md_table(["", ""], list(info.items())))
     bench_imports(report, imports)
 
-    from mislabel.model import make_model
+    from mislabel.network.mlp import make_model
 
     x, y, flipped = load_problem(args.mnist_cache)
     model = make_model(HIDDEN, n_classes=2)

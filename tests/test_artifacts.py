@@ -1,4 +1,4 @@
-"""Tests for mislabel.artifacts: the one owner of every rendered file name."""
+"""Tests for mislabel.workflow.artifacts: the one owner of every rendered file name."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from mislabel import workflow_config as wc
-from mislabel.artifacts import (
+from mislabel.workflow import config as wc
+from mislabel.workflow.artifacts import (
     CURVES,
     EXTENSION_FIGURES,
     EXTENSION_FILES,
@@ -22,7 +22,7 @@ from mislabel.artifacts import (
 
 def test_artifacts_import_nothing_heavy() -> None:
     code = (
-        "import sys, mislabel.artifacts; "
+        "import sys, mislabel.workflow.artifacts; "
         "heavy = {'numpy', 'pandas', 'matplotlib', 'jax'} & set(sys.modules); "
         "assert not heavy, heavy"
     )

@@ -7,16 +7,17 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import roc_auc_score
 
-from mislabel.aum import (
+from mislabel.detectors.aum import (
     aum_flags,
     aum_scores,
     aum_threshold,
     threshold_from_aum,
     threshold_samples,
 )
-from mislabel.model import make_model, margins
+from mislabel.network.mlp import make_model, margins
+from mislabel.network.train import train
 from mislabel.noise import inject_noise, n_flips
-from mislabel.train import TrainConfig, train
+from mislabel.settings import TrainConfig
 
 CONFIG = TrainConfig(lr=0.05, momentum=0.9, batch_size=16, epochs=10)
 

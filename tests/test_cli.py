@@ -20,7 +20,7 @@ from mislabel.cli.renamed import RENAMED
 from mislabel.data import ARRAY_KEYS, array_sha256
 from mislabel.files.checkpoint import load_model
 from mislabel.files.dataset import NoisyDataset, load_dataset_file, save_dataset
-from mislabel.names import DETECTORS, ESTIMATING_DETECTORS, TARGETS, UNLEARNERS
+from mislabel.registry import DETECTORS, ESTIMATING_DETECTORS, TARGETS, UNLEARNERS
 
 TINY_TRAIN = "--hidden 8 --batch-size 8 --epochs 2"
 TINY_UNLEARN = "--batch-size 8 --epochs 2 --finetune-epochs 2 --neggrad-epochs 1 --relabel-epochs 2"
@@ -344,14 +344,11 @@ def test_unlearn_json_and_quiet(trained, scored, tmp_path, capsys):
 
 # Each command that renamed an option, in its new names; the old names must parse alike.
 NEW_NAMES = {
-    "train": "train --data d.npz --out m --history h",
-    "score": "score --data d.npz --model m --out s --info i.json",
+    "score": "score --data d.npz --model m --out s --info i.json --pinv-rtol 1e-8 ",
     "unlearn": "unlearn --data d.npz --model m --unlearner ssse --target mislabeled --out u "
-    "--info i.json",
-    "evaluate": "evaluate --data d.npz --pretrained m --out e.csv",
-    "repair": "repair --data d.npz --model m --ratio 0.1 --unlearner finetune --out r",
-    "repair-head": "repair-head --features f.npy --labels l.npy --head h.npz --out r.npz "
-    "--report-dir d --unlearner finetune",
+    "--info i.json --pinv-rtol 1e-8 ",
+    "repair": "repair --data d.npz --model m --ratio 0.1 --unlearner finetune --out r "
+    "--pinv-rtol 1e-8 ",
 }
 
 
@@ -376,14 +373,33 @@ def test_old_option_name_parses_as_the_new_one_with_a_note(command, old, new, ca
     expected = vars(build_parser().parse_args(shlex.split(line)))
     assert capsys.readouterr().err == ""  # the new name: no note
     got = vars(build_parser().parse_args(shlex.split(line.replace(f" {new} ", f" {old} "))))
-    assert got == expected
+    assert got == expected and got["pinv_rtol"] == 1e-8
     assert capsys.readouterr().err == deprecation_note(command, old, new)
 
 
 def test_old_option_name_with_equals_sign(capsys):
-    args = build_parser().parse_args(shlex.split("evaluate --dataset=d.npz --pretrained m --out e"))
-    assert args.data == "d.npz"
-    assert capsys.readouterr().err == deprecation_note("evaluate", "--dataset", "--data")
+    line = "score --data d.npz --model m --out s --info i.json --rtol=1e-6"
+    assert build_parser().parse_args(shlex.split(line)).pinv_rtol == 1e-6
+    assert capsys.readouterr().err == deprecation_note("score", "--rtol", "--pinv-rtol")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "evaluate --data d.npz --dataset d.npz --pretrained m --out e.csv",
+        "score --data d.npz --model m --out s --info i.json --metrics i.json",
+        "unlearn --data d.npz --model m --unlearner ssse --method ssse --target mislabeled "
+        "--out u --info i",
+    ],
+)
+def test_names_retired_in_this_release_are_usage_errors(line, capsys):
+    """--dataset (now --data), --metrics (now --info) and --method (now --unlearner) were
+    accepted for one release; now they are refused in one line, exit status 2."""
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(shlex.split(line))
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert "unrecognized arguments" in err
 
 
 def test_fetch_and_noise_keep_dataset_as_a_name(capsys):
@@ -396,32 +412,21 @@ def test_fetch_and_noise_keep_dataset_as_a_name(capsys):
 
 def test_help_shows_the_new_names_and_lists_the_old_ones(capsys):
     out = ok("unlearn --help", capsys)
-    assert "  --unlearner {" in out and "  --data DATA" in out
-    assert "  --method {" not in out and "  --dataset DATASET" not in out  # not options
-    assert "--dataset (now --data), --method (now --unlearner)" in out
+    assert "  --pinv-rtol PINV_RTOL" in out and "  --rtol RTOL" not in out
+    assert "--rtol (now --pinv-rtol)" in out
 
 
 def test_old_option_names_run_the_commands(trained, tmp_path, capsys):
-    """score and unlearn with every old name: same outputs, a note on stderr even with -q."""
+    """score with the old name: same outputs, a note on stderr even with -q."""
     scores, facts = tmp_path / "s.npz", tmp_path / "f.json"
     code, _, err = run(
-        f"score -q --dataset {trained['dataset']} --model {trained['model']} "
-        f"--out {scores} --metrics {facts}",
+        f"score -q --data {trained['dataset']} --model {trained['model']} "
+        f"--out {scores} --info {facts} --rtol 1e-10",
         capsys,
     )
     assert code == 0
-    notes = deprecation_note("score", "--dataset", "--data")
-    assert err == notes + deprecation_note("score", "--metrics", "--info")
+    assert err == deprecation_note("score", "--rtol", "--pinv-rtol")
     assert json.loads(facts.read_text())["detector"] == "loss"
-    code, out, err = run(
-        f"unlearn -q --json --dataset {trained['dataset']} --model {trained['model']} "
-        f"--method influence --target detected --scores {scores} "
-        f"--out {tmp_path / 'u.msgpack'} --info {tmp_path / 'u.json'}",
-        capsys,
-    )
-    assert code == 0 and json.loads(out)["method"] == "influence"
-    notes = deprecation_note("unlearn", "--dataset", "--data")
-    assert err == notes + deprecation_note("unlearn", "--method", "--unlearner")
 
 
 # --------------------------------------------------------------------------- noise

@@ -11,16 +11,17 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-import mislabel.confident as confident
-from mislabel.confident import (
+import mislabel.detectors.confident_learning as confident
+from mislabel.detectors.confident_learning import (
     confident_learning,
     confident_scores,
     cross_val_probs,
     fold_assignment,
 )
-from mislabel.model import make_model, per_sample_loss
+from mislabel.network.mlp import make_model, per_sample_loss
+from mislabel.network.train import train
 from mislabel.noise import inject_noise
-from mislabel.train import TrainConfig, train
+from mislabel.settings import TrainConfig
 from tests.test_aum import CONFIG, planted
 
 SEED = 3

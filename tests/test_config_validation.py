@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mislabel import workflow_config as wc
+from mislabel.workflow import config as wc
 from tests.test_workflow import copy_workflow, snakemake
 
 BAD = [
@@ -102,6 +102,14 @@ def test_cross_check_lists_every_problem_at_once():
     assert any("noise_positions='first' needs noise_mode='exact'" in p for p in problems)
     with pytest.raises(wc.ConfigError, match="invalid configuration"):
         wc.check(config)
+
+
+def test_cross_check_runs_the_settings_own_checks():
+    """A value the schema lets through but a settings group refuses is a config problem,
+    named by its key, before any job starts."""
+    problems = wc.settings_problems({"pinv_rtol": 1.5, "cg_tol": 0.5, "neggrad_epochs": 5})
+    assert problems == ["pinv_rtol must be in (0, 1), got 1.5"]
+    assert wc.settings_problems({"lr": 0.1, "full_damping": 2.0}) == []
 
 
 def test_paper_vs_ours_only_for_the_papers_setting():

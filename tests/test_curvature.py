@@ -8,18 +8,17 @@ import numpy as np
 import pytest
 
 from mislabel.checks import IndefiniteHessianError, NumericalError
-from mislabel.curvature import (
-    dense_hessian,
+from mislabel.curvature.inverse import invert_dense
+from mislabel.curvature.last_layer import (
     get_scoped,
-    make_mean_loss,
     per_sample_grads,
     set_scoped,
     weighted_hessian,
 )
-from mislabel.inverse import invert_dense
-from mislabel.model import init_params, make_model
-from mislabel.precision import float64, to_float64
+from mislabel.network.mlp import init_params, make_model
+from mislabel.network.precision import float64, to_float64
 from tests.conftest import blobs
+from tests.helpers import dense_hessian, make_mean_loss
 
 
 @pytest.fixture

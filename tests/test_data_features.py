@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mislabel import workflow_config as wc
 from mislabel.catalog import FEATURE_FILES
 from mislabel.data.features import class_counts, read_feature_files
 from mislabel.files.dataset import load_dataset_file
 from mislabel.stages.data import fetch_dataset, make_noisy_dataset, read_raw
+from mislabel.workflow import config as wc
 
 
 def write(folder, x_train, y_train, x_test, y_test) -> dict[str, str]:

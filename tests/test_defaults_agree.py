@@ -14,17 +14,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mislabel.cli.options import PaperTraining
 from mislabel.cli.parser import build_parser
-from mislabel.settings import CurvatureSettings, DetectionSettings, UnlearningSettings
-from mislabel.train import TrainConfig
+from mislabel.settings import CurvatureSettings, DetectionSettings, TrainConfig, UnlearningSettings
 
 CONFIG = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
 
 # config key -> (settings class, its field), for every field of every settings class
 SETTINGS = {
     "damping": [(CurvatureSettings, "damping")],
-    "pinv_rtol": [(CurvatureSettings, "rtol")],
+    "pinv_rtol": [(CurvatureSettings, "pinv_rtol")],
     "full_damping": [(CurvatureSettings, "full_damping")],
     "lanczos_rank": [(CurvatureSettings, "lanczos_rank")],
     "cg_tol": [(CurvatureSettings, "cg_tol")],
@@ -36,7 +34,7 @@ SETTINGS = {
     "neggrad_epochs": [(UnlearningSettings, "neggrad_epochs")],
     "neggrad_momentum": [(UnlearningSettings, "neggrad_momentum")],
     "relabel_epochs": [(UnlearningSettings, "relabel_epochs")],
-    **{key: [(TrainConfig, key), (PaperTraining, key)] for key in TrainConfig._fields},
+    **{key: [(TrainConfig, key)] for key in TrainConfig._fields},
 }
 
 CURVATURE_COMMANDS = ("score", "unlearn", "repair")
@@ -46,7 +44,7 @@ UNLEARNING_COMMANDS = ("unlearn", "repair")
 # config key -> (commands, option dest): every option whose default config.yaml also sets
 CLI = {
     "damping": (CURVATURE_COMMANDS, "damping"),
-    "pinv_rtol": (CURVATURE_COMMANDS, "rtol"),
+    "pinv_rtol": (CURVATURE_COMMANDS, "pinv_rtol"),
     "full_damping": (CURVATURE_COMMANDS, "full_damping"),
     "lanczos_rank": (CURVATURE_COMMANDS, "lanczos_rank"),
     "cg_tol": (CURVATURE_COMMANDS, "cg_tol"),

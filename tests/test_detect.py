@@ -10,11 +10,12 @@ from mislabel.checks import NumericalError, check_finite
 from mislabel.detect import budget, flag_top
 from mislabel.detectors.influence import anomaly_scores
 from mislabel.metrics import detection_metrics
-from mislabel.model import make_model
-from mislabel.names import PAPER_DETECTORS
+from mislabel.network.mlp import make_model
+from mislabel.network.precision import float64, to_float64
+from mislabel.network.train import train
 from mislabel.noise import inject_noise
-from mislabel.precision import float64, to_float64
-from mislabel.train import TrainConfig, train
+from mislabel.registry import PAPER_DETECTORS
+from mislabel.settings import CurvatureSettings, TrainConfig
 from tests.conftest import blobs
 
 INFLUENCE = ("if_self", "if_train", "if_train_minus_z")
@@ -101,9 +102,9 @@ def test_full_network_scores_equal_the_dense_damped_inverse():
     """rank = P: the low-rank scores equal g^T (H + d I)^-1 g with the dense H."""
     import jax
 
-    from mislabel.curvature import per_sample_grads
-    from mislabel.full_curvature import flatten, make_weighted_loss
-    from mislabel.inverse import influence_scores
+    from mislabel.curvature.full import flatten, make_weighted_loss
+    from mislabel.curvature.inverse import influence_scores
+    from mislabel.curvature.last_layer import per_sample_grads
 
     x, y_clean = blobs(60, 4, seed=3, sep=2.0)
     y, _ = inject_noise(y_clean, 2, 0.1, "exact", seed=0)
@@ -122,7 +123,13 @@ def test_full_network_scores_equal_the_dense_damped_inverse():
         grads = np.asarray(per_sample_grads(model, params, x64, jnp.asarray(y), "full"))
         expected = influence_scores(jnp.asarray(grads), lambda b: jnp.asarray(dense_inv) @ b)
     scores, info = anomaly_scores(
-        model, state.params, x, y, INFLUENCE, scope="full", damping=damping, lanczos_rank=p
+        model,
+        state.params,
+        x,
+        y,
+        INFLUENCE,
+        scope="full",
+        curvature=CurvatureSettings(full_damping=damping, lanczos_rank=p),
     )
     assert info["rank"] == p and info["eig_matvecs"] == p
     assert info["min_eigenvalue"] == pytest.approx(np.linalg.eigvalsh(np.asarray(hess)).min())
@@ -137,7 +144,13 @@ def test_full_network_scores_find_planted_flips(planted):
     model = make_model([16], 2)
     state, _ = train(model, x.astype(np.float32), y, 0, TrainConfig(batch_size=16, epochs=15))
     scores, info = anomaly_scores(
-        model, state.params, x, y, ("if_self",), scope="full", damping=0.1, lanczos_rank=20
+        model,
+        state.params,
+        x,
+        y,
+        ("if_self",),
+        scope="full",
+        curvature=CurvatureSettings(full_damping=0.1, lanczos_rank=20),
     )
     assert info["rank"] == 20 and info["eig_max_relative_residual"] < 1e-6
     assert detection_metrics(flipped, scores["if_self"], flipped)["roc_auc"] > 0.9
@@ -150,13 +163,23 @@ def test_full_network_scores_refuse_a_damping_below_a_negative_eigenvalue():
     model = make_model([3], 2)
     state, _ = train(model, x.astype(np.float32), y, 0, TrainConfig(batch_size=10, epochs=5))
     with pytest.raises(ValueError, match="raise full_damping above 0.08"):
-        anomaly_scores(model, state.params, x, y, INFLUENCE, scope="full", damping=0.05)
+        curvature = CurvatureSettings(full_damping=0.05)
+        anomaly_scores(model, state.params, x, y, INFLUENCE, scope="full", curvature=curvature)
 
 
 def test_full_network_scores_need_damping():
     model = make_model([4], 2)
+    curvature = CurvatureSettings(full_damping=0.0)
     with pytest.raises(ValueError, match="damping > 0"):
-        anomaly_scores(model, {}, np.zeros((2, 3)), np.zeros(2, int), ("if_self",), scope="full")
+        anomaly_scores(
+            model,
+            {},
+            np.zeros((2, 3)),
+            np.zeros((2,), int),
+            ("if_self",),
+            scope="full",
+            curvature=curvature,
+        )
 
 
 @pytest.mark.parametrize("detector", ["loss", "if_self_full", "aum", "cleanlab"])

@@ -108,7 +108,7 @@ sys.meta_path.insert(0, Block())
 def test_the_config_check_needs_no_numpy():
     code = BLOCK + (
         "import yaml\n"
-        "from mislabel import artifacts, paths, workflow_config as wc\n"
+        "from mislabel.workflow import config as wc\n"
         f"config = yaml.safe_load(open({str(REPO / 'config.yaml')!r}))\n"
         "wc.coerce_numbers(config); wc.check(config)\n"
         "print(len(wc.paper_files(config['detectors'])), wc.wildcard_constraints()['dataset'])\n"

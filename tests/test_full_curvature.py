@@ -12,8 +12,7 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 from mislabel.checks import NumericalError
-from mislabel.curvature import get_scoped, per_sample_grads, set_scoped
-from mislabel.full_curvature import (
+from mislabel.curvature.full import (
     EIG_TOL,
     Eigenpairs,
     cg_report,
@@ -25,10 +24,17 @@ from mislabel.full_curvature import (
     make_weighted_loss,
     top_eigenpairs,
 )
-from mislabel.inverse import lowrank_influence_scores
-from mislabel.model import MLP, init_params, make_model, mean_loss, param_count, per_sample_loss
-from mislabel.precision import float64, to_float64
+from mislabel.curvature.inverse import lowrank_influence_scores
+from mislabel.curvature.last_layer import get_scoped, per_sample_grads, set_scoped
+from mislabel.network.mlp import (
+    MLP,
+    init_params,
+    make_model,
+    per_sample_loss,
+)
+from mislabel.network.precision import float64, to_float64
 from tests.conftest import blobs
+from tests.helpers import mean_loss, param_count
 
 N, D = 40, 5
 
@@ -317,7 +323,8 @@ def digits():
     from sklearn.datasets import load_digits
     from threadpoolctl import threadpool_limits
 
-    from mislabel.train import TrainConfig, train
+    from mislabel.network.train import train
+    from mislabel.settings import TrainConfig
 
     x_all, y_all = load_digits(return_X_y=True)
     x, y = (x_all[:N_DIGITS] / 16).astype(np.float32), y_all[:N_DIGITS].astype(np.int32)

@@ -22,17 +22,18 @@ import pytest
 from scipy import optimize
 from scipy.stats import pearsonr
 
-from mislabel.curvature import (
+from mislabel.curvature.inverse import influence_scores, make_inverse
+from mislabel.curvature.last_layer import (
     get_scoped,
-    make_mean_loss,
     per_sample_grads,
     set_scoped,
 )
-from mislabel.inverse import influence_scores, make_inverse
-from mislabel.model import init_params, make_model, per_sample_loss
-from mislabel.precision import float64, to_float64
+from mislabel.network.mlp import init_params, make_model, per_sample_loss
+from mislabel.network.precision import float64, to_float64
+from mislabel.settings import CurvatureSettings
 from mislabel.unlearners.closed_form import influence_update, ssse_update
 from tests.conftest import blobs
+from tests.helpers import make_mean_loss
 
 N, D = 300, 3
 
@@ -259,8 +260,9 @@ def test_vectorized_scores_match_the_dense_numpy_formulas(convex):
 @pytest.fixture(scope="module")
 def sgd_mlp():
     """Three classes, an MLP after 3 SGD epochs (far from any stationary point), 10% flipped."""
+    from mislabel.network.train import train
     from mislabel.noise import inject_noise
-    from mislabel.train import TrainConfig, train
+    from mislabel.settings import TrainConfig
 
     rng = np.random.default_rng(7)
     centers = rng.normal(scale=2.0, size=(3, 4))
@@ -278,7 +280,7 @@ def test_scores_and_updates_match_numpy_at_a_non_stationary_point(sgd_mlp, dampi
     theta + H_rem^+ G / (n - m), with H^+ the pseudo-inverse or (H + d I)^-1, against numpy,
     at SGD-trained weights where the mean gradient is far from zero."""
     from mislabel.detectors.influence import anomaly_scores
-    from mislabel.names import PAPER_DETECTORS
+    from mislabel.registry import PAPER_DETECTORS
 
     model, params, x, y, forget = sgd_mlp
     n, m = len(y), int(forget.sum())
@@ -290,7 +292,8 @@ def test_scores_and_updates_match_numpy_at_a_non_stationary_point(sgd_mlp, dampi
         eig = np.abs(np.linalg.eigvalsh(hess))
         assert np.all((eig < 1e-13 * eig.max()) | (eig > 1e-4 * eig.max()))
 
-    scores, info = anomaly_scores(model, params, x, y, PAPER_DETECTORS, damping=damping)
+    curvature = CurvatureSettings(damping=damping)
+    scores, info = anomaly_scores(model, params, x, y, PAPER_DETECTORS, curvature=curvature)
     np.testing.assert_allclose(scores["loss"], ref.loss, rtol=1e-9, atol=1e-14)
     expected = numpy_scores(ref.grads, numpy_inverse(hess_all, damping))
     scale = np.abs(expected["if_self"]).max()
@@ -306,7 +309,7 @@ def test_scores_and_updates_match_numpy_at_a_non_stationary_point(sgd_mlp, dampi
         (influence_update, hess_all, 1 / n),
         (ssse_update, hess_rem, 1 / (n - m)),
     ):
-        new, update_info = update(model, params, x, y, forget, damping=damping)
+        new, update_info = update(model, params, x, y, forget, curvature=curvature)
         step = np.asarray(new["params"]["head"]["kernel"]).reshape(-1) - ref.theta
         expected_step = scale_w * numpy_inverse(hess, damping) @ g_forget
         np.testing.assert_allclose(

@@ -1,5 +1,6 @@
 """The package's architecture, enforced: the layers of pyproject.toml (import-linter), no
-import cycles between modules, and no module over 400 lines."""
+import cycles between modules, no module over 600 lines, and few top-level modules (the
+rest live in packages by topic)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 import grimp
 
 REPO = Path(__file__).resolve().parents[1]
-MAX_LINES = 400
+MAX_LINES = 600
+MAX_TOP_LEVEL = 15  # modules directly in src/mislabel, __init__ and __main__ included
 
 
 def test_every_module_imports_only_from_lower_layers():
@@ -58,9 +60,14 @@ def test_the_cycle_finder_finds_a_planted_cycle():
     assert find_cycle(graph) == ["p.a", "p.b", "p.c", "p.a"]
 
 
-def test_no_module_is_over_400_lines():
+def test_no_module_is_over_600_lines():
     sizes = {
         str(path.relative_to(REPO)): len(path.read_text().splitlines())
         for path in sorted((REPO / "src" / "mislabel").rglob("*.py"))
     }
     assert {p: n for p, n in sizes.items() if n > MAX_LINES} == {}
+
+
+def test_few_modules_sit_at_the_top_level():
+    top = sorted(p.name for p in (REPO / "src" / "mislabel").glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL, top

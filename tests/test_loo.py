@@ -19,11 +19,10 @@ from mislabel.loo import (
     predicted_changes,
     validate_influence,
 )
-from mislabel.model import per_sample_loss
+from mislabel.network.mlp import per_sample_loss
+from mislabel.network.precision import float64
 from mislabel.noise import inject_noise
-from mislabel.precision import float64
-from mislabel.settings import CurvatureSettings
-from mislabel.train import TrainConfig
+from mislabel.settings import CurvatureSettings, TrainConfig
 from tests.conftest import blobs
 
 

@@ -11,7 +11,6 @@ from mislabel.metrics import (
     agreement,
     balanced_accuracy,
     detection_metrics,
-    per_class_accuracy,
 )
 
 
@@ -28,8 +27,6 @@ def test_hand_built_case():
     y = np.array([0, 0, 0, 0, 1, 1])
     pred = np.array([0, 0, 0, 1, 0, 1])
     assert accuracy(y, pred) == pytest.approx(4 / 6)
-    assert per_class_accuracy(y, pred, 3)[:2] == [0.75, 0.5]
-    assert np.isnan(per_class_accuracy(y, pred, 3)[2])
     assert balanced_accuracy(y, pred) == pytest.approx(0.625)
     assert agreement(pred, y) == pytest.approx(4 / 6)
     with pytest.raises(ValueError, match="shapes differ"):

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from mislabel.files.checkpoint import ModelFileError, load_model, save_model
-from mislabel.model import init_params, make_model, margins, param_count
-from mislabel.train import TrainConfig, train
+from mislabel.network.mlp import init_params, make_model, margins
+from mislabel.network.train import train
+from mislabel.settings import TrainConfig
 from tests.conftest import blobs
+from tests.helpers import param_count
 
 
 @pytest.mark.parametrize(
@@ -101,7 +103,7 @@ def _mnist_available() -> bool:
 def test_learns_real_mnist_zero_vs_one_without_noise(tmp_path):
     from mislabel.data import load_dataset, select_subset, to_float
     from mislabel.metrics import accuracy
-    from mislabel.model import predict
+    from mislabel.network.mlp import predict
 
     sub = select_subset(load_dataset("mnist", tmp_path), [0, 1], 1000)
     model = make_model([50, 50], 2)

@@ -8,11 +8,12 @@ import numpy as np
 import optax
 import pytest
 
-from mislabel.model import init_params, make_model, per_sample_loss, predict
-from mislabel.neggrad import _neggrad_fit, epoch_batches, neggrad_plus
+from mislabel.network.mlp import init_params, make_model, per_sample_loss, predict
+from mislabel.network.train import TrainState, continue_training, seed_keys, train
 from mislabel.noise import inject_noise
-from mislabel.relabel import corrected_labels, relabel
-from mislabel.train import TrainConfig, TrainState, continue_training, seed_keys, train
+from mislabel.settings import TrainConfig
+from mislabel.unlearners.neggrad_plus import _neggrad_fit, epoch_batches, neggrad_plus
+from mislabel.unlearners.relabel import corrected_labels, relabel
 from tests.conftest import blobs
 
 CONFIG = TrainConfig(lr=0.05, momentum=0.9, batch_size=16, epochs=10)

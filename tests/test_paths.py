@@ -1,8 +1,8 @@
-"""The run layout (`mislabel.paths`): the patterns the rules use, written out in full."""
+"""The run layout (`mislabel.workflow.paths`): the patterns the rules use, written out in full."""
 
 from __future__ import annotations
 
-from mislabel import paths
+from mislabel.workflow import paths
 
 
 def test_run_files_follow_the_documented_layout():
@@ -13,10 +13,6 @@ def test_run_files_follow_the_documented_layout():
     assert paths.run_file(paths.score_file("npz")) == f"{run}/scores/{{detector}}.npz"
     assert paths.run_file(paths.DETECTION) == f"{run}/detection.csv"
     assert paths.run_file(paths.unlearned_dir()) == f"{run}/unlearn/{{method}}"
-    assert (
-        paths.run_file(paths.unlearned_file("json")) == f"{run}/unlearn/{{method}}/{{target}}.json"
-    )
-    assert paths.unlearned_file("msgpack", "ssse", "detected") == "unlearn/ssse/detected.msgpack"
     assert paths.run_file(paths.SCORE_TIMING) == f"{run}/timing/score.json"
     assert paths.run_file(paths.TIMING) == f"{run}/timing.csv"
     assert paths.log_file("train") == f"logs/train/{run}.log"

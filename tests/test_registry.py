@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import yaml
 
-from mislabel import names
-from mislabel import workflow_config as wc
+from mislabel import registry
 from mislabel.cli.parser import build_parser
 from mislabel.detect import detector_groups, score_detector
-from mislabel.model import init_params, make_model
+from mislabel.network.mlp import init_params, make_model
 from mislabel.report import labels
 from mislabel.report.cells import LATEX
+from mislabel.workflow import config as wc
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,9 +45,9 @@ def toy_detector(tmp_path, monkeypatch):
     """A detector in its own module (written here), registered by one line."""
     (tmp_path / "toy_detector.py").write_text(TOY_MODULE)
     monkeypatch.syspath_prepend(str(tmp_path))
-    names.register_detector(names.Entry("toy", "toy_detector:score", ("Toy", "Toy")))
+    registry.register_detector(registry.Entry("toy", "toy_detector:score", ("Toy", "Toy")))
     yield "toy"
-    del names.DETECTORS["toy"]
+    del registry.DETECTORS["toy"]
 
 
 def test_a_new_detector_is_one_module_and_one_registry_line(toy_detector, tiny_config):
@@ -91,17 +91,18 @@ def test_unknown_names_are_refused_by_the_config_check(tiny_config):
 
 def test_a_name_is_registered_once():
     with pytest.raises(ValueError, match="already registered"):
-        names.register_detector(names.Entry("loss", "x:y", ("L", "L")))
+        registry.register_detector(registry.Entry("loss", "x:y", ("L", "L")))
     with pytest.raises(ValueError, match="module:function"):
-        names.register_unlearner(names.Entry("new", "no_colon", ("N", "N")))
+        registry.register_unlearner(registry.Entry("new", "no_colon", ("N", "N")))
 
 
 def test_every_registered_runner_loads_and_every_entry_has_a_label():
-    for registry in (names.DETECTORS, names.UNLEARNERS):
-        for name, entry in registry.items():
+    for entries in (registry.DETECTORS, registry.UNLEARNERS):
+        for name, entry in entries.items():
             assert entry.name == name and callable(entry.load())
             assert all(entry.label), name
-    assert names.split_scope("if_train_full") == ("if_train", "full")
-    assert names.split_scope("ssse") == ("ssse", "last_layer")
-    assert names.INFLUENCE_DETECTORS == ("if_self", "if_train", "if_train_minus_z")
-    assert names.PAPER_METHODS == ("influence", "ssse", "finetune", "retrain")
+    assert registry.DETECTORS["if_train_full"].base == "if_train"
+    assert registry.DETECTORS["if_train_full"].scope == "full"
+    assert registry.UNLEARNERS["ssse"].scope == "last_layer"
+    assert registry.INFLUENCE_DETECTORS == ("if_self", "if_train", "if_train_minus_z")
+    assert registry.PAPER_METHODS == ("influence", "ssse", "finetune", "retrain")

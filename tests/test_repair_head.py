@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from benchmarks.repair_safety import planted_digits
 from mislabel.cli import main
-from mislabel.model import predict
+from mislabel.network.mlp import predict
 from mislabel.repair.head import HeadError, check_head, load_head, save_head
 from mislabel.repair.head_repair import head_model, repair_head
 from mislabel.repair.procedure import RepairRefused

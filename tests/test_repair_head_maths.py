@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from mislabel.precision import float64
+from mislabel.network.precision import float64
 from mislabel.repair import newton
 from mislabel.repair import softmax_head as head
 

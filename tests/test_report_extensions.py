@@ -19,9 +19,9 @@ from report_data_every import (
     unlearning_df,
 )
 
-from mislabel.artifacts import EXTENSION_FIGURES, EXTENSION_FILES, EXTENSION_TABLES
 from mislabel.report import write_paper_tex
 from mislabel.report.paper import compile_paper
+from mislabel.workflow.artifacts import EXTENSION_FIGURES, EXTENSION_FILES, EXTENSION_TABLES
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from matplotlib.figure import Figure
 from report_data_every import detection_df, unlearning_df
 
-from mislabel.names import DETECTORS
+from mislabel.registry import DETECTORS
 from mislabel.report.curves import auc_panel, series_groups, unlearners_panel
 from mislabel.report.estimated_ratio import estimated_ratio_panel
 from mislabel.report.figure_style import (

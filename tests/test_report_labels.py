@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mislabel import names
+from mislabel import registry
 from mislabel.report.labels import (
     DETECTOR_LABELS,
     EXT_DETECTORS,
@@ -14,14 +14,14 @@ from mislabel.report.labels import (
 
 
 def test_every_name_has_a_label_in_registry_order() -> None:
-    assert list(DETECTOR_LABELS) == list(names.DETECTORS)
-    assert list(METHOD_LABELS) == ["pretrained", *names.UNLEARNERS]
+    assert list(DETECTOR_LABELS) == list(registry.DETECTORS)
+    assert list(METHOD_LABELS) == ["pretrained", *registry.UNLEARNERS]
     assert DETECTOR_LABELS["if_train_full"] == (
         r"$I_{\mathrm{up,loss}}(D_{\mathrm{train}}, z)$, full network",
         "I_up,loss(D_train, z), full network",
     )
     assert METHOD_LABELS["ssse_full"] == ("SSSE (full)", "SSSE (full)")
-    assert set(names.TARGETS) <= set(TARGET_LABELS) == set(FORGET_LABELS)
+    assert set(registry.TARGETS) <= set(TARGET_LABELS) == set(FORGET_LABELS)
 
 
 def test_detectors_beyond_the_paper_come_baselines_first() -> None:
@@ -36,7 +36,7 @@ def test_detectors_beyond_the_paper_come_baselines_first() -> None:
         "if_train_full",
         "if_train_minus_z_full",
     )
-    assert set(EXT_DETECTORS) == set(names.DETECTORS)
+    assert set(EXT_DETECTORS) == set(registry.DETECTORS)
 
 
 def test_ordered_puts_unknown_names_last() -> None:

@@ -182,8 +182,8 @@ def test_compile_paper_failure_points_to_log(tmp_path: Path) -> None:
 
 
 def test_every_artifact_lands_in_its_section() -> None:
-    from mislabel import artifacts
     from mislabel.report.paper import SECTIONS, group_sections
+    from mislabel.workflow import artifacts
 
     titles = [title for title, _, _ in SECTIONS]
     expected = {

@@ -20,7 +20,7 @@ import pytest
 from mislabel.cli.options import PAPER
 from mislabel.files import checkpoint
 from mislabel.joblog import fast_exit_allowed, use_jax_cache, user_jax_cache_dir
-from mislabel.train import TrainConfig
+from mislabel.settings import TrainConfig
 from tests.test_cli import TINY_TRAIN, tiny_dataset
 
 HEAVY = ("jax", "jaxlib", "flax", "optax", "scipy", "pandas", "sklearn", "matplotlib", "cleanlab")

@@ -11,12 +11,12 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 from mislabel.checks import IndefiniteHessianError
-from mislabel.model import init_params, make_model
-from mislabel.names import UNLEARNERS
+from mislabel.network.mlp import init_params, make_model
+from mislabel.network.precision import float64, to_float64
+from mislabel.network.train import kept_batches, train
 from mislabel.noise import inject_noise
-from mislabel.precision import float64, to_float64
-from mislabel.settings import CurvatureSettings, UnlearningSettings
-from mislabel.train import TrainConfig, kept_batches, train
+from mislabel.registry import UNLEARNERS
+from mislabel.settings import CurvatureSettings, TrainConfig, UnlearningSettings
 from mislabel.unlearn import unlearn
 from tests.conftest import blobs
 
@@ -180,7 +180,7 @@ def test_masked_training_is_sgd_with_momentum_on_the_subset():
 
 def test_forgetting_the_flips_lowers_loss_on_clean_labels(noisy):
     """Every method should fit the true labels of the training set better afterwards."""
-    from mislabel.model import per_sample_loss
+    from mislabel.network.mlp import per_sample_loss
 
     model, state, x, y, y_clean, flipped = noisy
     before = float(per_sample_loss(model.apply(state.params, x), y_clean).mean())
@@ -217,7 +217,7 @@ def test_every_method_and_detector_runs_on_ten_classes():
     """All ten classes (e.g. Fashion-MNIST): symmetric noise to another class, every
     detector scores, every unlearner returns finite parameters."""
     from mislabel.detect import score_detector
-    from mislabel.names import DETECTORS
+    from mislabel.registry import DETECTORS
     from mislabel.settings import CurvatureSettings, UnlearningSettings
 
     rng = np.random.default_rng(0)
@@ -321,9 +321,7 @@ def full_update(tiny_full, method, damping, cg_tol=1e-12, cg_maxiter=500):
         y,
         flipped,
         scope="full",
-        damping=damping,
-        cg_tol=cg_tol,
-        cg_maxiter=cg_maxiter,
+        curvature=CurvatureSettings(full_damping=damping, cg_tol=cg_tol, cg_maxiter=cg_maxiter),
     )
 
 
@@ -359,7 +357,7 @@ def test_full_network_damping_doubles_to_the_first_positive_definite_value(tiny_
 def test_full_network_step_is_refused_when_every_doubling_stays_indefinite(tiny_full):
     """No damping tried (d .. 64 d) makes H_rem + d I positive definite: a clear error, never a
     truncated iterate, and it says what to raise."""
-    from mislabel.inverse import MAX_DAMPING_DOUBLINGS
+    from mislabel.curvature.inverse import MAX_DAMPING_DOUBLINGS
 
     model, state, x, y, flipped, _, dense = tiny_full
     lam_min = np.linalg.eigvalsh(dense["ssse"][0]).min()

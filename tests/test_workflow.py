@@ -148,7 +148,7 @@ def test_paper_artifacts_are_rendered(tiny_run):
         for ext in ("pdf", "png", "tex"):
             assert (paper / f"fig_5_{i}.{ext}").stat().st_size > 0
     assert (paper / "fig_1_1.pdf").read_bytes().startswith(b"%PDF")
-    from mislabel.artifacts import EXTENSION_FILES
+    from mislabel.workflow.artifacts import EXTENSION_FILES
 
     for name in EXTENSION_FILES:
         assert (paper / name).stat().st_size > 0, name

@@ -2,7 +2,7 @@
 features, and the class sizes of the built-in ones.
 
 Pure Python, no numpy: the workflow checks its config with these while Snakemake parses it
-(`mislabel.workflow_config`), wherever Snakemake runs. Loading and checking the data
+(`mislabel.workflow.config`), wherever Snakemake runs. Loading and checking the data
 itself lives in `mislabel.data`.
 """
 

@@ -57,16 +57,6 @@ def check_damping(damping: float) -> None:
         raise ValueError(f"damping must be >= 0, got {damping}")
 
 
-def check_full_damping(damping: float) -> None:
-    """Raise a ValueError unless damping > 0: the full-network Hessian is singular and
-    indefinite, so ``H + damping I`` needs a positive damping to be inverted at all."""
-    if not damping > 0:
-        raise ValueError(
-            f"full-network curvature needs damping > 0 (H is singular and indefinite), "
-            f"got {damping}"
-        )
-
-
 def check_lowrank_damping(eigvals_K: np.ndarray, damping: float) -> None:
     """Raise a ValueError if some eigenvalue lambda has ``lambda + damping <= 0``.
 

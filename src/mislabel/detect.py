@@ -1,6 +1,6 @@
 """Scoring with any registered detector, and the top-m flags.
 
-`score_detector` runs one detector of `mislabel.names.DETECTORS`; `detector_groups` and
+`score_detector` runs one detector of `mislabel.registry.DETECTORS`; `detector_groups` and
 `score_group` run several, sharing their expensive part (the influence detectors of one
 curvature scope share the per-sample gradients and the inverse Hessian). The detectors
 themselves live in `mislabel.detectors` (one module per family). `flag_top` flags the
@@ -13,8 +13,8 @@ import numpy as np
 
 from mislabel.checks import check_name
 from mislabel.detectors.base import Detection, DetectorInput
-from mislabel.names import DETECTORS
 from mislabel.noise import n_flips
+from mislabel.registry import DETECTORS
 from mislabel.settings import CurvatureSettings, DetectionSettings
 
 
@@ -36,7 +36,7 @@ def detector_input(
     detection: DetectionSettings | None = None,
 ) -> DetectorInput:
     """The `DetectorInput` of a trained model (defaults: `mislabel.settings`, `TrainConfig`)."""
-    from mislabel.train import TrainConfig
+    from mislabel.settings import TrainConfig
 
     return DetectorInput(
         model,
@@ -52,7 +52,7 @@ def detector_input(
 
 
 def score_detector(detector: str, model, params, x_NxD, y_N, **kwargs) -> Detection:
-    """Scores of any detector in `mislabel.names.DETECTORS`.
+    """Scores of any detector in `mislabel.registry.DETECTORS`.
 
     Keyword arguments are those of `detector_input`: seed, train_config (how the model was
     trained: aum and cleanlab train more models the same way), margin_ExN (the per-epoch

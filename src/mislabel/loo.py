@@ -31,12 +31,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from mislabel.curvature.full import cg_report, cg_solve, flatten, make_full_hvp
 from mislabel.detectors.influence import anomaly_scores
-from mislabel.full_curvature import cg_report, cg_solve, flatten, make_full_hvp
-from mislabel.model import MLP, Params, make_model, per_sample_loss
-from mislabel.precision import float64, to_float64
-from mislabel.settings import CurvatureSettings
-from mislabel.train import TrainConfig, train
+from mislabel.network.mlp import MLP, Params, make_model, per_sample_loss
+from mislabel.network.precision import float64, to_float64
+from mislabel.network.train import train
+from mislabel.settings import CurvatureSettings, TrainConfig
 
 LOO_HIDDEN = (16,)  # the small MLP: 784 -> 16 -> C (12,594 parameters for two classes)
 LOO_N = 500  # training samples of the small problem
@@ -220,9 +220,7 @@ def predicted_changes(
             problem.y_N,
             ("if_self",),
             scope=key,
-            damping=damping,
-            rtol=curvature.rtol,
-            lanczos_rank=curvature.lanczos_rank,
+            curvature=curvature._replace(damping=damping, full_damping=damping),
         )
         predicted[scope] = scores["if_self"][problem.removed_R] / n
     facts = {f"cg_{k}": v for k, v in cg.items() if k != "relative_residual"}

@@ -63,16 +63,6 @@ def balanced_accuracy(y_true_N: np.ndarray, y_pred_N: np.ndarray) -> float:
     return float(np.mean([np.mean(y_pred_N[y_true_N == c] == c) for c in classes]))
 
 
-def per_class_accuracy(y_true_N: np.ndarray, y_pred_N: np.ndarray, n_classes: int) -> list[float]:
-    """Accuracy on each class's samples (NaN for a class without samples)."""
-    y_true_N, y_pred_N = np.asarray(y_true_N), np.asarray(y_pred_N)
-    out = []
-    for c in range(n_classes):
-        mask = y_true_N == c
-        out.append(float(np.mean(y_pred_N[mask] == c)) if mask.any() else float("nan"))
-    return out
-
-
 def agreement(y_pred_N: np.ndarray, y_ref_N: np.ndarray) -> float:
     """Fraction of samples on which two models predict the same class."""
     y_pred_N, y_ref_N = np.asarray(y_pred_N), np.asarray(y_ref_N)

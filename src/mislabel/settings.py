@@ -1,7 +1,10 @@
-"""Settings of the detectors and unlearners beyond their names, grouped and documented.
+"""Settings of training, the detectors and the unlearners, grouped and documented.
 
-Each group is a NamedTuple whose defaults are the workflow's defaults (config.yaml); the
-workflow passes them as dicts, which `from_mapping` checks key by key.
+Each group is a NamedTuple whose fields are named as the config keys and the CLI flags
+(``pinv_rtol``, ``--pinv-rtol``) and whose defaults are the workflow's defaults
+(config.yaml). A workflow rule hands its job `config_values` (the config's values of a
+group's fields); the job builds the group with `from_mapping`, which refuses unknown keys
+and runs the group's own `check`. The group is then passed whole to where it is used.
 """
 
 from __future__ import annotations
@@ -12,20 +15,29 @@ from typing import Any, NamedTuple, TypeVar
 T = TypeVar("T", bound=tuple)
 
 
+class TrainConfig(NamedTuple):
+    """Optimiser settings (the paper: SGD, lr 0.01, momentum 0.9, batch 32, 20 epochs)."""
+
+    lr: float = 0.01
+    momentum: float = 0.9
+    batch_size: int = 32
+    epochs: int = 20
+
+
 class CurvatureSettings(NamedTuple):
     """How H^-1 is applied.
 
     Last layer (the paper): exact dense Hessian, pseudo-inverse (``damping == 0``, dropping
-    eigenvalues below ``rtol * max``) or ``(H + damping I)^-1``.
+    eigenvalues below ``pinv_rtol * max``) or ``(H + damping I)^-1``.
     Full network: ``(H + full_damping I)^-1``, matrix-free. Updates solve by conjugate
     gradients to ``cg_tol`` (at most ``cg_maxiter`` iterations); influence scores of every
     sample use the ``lanczos_rank`` largest-magnitude eigenpairs of H (ARPACK's restarted
-    Lanczos, converged to `mislabel.full_curvature.EIG_TOL`), each of whose eigenvalues
+    Lanczos, converged to `mislabel.curvature.full.EIG_TOL`), each of whose eigenvalues
     must lie above ``-full_damping``.
     """
 
     damping: float = 0.0
-    rtol: float = 1e-10
+    pinv_rtol: float = 1e-10
     full_damping: float = 2.0
     lanczos_rank: int = 100
     cg_tol: float = 1e-6
@@ -35,15 +47,21 @@ class CurvatureSettings(NamedTuple):
         """Raise a ValueError naming the bad setting."""
         if self.damping < 0:
             raise ValueError(f"damping must be >= 0, got {self.damping}")
-        if not 0 < self.rtol < 1:
-            raise ValueError(f"pinv_rtol must be in (0, 1), got {self.rtol}")
-        from mislabel.checks import check_full_damping
-
-        check_full_damping(self.full_damping)
+        if not 0 < self.pinv_rtol < 1:
+            raise ValueError(f"pinv_rtol must be in (0, 1), got {self.pinv_rtol}")
+        if not self.full_damping > 0:  # H of the full network is singular and indefinite
+            raise ValueError(
+                f"full-network curvature needs damping > 0 (H is singular and indefinite), "
+                f"got full_damping={self.full_damping}"
+            )
         if self.lanczos_rank < 1 or self.cg_maxiter < 1:
             raise ValueError("lanczos_rank and cg_maxiter must be at least 1")
         if not 0 < self.cg_tol < 1:
             raise ValueError(f"cg_tol must be in (0, 1), got {self.cg_tol}")
+
+    def damping_for(self, scope: str) -> float:
+        """The damping of a curvature scope: ``damping`` (last layer) or ``full_damping``."""
+        return self.full_damping if scope == "full" else self.damping
 
 
 class DetectionSettings(NamedTuple):
@@ -79,7 +97,9 @@ class RepairSettings(NamedTuple):
     a repair without a holdout; dampings: the grid of the closed-form steps' damping,
     relative to the mean eigenvalue of the Hessian they damp, searched on held-out data;
     removal_damping: the least relative damping of the step that removes a fold from an
-    exported head (its own implied ridge is used when larger).
+    exported head (its own implied ridge is used when larger); budget_estimator: the
+    detector whose estimate sets how many samples are flagged when no ratio is given and
+    the chosen detector has no estimate of its own.
     """
 
     detector: str = "loss"
@@ -89,10 +109,17 @@ class RepairSettings(NamedTuple):
     folds: int = 5
     dampings: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0)
     removal_damping: float = 0.01
+    budget_estimator: str = "cleanlab"
+
+
+def config_values(cls: type[tuple], config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config's values of the fields of settings `cls` (a rule's params for its job)."""
+    return {field: config[field] for field in cls._fields}
 
 
 def from_mapping(cls: type[T], values: Mapping[str, Any] | T | None) -> T:
-    """Build settings `cls` from a mapping (unknown keys are an error) or pass them through."""
+    """Build settings `cls` from a mapping (unknown keys are an error) and check them, or
+    pass settings through."""
     if values is None:
         return cls()
     if isinstance(values, cls):
@@ -103,6 +130,9 @@ def from_mapping(cls: type[T], values: Mapping[str, Any] | T | None) -> T:
             f"unknown {cls.__name__} keys {unknown}; allowed: {', '.join(cls._fields)}"
         )
     defaults = cls()
-    return cls(
+    built = cls(
         **{k: type(getattr(defaults, k))(values.get(k, getattr(defaults, k))) for k in cls._fields}
     )
+    if hasattr(built, "check"):
+        built.check()
+    return built

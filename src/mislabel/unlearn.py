@@ -2,7 +2,7 @@
 paper and beyond), timed and checked.
 
 The unlearners live in `mislabel.unlearners` (one module per family; the registry is
-`mislabel.names.UNLEARNERS`):
+`mislabel.registry.UNLEARNERS`):
 
 - ``influence``, ``ssse`` and their ``_full`` twins (`unlearners.closed_form`);
 - ``finetune``, ``retrain`` (`unlearners.training`);
@@ -17,10 +17,10 @@ import jax
 import numpy as np
 
 from mislabel.checks import check_finite, check_forget, check_name
-from mislabel.names import UNLEARNERS
-from mislabel.settings import CurvatureSettings, UnlearningSettings
+from mislabel.network.train import TrainState
+from mislabel.registry import UNLEARNERS
+from mislabel.settings import CurvatureSettings, TrainConfig, UnlearningSettings
 from mislabel.stopwatch import Stopwatch
-from mislabel.train import TrainConfig, TrainState
 from mislabel.unlearners.base import UnlearnInput
 
 
@@ -50,7 +50,7 @@ def unlearn(
     curvature: CurvatureSettings | None = None,
     unlearning: UnlearningSettings | None = None,
 ) -> UnlearnResult:
-    """Forget the samples in `forget_N` with `method` (any of `mislabel.names.UNLEARNERS`).
+    """Forget the samples in `forget_N` with `method` (any of `mislabel.registry.UNLEARNERS`).
 
     The method runs once. `seconds` is its wall time less the time JAX spent tracing and
     compiling it (or loading it from the compilation cache), which `info["compile_seconds"]`

@@ -1,5 +1,5 @@
-# Config validation and input functions. Run paths come from mislabel.paths, file names
-# from mislabel.artifacts.
+# Config validation and input functions. Run paths come from mislabel.workflow.paths, file names
+# from mislabel.workflow.artifacts.
 import os
 import shutil
 import sys
@@ -11,9 +11,16 @@ import yaml
 # needs no numpy), and in every job, whose script preamble extends sys.path with this one.
 sys.path.insert(0, os.path.join(workflow.basedir, "src"))
 
-from mislabel import artifacts, paths
-from mislabel import workflow_config as wc
+from mislabel.workflow import artifacts, paths
+from mislabel.workflow import config as wc
 from mislabel.catalog import FEATURES
+from mislabel.settings import (
+    CurvatureSettings,
+    DetectionSettings,
+    TrainConfig,
+    UnlearningSettings,
+    config_values,
+)
 
 wc.coerce_numbers(config)
 with open(
@@ -46,7 +53,7 @@ def res(path):
 
 
 def run(name):
-    """Pattern of one run's file `name` (`mislabel.paths`) under results_dir."""
+    """Pattern of one run's file `name` (`mislabel.workflow.paths`) under results_dir."""
     return res(paths.run_file(name))
 
 

@@ -1,6 +1,6 @@
 # Cheap rendering, separate from compute: restyling a table never retrains a model.
-# File names come from mislabel.artifacts, folders from the config.
-from mislabel import artifacts
+# File names come from mislabel.workflow.artifacts, folders from the config.
+from mislabel.workflow import artifacts
 
 
 localrules:

@@ -15,6 +15,6 @@ rule sweep_rtol:
         ENV
     params:
         rtols=config["rtol_sweep"],
-        curvature=wc.curvature_settings(config),
+        curvature=config_values(CurvatureSettings, config),
     script:
         "../scripts/sweep_rtol.py"

@@ -28,7 +28,7 @@ rule score:
     params:
         detectors=config["detectors"],
         budget=config["budget"],
-        curvature=wc.curvature_settings(config),
-        detection=wc.detection_settings(config),
+        curvature=config_values(CurvatureSettings, config),
+        detection=config_values(DetectionSettings, config),
     script:
         "../scripts/score.py"

@@ -15,9 +15,9 @@ rule select_defaults:
         hidden=config["hidden"],
         unlearners=config["unlearners"],
         detector=config["pipeline_detector"],
-        training=wc.training_settings(config),
-        curvature=wc.curvature_settings(config),
-        detection=wc.detection_settings(config),
-        unlearning=wc.unlearning_settings(config),
+        training=config_values(TrainConfig, config),
+        curvature=config_values(CurvatureSettings, config),
+        detection=config_values(DetectionSettings, config),
+        unlearning=config_values(UnlearningSettings, config),
     script:
         "../scripts/select_defaults.py"

@@ -13,9 +13,6 @@ rule train:
         ENV
     params:
         hidden=config["hidden"],
-        lr=config["lr"],
-        momentum=config["momentum"],
-        batch_size=config["batch_size"],
-        epochs=config["epochs"],
+        training=config_values(TrainConfig, config),
     script:
         "../scripts/train.py"

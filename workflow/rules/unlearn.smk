@@ -14,8 +14,8 @@ rule unlearn:
         ENV
     params:
         targets=config["targets"],
-        curvature=wc.curvature_settings(config),
-        training=wc.training_settings(config),
-        unlearning=wc.unlearning_settings(config),
+        curvature=config_values(CurvatureSettings, config),
+        training=config_values(TrainConfig, config),
+        unlearning=config_values(UnlearningSettings, config),
     script:
         "../scripts/unlearn.py"

@@ -13,7 +13,7 @@ rule validate_loo:
         ENV
     params:
         samples=config["loo_samples"],
-        curvature=wc.curvature_settings(config),
-        training=wc.training_settings(config),
+        curvature=config_values(CurvatureSettings, config),
+        training=config_values(TrainConfig, config),
     script:
         "../scripts/validate_loo.py"

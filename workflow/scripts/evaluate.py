@@ -3,8 +3,8 @@ timing table (mislabel.stages.aggregate.timing_table)."""
 
 import os
 
-from mislabel import paths
 from mislabel.joblog import job_log, use_jax_cache
+from mislabel.workflow import paths
 
 use_jax_cache()
 from mislabel.stages.aggregate import timing_table  # noqa: E402

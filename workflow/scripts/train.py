@@ -13,10 +13,7 @@ with job_log(sm.log[0], f"train {dict(sm.wildcards)}", exit_when_done=True) as l
         sm.output.model,
         sm.output.history,
         hidden=p.hidden,
-        lr=p.lr,
-        momentum=p.momentum,
-        batch_size=p.batch_size,
-        epochs=p.epochs,
+        training=p.training,
         seed=int(sm.wildcards.seed),
         log=log,
     )

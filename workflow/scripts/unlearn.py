@@ -2,8 +2,8 @@
 
 import os
 
-from mislabel import paths
 from mislabel.joblog import job_log, use_jax_cache
+from mislabel.workflow import paths
 
 use_jax_cache()
 from mislabel.stages.unlearn import unlearn_run  # noqa: E402

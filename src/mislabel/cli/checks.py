@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mislabel.checks import RATIO_RANGE
+from mislabel.registry import DETECTORS
 
 
 class CliError(ValueError):
@@ -140,9 +141,13 @@ def read_info(path: str | os.PathLike) -> dict:
 
 
 def check_history(detector: str, history: str | None) -> None:
-    """aum reads the training margins from the history file `train` wrote."""
-    if detector == "aum" and history is None:
-        raise CliError("--detector aum needs --history (the file written by `mislabel train`)")
+    """A detector that needs the training margins reads them from the history file `train`
+    wrote (the registry's `needs_margins`)."""
+    entry = DETECTORS.get(detector)
+    if entry is not None and entry.needs_margins and history is None:
+        raise CliError(
+            f"--detector {detector} needs --history (the file written by `mislabel train`)"
+        )
 
 
 def check_report_dir(report_dir: str | os.PathLike, inputs: Sequence) -> None:

@@ -25,11 +25,15 @@ from mislabel.cli.options import (
     add_curvature,
     add_settings,
     add_unlearning,
-    curvature_settings,
     settings_from,
 )
-from mislabel.names import HEAD_DETECTORS, HEAD_UNLEARNERS
-from mislabel.settings import DetectionSettings, RepairSettings, UnlearningSettings
+from mislabel.registry import HEAD_DETECTORS, HEAD_UNLEARNERS
+from mislabel.settings import (
+    CurvatureSettings,
+    DetectionSettings,
+    RepairSettings,
+    UnlearningSettings,
+)
 
 Log = Callable[[str], None]
 DEFAULTS = RepairSettings()
@@ -200,7 +204,7 @@ def cmd_repair_head(args: argparse.Namespace, log: Log) -> dict:
     from mislabel.repair.head import save_head  # after the checks: the repair imports JAX
     from mislabel.repair.head_repair import repair_head
     from mislabel.report.flagged import write_repair_report
-    from mislabel.train import TrainConfig
+    from mislabel.settings import TrainConfig
 
     config = TrainConfig(
         *(
@@ -215,7 +219,7 @@ def cmd_repair_head(args: argparse.Namespace, log: Log) -> dict:
         b,
         **holdout,
         train_config=config,
-        curvature=curvature_settings(args),
+        curvature=settings_from(CurvatureSettings, args),
         detection=settings_from(DetectionSettings, args),
         unlearning=settings_from(UnlearningSettings, args),
         detector=args.detector,

@@ -18,8 +18,8 @@ from mislabel.cli.checks import (
     check_outputs,
     read_info,
 )
-from mislabel.cli.options import curvature_settings, settings_from, train_settings
-from mislabel.settings import DetectionSettings, UnlearningSettings
+from mislabel.cli.options import settings_from, train_settings
+from mislabel.settings import CurvatureSettings, DetectionSettings, TrainConfig, UnlearningSettings
 
 Log = Callable[[str], None]
 
@@ -34,10 +34,7 @@ def cmd_train(args: argparse.Namespace, log: Log) -> dict:
         args.out,
         args.history,
         hidden=args.hidden,
-        lr=args.lr,
-        momentum=args.momentum,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
+        training=settings_from(TrainConfig, args),
         seed=args.seed,
         log=log,
     )
@@ -60,7 +57,7 @@ def cmd_score(args: argparse.Namespace, log: Log) -> dict:
         budget=None if args.ratio is None else "nominal",
         ratio=args.ratio,
         history_path=args.history,
-        curvature=curvature_settings(args),
+        curvature=settings_from(CurvatureSettings, args),
         detection=settings_from(DetectionSettings, args),
         with_metrics=True,
         log=log,
@@ -103,7 +100,7 @@ def cmd_unlearn(args: argparse.Namespace, log: Log) -> dict:
         method=args.unlearner,
         scores_path=args.scores,
         budget_path=budget,
-        curvature=curvature_settings(args),
+        curvature=settings_from(CurvatureSettings, args),
         training=train_settings(args),
         unlearning=settings_from(UnlearningSettings, args),
         seed=args.seed,

@@ -1,16 +1,15 @@
 """Options shared by several commands, their defaults, and the settings they build.
 
-Every default comes from its owner: the curvature, detection and unlearning settings
-(`mislabel.settings`) and the paper's SGD settings (`PaperTraining`, the defaults of
-`mislabel.train.TrainConfig` without importing JAX). Each option's `dest` is the name of
-its settings field, so `settings_from` turns the parsed flags back into settings
-(`tests/test_defaults_agree.py` checks both against config.yaml).
+Every default comes from its owner, `mislabel.settings`: the curvature, detection and
+unlearning settings, and the paper's SGD settings (`TrainConfig`). Each option's `dest` is
+the name of its settings field, so `settings_from` turns the parsed flags back into
+settings (`tests/test_defaults_agree.py` checks both against config.yaml).
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 from mislabel.catalog import BUILT_IN
 from mislabel.cli.checks import (
@@ -20,24 +19,20 @@ from mislabel.cli.checks import (
     positive_float,
     positive_int,
 )
-from mislabel.names import DETECTORS
-from mislabel.settings import CurvatureSettings, DetectionSettings, UnlearningSettings
+from mislabel.registry import DETECTORS
+from mislabel.settings import (
+    CurvatureSettings,
+    DetectionSettings,
+    TrainConfig,
+    UnlearningSettings,
+    from_mapping,
+)
 
 T = TypeVar("T", bound=tuple)
 
 
-class PaperTraining(NamedTuple):
-    """The paper's SGD settings: the defaults of `mislabel.train.TrainConfig`, repeated here
-    so that building the parser does not import JAX (a test checks that they agree)."""
-
-    lr: float = 0.01
-    momentum: float = 0.9
-    batch_size: int = 32
-    epochs: int = 20
-
-
 DATASETS = BUILT_IN  # fetch and noise: the built-in datasets (own features: pack)
-PAPER = PaperTraining()  # SGD, lr 0.01, momentum 0.9, batch 32, 20 epochs
+PAPER = TrainConfig()  # SGD, lr 0.01, momentum 0.9, batch 32, 20 epochs
 PAPER_HIDDEN = (50, 50)
 
 
@@ -55,9 +50,9 @@ CURVATURE_OPTIONS: dict[str, tuple] = {
         "last layer: 0 = pseudo-inverse of the Hessian (as the authors); > 0: solve "
         "(H + damping I)",
     ),
-    "rtol": (
+    "pinv_rtol": (
         positive_float,
-        "pseudo-inverse cut-off: eigenvalues below rtol * largest count as zero",
+        "pseudo-inverse cut-off: eigenvalues below pinv_rtol * largest count as zero",
     ),
     "full_damping": (positive_float, "full network: solve (H + full_damping I)"),
     "lanczos_rank": (positive_int, "full-network influence scores: top-k eigenpairs of H"),
@@ -101,15 +96,8 @@ def add_settings(group, cls: type[T], options: dict[str, tuple]) -> None:
 
 
 def settings_from(cls: type[T], args: argparse.Namespace) -> T:
-    """The settings `cls` from the flags named after its fields."""
-    return cls(*(getattr(args, field) for field in cls._fields))
-
-
-def curvature_settings(args: argparse.Namespace) -> CurvatureSettings:
-    """The curvature flags as settings (checked)."""
-    settings = settings_from(CurvatureSettings, args)
-    settings.check()
-    return settings
+    """The settings `cls` from the flags named after its fields (checked by its `check`)."""
+    return from_mapping(cls, {field: getattr(args, field) for field in cls._fields})
 
 
 def train_settings(args: argparse.Namespace) -> dict:
@@ -118,7 +106,7 @@ def train_settings(args: argparse.Namespace) -> dict:
 
     stored = stored_training(args.model)
     out = {}
-    for key in PaperTraining._fields:
+    for key in TrainConfig._fields:
         value = getattr(args, key)
         out[key] = value if value is not None else stored.get(key, getattr(PAPER, key))
     return out

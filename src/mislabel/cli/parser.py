@@ -1,7 +1,7 @@
 """The `mislabel` argument parser: one builder per command, one table of commands.
 
 Building it imports no JAX: defaults come from `mislabel.settings` and
-`mislabel.cli.options`, names from `mislabel.names`, and each command's handler imports
+`mislabel.cli.options`, names from `mislabel.registry`, and each command's handler imports
 what it needs when it runs.
 """
 
@@ -45,8 +45,8 @@ from mislabel.cli.options import (
 from mislabel.cli.renamed import RENAMED, Parser
 from mislabel.cli.repair_command import cmd_repair
 from mislabel.data.subset import SUBSET_MODES
-from mislabel.names import TARGETS, UNLEARNERS
 from mislabel.noise import NOISE_MODES, NOISE_POSITIONS
+from mislabel.registry import TARGETS, UNLEARNERS
 from mislabel.settings import RepairSettings
 
 

@@ -8,14 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 # Old option names, still accepted (with a note on stderr) until the next release.
-RENAMED = {
-    "train": {"--dataset": "--data"},
-    "score": {"--dataset": "--data", "--metrics": "--info"},
-    "unlearn": {"--dataset": "--data", "--method": "--unlearner"},
-    "evaluate": {"--dataset": "--data"},
-    "repair": {"--dataset": "--data", "--method": "--unlearner"},
-    "repair-head": {"--method": "--unlearner"},
-}
+RENAMED = {command: {"--rtol": "--pinv-rtol"} for command in ("score", "unlearn", "repair")}
 
 
 class Parser(argparse.ArgumentParser):

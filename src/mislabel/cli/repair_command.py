@@ -14,8 +14,8 @@ from mislabel.cli.checks import (
     check_outputs,
     check_report_dir,
 )
-from mislabel.cli.options import curvature_settings, settings_from, train_settings
-from mislabel.settings import DetectionSettings, UnlearningSettings
+from mislabel.cli.options import settings_from, train_settings
+from mislabel.settings import CurvatureSettings, DetectionSettings, UnlearningSettings
 
 Log = Callable[[str], None]
 
@@ -42,7 +42,7 @@ def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
         history_path=args.history,
         scores_path=args.scores_out,
         info_path=args.info_out,
-        curvature=curvature_settings(args),
+        curvature=settings_from(CurvatureSettings, args),
         detection=settings_from(DetectionSettings, args),
         training=train_settings(args),
         unlearning=settings_from(UnlearningSettings, args),

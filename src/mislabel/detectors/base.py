@@ -1,4 +1,4 @@
-"""What every detector takes and returns (the detector signature of `mislabel.names`)."""
+"""What every detector takes and returns (the detector signature of `mislabel.registry`)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@
 
 The constant 1/n of the influence formula is dropped, and scores are ranked with a `+`
 sign, highest first, as the authors' code. ``H`` is the mean Hessian over the whole (noisy)
-training set, restricted to the curvature scope, built once by `mislabel.inverse` for all
+training set, restricted to the curvature scope, built once by `mislabel.curvature.inverse` for all
 three: the last layer's exact (pseudo-)inverse (the paper), or, for the ``_full`` names,
 ``(H + damping I)^-1`` over every parameter on the span of H's K largest-magnitude
 eigenpairs.
@@ -17,11 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from mislabel.checks import check_finite, check_name
+from mislabel.curvature.inverse import make_inverse
 from mislabel.detectors.base import Detection, DetectorInput
 from mislabel.detectors.loss import float64_loss_scores
-from mislabel.inverse import InverseOptions, inverse_options, make_inverse
-from mislabel.model import MLP, Params
-from mislabel.names import DETECTORS, INFLUENCE_DETECTORS, PAPER_DETECTORS
+from mislabel.network.mlp import MLP, Params
+from mislabel.registry import DETECTORS, INFLUENCE_DETECTORS, PAPER_DETECTORS
+from mislabel.settings import CurvatureSettings
 
 
 def anomaly_scores(
@@ -32,27 +33,24 @@ def anomaly_scores(
     detectors: tuple[str, ...] = PAPER_DETECTORS,
     *,
     scope: str = "last_layer",
-    damping: float = 0.0,
-    rtol: float = 1e-10,
-    lanczos_rank: int = 100,
+    curvature: CurvatureSettings | None = None,
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Scores of the paper's detectors in float64, the inverse Hessian built once.
 
     `detectors` are names of `PAPER_DETECTORS`; `scope` picks the Hessian of the influence
-    ones: ``last_layer`` (exact, `damping` 0 = pseudo-inverse) or ``full`` (every parameter,
-    ``(H + damping I)^-1`` on the `lanczos_rank` largest-magnitude eigenpairs; damping must
-    be > 0 and above minus every one of their eigenvalues).
+    ones: ``last_layer`` (exact; `curvature.damping` 0 = pseudo-inverse) or ``full`` (every
+    parameter, ``(H + full_damping I)^-1`` on the `lanczos_rank` largest-magnitude
+    eigenpairs; full_damping must lie above minus every one of their eigenvalues).
 
     Returns:
       ({detector: scores (N,)}, curvature info dict, or {} if no influence detector ran).
     """
     for detector in detectors:
         check_name(detector, PAPER_DETECTORS, "detector of anomaly_scores")
-    options = InverseOptions(damping=damping, rtol=rtol, rank=lanczos_rank)
     wanted = [d for d in detectors if d in INFLUENCE_DETECTORS]
     out, info = {}, {}
     if wanted:
-        inverse = make_inverse(scope, model, params, x_NxD, y_N, options=options)
+        inverse = make_inverse(scope, model, params, x_NxD, y_N, curvature=curvature)
         scores, info = inverse.influence_scores()
         out.update({d: scores[d] for d in wanted})
     if "loss" in detectors:
@@ -75,17 +73,14 @@ def score(names: tuple[str, ...], inp: DetectorInput) -> dict[str, Detection]:
     if len(scopes) != 1:
         raise ValueError(f"{names} mix curvature scopes; score each scope on its own")
     (scope,) = scopes
-    options = inverse_options(inp.curvature, scope)
-    scores, info = anomaly_scores(
-        inp.model,
-        inp.params,
-        inp.x_NxD,
-        inp.y_N,
-        tuple(entry.base for entry in entries),
-        scope=scope,
-        damping=options.damping,
-        rtol=options.rtol,
-        lanczos_rank=options.rank,
+    inverse = make_inverse(
+        scope, inp.model, inp.params, inp.x_NxD, inp.y_N, curvature=inp.curvature
     )
+    scores, info = inverse.influence_scores()
     row = curvature_row(scope, info)
-    return {entry.name: Detection(scores[entry.base], None, row) for entry in entries}
+    where = " (full network)" if scope == "full" else ""
+    out = {}
+    for entry in entries:
+        check_finite(scores[entry.base], f"{entry.base} scores{where}")
+        out[entry.name] = Detection(scores[entry.base], None, row)
+    return out

@@ -9,8 +9,8 @@ import numpy as np
 
 from mislabel.checks import check_finite
 from mislabel.detectors.base import Detection, DetectorInput
-from mislabel.model import MLP, Params, per_sample_loss
-from mislabel.precision import float64, float64_problem
+from mislabel.network.mlp import MLP, Params, per_sample_loss
+from mislabel.network.precision import float64, float64_problem
 
 
 @partial(jax.jit, static_argnames="model")

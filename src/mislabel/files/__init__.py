@@ -4,5 +4,5 @@
 - `dataset`: the noisy-dataset ``.npz`` passed between stages.
 - `checkpoint`: a trained model (msgpack) with its architecture and training settings.
 - `idx`: the IDX files of MNIST and Fashion-MNIST.
-- `scores`: a detector's scores, flags and facts (``.npz`` + ``.json``).
+- `arrays`: a user's ``.npy`` features and labels, checked (shape, dtype, finite values).
 """

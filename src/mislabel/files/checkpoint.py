@@ -17,8 +17,9 @@ import numpy as np
 from flax import serialization
 
 from mislabel.files.atomic import write_bytes
-from mislabel.model import MLP, make_model
-from mislabel.train import TrainConfig, TrainState, new_state
+from mislabel.network.mlp import MLP, make_model
+from mislabel.network.train import TrainState, new_state
+from mislabel.settings import TrainConfig
 
 FORMAT = "mislabel-model-v1"
 

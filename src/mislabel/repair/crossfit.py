@@ -26,10 +26,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from mislabel.confident import fold_assignment
-from mislabel.model import MLP, predict
+from mislabel.detectors.confident_learning import fold_assignment
+from mislabel.network.mlp import MLP, predict
+from mislabel.network.train import TrainState, train
 from mislabel.repair.procedure import Forgotten, Log, Plan, detect_and_forget
-from mislabel.train import TrainConfig, TrainState, train
+from mislabel.settings import TrainConfig
 
 
 class FoldStart(NamedTuple):

@@ -29,8 +29,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from mislabel.checks import check_ratio
-from mislabel.model import make_model, predict
-from mislabel.names import HEAD_DETECTORS, HEAD_UNLEARNERS
+from mislabel.network.mlp import make_model, predict
+from mislabel.network.train import TrainState, make_optimizer
+from mislabel.registry import HEAD_DETECTORS, HEAD_UNLEARNERS
 from mislabel.repair import newton
 from mislabel.repair import softmax_head as head_maths
 from mislabel.repair.crossfit import (
@@ -46,9 +47,9 @@ from mislabel.settings import (
     CurvatureSettings,
     DetectionSettings,
     RepairSettings,
+    TrainConfig,
     UnlearningSettings,
 )
-from mislabel.train import TrainConfig, TrainState, make_optimizer
 
 DEFAULTS = RepairSettings()
 

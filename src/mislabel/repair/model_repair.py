@@ -27,8 +27,8 @@ from mislabel.data import to_float
 from mislabel.files import atomic
 from mislabel.files.checkpoint import save_model
 from mislabel.metrics import accuracy, balanced_accuracy, detection_metrics
-from mislabel.model import predict
-from mislabel.names import DETECTORS
+from mislabel.network.mlp import predict
+from mislabel.registry import DETECTORS
 from mislabel.repair.crossfit import (
     choice_summary,
     crossfit_pairs,
@@ -43,12 +43,12 @@ from mislabel.settings import (
     CurvatureSettings,
     DetectionSettings,
     RepairSettings,
+    TrainConfig,
     UnlearningSettings,
     from_mapping,
 )
 from mislabel.stages.common import PathLike, load_run, stored_train_config
 from mislabel.stages.score import read_margins
-from mislabel.train import TrainConfig
 
 DEFAULTS = RepairSettings()
 # The built-in datasets whose samples are images, and their shape (for flagged.png).
@@ -86,7 +86,7 @@ def repair_model(
       out_path: the repaired model file to write.
       ratio: the noise ratio r in [0, 0.5]: flag the top round(n r). None: an estimate
         (the detector's own, aum and cleanlab; else cleanlab's).
-      detector, unlearner: names from `mislabel.names`; history_path: the training history
+      detector, unlearner: names from `mislabel.registry`; history_path: the training history
         (needed by aum).
       scores_path, info_path: where to write the scores and flags (.npz, as `mislabel
         score` writes them) and the repair's summary (.json) too.
@@ -201,7 +201,7 @@ def _result(ds, done, plan: Plan) -> dict:
 
 def _write(ds, loaded, done, option, result, plan, out_path, scores_path, info_path) -> None:
     """The repaired model and, when asked, the scores file and the summary."""
-    from mislabel.train import TrainState
+    from mislabel.network.train import TrainState
 
     state = TrainState(option.params, loaded.state.opt_state)
     if scores_path is not None:

@@ -22,15 +22,21 @@ import jax
 import numpy as np
 
 from mislabel.detect import budget, flag_top, score_detector
-from mislabel.model import MLP
-from mislabel.names import UNLEARNERS
+from mislabel.network.mlp import MLP
+from mislabel.network.train import TrainState
+from mislabel.registry import UNLEARNERS
 from mislabel.repair import newton
 from mislabel.repair import softmax_head as head
-from mislabel.settings import CurvatureSettings, DetectionSettings, UnlearningSettings
-from mislabel.train import TrainConfig, TrainState
+from mislabel.settings import (
+    CurvatureSettings,
+    DetectionSettings,
+    RepairSettings,
+    TrainConfig,
+    UnlearningSettings,
+)
 from mislabel.unlearn import unlearn
 
-BUDGET_ESTIMATOR = "cleanlab"  # sets m when no ratio is given and the detector has no estimate
+BUDGET_ESTIMATOR = RepairSettings().budget_estimator
 FULL_DAMPING_FACTORS = (0.25, 1.0, 4.0)  # the grid of full_damping for the _full steps
 Log = Callable[[str], None]
 

@@ -18,23 +18,24 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from mislabel.confident import fold_assignment
 from mislabel.data import to_float
+from mislabel.detectors.confident_learning import fold_assignment
 from mislabel.files.atomic import csv_text, write_text
 from mislabel.files.dataset import load_dataset_file
-from mislabel.model import make_model, predict
-from mislabel.names import DETECTORS
+from mislabel.network.mlp import make_model, predict
+from mislabel.network.train import train
+from mislabel.registry import DETECTORS
 from mislabel.repair.crossfit import repair_and_choose, retrained_start
 from mislabel.repair.procedure import Plan
 from mislabel.settings import (
     CurvatureSettings,
     DetectionSettings,
     RepairSettings,
+    TrainConfig,
     UnlearningSettings,
     from_mapping,
 )
 from mislabel.stages.common import PathLike
-from mislabel.train import TrainConfig, train
 
 VALIDATION_FOLDS = 5  # one fold of five (20%) is the validation split
 NEGGRAD_MOMENTA = (0.0, 0.9)  # none (SCRUB's code) or the training's

@@ -12,7 +12,7 @@ sample ``x~ = [x, 1]``, probabilities ``p`` and ``delta = p - e_y``:
   ``X~^T (w * (p * U - p (p . U)))`` with ``U = X~ V``: O(N D C), no Hessian.
 
 Both W and b are parameters: the Newton steps here update the bias too. Every function is
-pure and jitted; the maths runs in float64 (`mislabel.precision`): callers pass float64
+pure and jitted; the maths runs in float64 (`mislabel.network.precision`): callers pass float64
 arrays inside ``float64()``, or use the NumPy wrappers at the end, which do.
 """
 
@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mislabel.precision import float64
+from mislabel.network.precision import float64
 
 CHUNK = 512  # samples per step when the Hessian is summed
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from mislabel import names
+from mislabel import registry
 from mislabel.report.captions import per_ratio, seed_phrase
 from mislabel.report.cells import LATEX, Row, Style, cells_by_ratio, count_cell, format_cell
 from mislabel.report.frames import all_ratios, has_values, n_seeds, seeds_of, sorted_ratios
@@ -38,10 +38,10 @@ def curvature_rows(
     present = set(df[by])
     out: list[Row] = []
     for base in bases:
-        if base + names.FULL_SUFFIX not in present:
+        if base + registry.FULL_SUFFIX not in present:
             continue
         out.append(Row(label_of(base, labels, LATEX), kind="head"))
-        for name, scope in zip((base, base + names.FULL_SUFFIX), CURVATURE_SCOPES, strict=True):
+        for name, scope in zip((base, base + registry.FULL_SUFFIX), CURVATURE_SCOPES, strict=True):
             cells = cells_by_ratio(df[df[by] == name], value, kind, ratios, LATEX)
             out.append(Row(scope, cells, "sub"))
     return out or [note_row()]
@@ -51,12 +51,12 @@ def curvature_table(det: pd.DataFrame, unl: pd.DataFrame, dataset: str) -> str:
     """Last layer vs full network: detection AUC and Experiment 2/3 accuracy, per ratio."""
     ratios = all_ratios(det, unl)
     groups = (
-        ("Detection: ROC AUC", det, "detector", names.INFLUENCE_DETECTORS, "roc_auc", "auc"),
+        ("Detection: ROC AUC", det, "detector", registry.INFLUENCE_DETECTORS, "roc_auc", "auc"),
         (
             r"Experiment 2: test accuracy (\%), forget $D_{\mathrm{mislabeled}}$",
             unl[unl["target"] == "mislabeled"],
             "method",
-            names.CLOSED_FORM_METHODS,
+            registry.CLOSED_FORM_METHODS,
             "test_accuracy",
             "percent",
         ),
@@ -64,13 +64,14 @@ def curvature_table(det: pd.DataFrame, unl: pd.DataFrame, dataset: str) -> str:
             r"Experiment 3: test accuracy (\%), forget $D_{\mathrm{detected}}$",
             unl[unl["target"] == "detected"],
             "method",
-            names.CLOSED_FORM_METHODS,
+            registry.CLOSED_FORM_METHODS,
             "test_accuracy",
             "percent",
         ),
     )
     full = [
-        df[df[by].isin([b + names.FULL_SUFFIX for b in bases])] for _, df, by, bases, _, _ in groups
+        df[df[by].isin([b + registry.FULL_SUFFIX for b in bases])]
+        for _, df, by, bases, _, _ in groups
     ]
     rows: list[Row] | None = None
     if not all(df.empty for df in full):
@@ -79,7 +80,7 @@ def curvature_table(det: pd.DataFrame, unl: pd.DataFrame, dataset: str) -> str:
             rows.append(Row(title, kind="group"))
             rows += curvature_rows(df, by, bases, value, kind, ratios)
     used = [
-        df[df[by].isin([*bases, *(b + names.FULL_SUFFIX for b in bases)])]
+        df[df[by].isin([*bases, *(b + registry.FULL_SUFFIX for b in bases)])]
         for _, df, by, bases, _, _ in groups
     ]
     caption = (

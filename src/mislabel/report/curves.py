@@ -16,8 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from mislabel.artifacts import CURVES
-from mislabel.names import FULL_SUFFIX
+from mislabel.registry import FULL_SUFFIX
 from mislabel.report.captions import band_phrase
 from mislabel.report.figure_style import (
     MAX_SERIES,
@@ -44,6 +43,7 @@ from mislabel.report.labels import (
     dataset_label,
     ordered,
 )
+from mislabel.workflow.artifacts import CURVES
 
 TWINS_DASHED = "a dashed line is the full-network variant of the solid line of the same color"
 

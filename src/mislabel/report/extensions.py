@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from mislabel.artifacts import EXTENSION_FIGURES, EXTENSION_FILES, EXTENSION_TABLES, table_files
 from mislabel.files import atomic
 from mislabel.report.captions import budget_phrase
 from mislabel.report.curvature_tables import curvature_table, loo_table
@@ -40,6 +39,12 @@ from mislabel.report.unlearning_tables import (
     estimated_table,
     unlearners_accuracy_table,
     unlearners_table,
+)
+from mislabel.workflow.artifacts import (
+    EXTENSION_FIGURES,
+    EXTENSION_FILES,
+    EXTENSION_TABLES,
+    table_files,
 )
 
 

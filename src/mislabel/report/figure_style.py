@@ -16,9 +16,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from mislabel.artifacts import figure_files
 from mislabel.files import atomic
 from mislabel.report.latex import figure_tex
+from mislabel.workflow.artifacts import figure_files
 
 PNG_DPI = 150
 # The most lines a panel shows, so that their bands stay apart.

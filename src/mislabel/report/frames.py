@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mislabel import names
+from mislabel import registry
 from mislabel.report.labels import EXT_DETECTORS, ordered
 
 # The names the paper reports, in its order; Tables 5.1-5.3 and their curves show only these.
-PAPER_DETECTORS: tuple[str, ...] = names.PAPER_DETECTORS
-PAPER_METHODS: tuple[str, ...] = ("pretrained", *names.PAPER_METHODS)
+PAPER_DETECTORS: tuple[str, ...] = registry.PAPER_DETECTORS
+PAPER_METHODS: tuple[str, ...] = ("pretrained", *registry.PAPER_METHODS)
 PAPER_TARGETS: tuple[str, ...] = ("mislabeled", "detected")
 
 # The columns each renderer needs of a summary (any others are kept).

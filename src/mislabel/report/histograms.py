@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from mislabel.artifacts import HISTOGRAM_FIGURES, histogram_stem
 from mislabel.report.cells import LATEX
 from mislabel.report.figure_style import mpl_label, new_figure, save_figure
 from mislabel.report.labels import DETECTOR_LABELS, label_of, ordered
+from mislabel.workflow.artifacts import HISTOGRAM_FIGURES, histogram_stem
 
 SCORE_KEYS = ("scores", "flipped", "flagged", "detector", "ratio", "m")
 Y_CAP = 50

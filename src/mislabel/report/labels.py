@@ -3,14 +3,14 @@
 Known names come in paper order first, then the extensions; anything else is rendered
 afterwards under its raw (escaped) name. Each label is a (LaTeX, plain text) pair; LaTeX
 labels are also valid Matplotlib mathtext. Detector and method labels are those of the
-registries (`mislabel.names`); the rest are the report's own.
+registries (`mislabel.registry`); the rest are the report's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from mislabel import names
+from mislabel import registry
 from mislabel.report.cells import LATEX, Style, latex_escape
 
 
@@ -18,7 +18,7 @@ class RegistryLabels(Mapping):
     """The labels of a registry's entries, in registry order after `extra`, read when asked
     (so a detector or unlearner registered after import is labelled too)."""
 
-    def __init__(self, registry: Mapping[str, names.Entry], extra: dict | None = None):
+    def __init__(self, registry: Mapping[str, registry.Entry], extra: dict | None = None):
         self._registry, self._extra = registry, dict(extra or {})
 
     def __getitem__(self, name: str) -> tuple[str, str]:
@@ -33,8 +33,8 @@ class RegistryLabels(Mapping):
 
 
 # Detectors and unlearning methods are labelled by their registry entries, in registry order.
-DETECTOR_LABELS = RegistryLabels(names.DETECTORS)
-METHOD_LABELS = RegistryLabels(names.UNLEARNERS, {"pretrained": ("Pre-trained", "Pre-trained")})
+DETECTOR_LABELS = RegistryLabels(registry.DETECTORS)
+METHOD_LABELS = RegistryLabels(registry.UNLEARNERS, {"pretrained": ("Pre-trained", "Pre-trained")})
 # Table 5.2 names the retrained row after what it was trained on.
 RETRAIN_ON_CLEAN: tuple[str, str] = (r"Retrained on $D_{\mathrm{clean}}$", "Retrained on D_clean")
 # The forget sets, as sub-rows of one method ("on ...") and as headings of panels and row
@@ -109,11 +109,11 @@ TEST_METRICS: dict[str, tuple[str, str, str]] = {
 EXT_DETECTORS: tuple[str, ...] = (
     *(
         d
-        for d in names.DETECTORS
-        if d not in names.INFLUENCE_DETECTORS and not d.endswith(names.FULL_SUFFIX)
+        for d in registry.DETECTORS
+        if d not in registry.INFLUENCE_DETECTORS and not d.endswith(registry.FULL_SUFFIX)
     ),
-    *names.INFLUENCE_DETECTORS,
-    *(d + names.FULL_SUFFIX for d in names.INFLUENCE_DETECTORS),
+    *registry.INFLUENCE_DETECTORS,
+    *(d + registry.FULL_SUFFIX for d in registry.INFLUENCE_DETECTORS),
 )
 
 

@@ -12,7 +12,10 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from mislabel import __version__
-from mislabel.artifacts import (
+from mislabel.files import atomic
+from mislabel.report.cells import latex_escape
+from mislabel.report.latex import template_env
+from mislabel.workflow.artifacts import (
     EXTENSION_FIGURE_PREFIX,
     EXTENSION_TABLE_PREFIX,
     EXTRA_HISTOGRAM_PREFIX,
@@ -22,9 +25,6 @@ from mislabel.artifacts import (
     PAPER_VS_OURS,
     RULEGRAPH,
 )
-from mislabel.files import atomic
-from mislabel.report.cells import latex_escape
-from mislabel.report.latex import template_env
 
 DEFAULT_TITLE = (
     "A reproduction of Sugiura et al. (2024): Improving the generalization of trained models "

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mislabel.artifacts import PAPER_VS_OURS_FILES
 from mislabel.files import atomic
 from mislabel.report.captions import budget_phrase
 from mislabel.report.cells import LATEX, MARKDOWN, Row, Style
@@ -37,6 +36,7 @@ from mislabel.report.labels import (
 )
 from mislabel.report.latex import ratio_header, render_grid_tex
 from mislabel.report.markdown import rows_markdown
+from mislabel.workflow.artifacts import PAPER_VS_OURS_FILES
 
 # Half a unit of the paper's last printed digit, as a fraction.
 HALF_UNIT = {"5.1": 0.005, "5.3": 0.0005}

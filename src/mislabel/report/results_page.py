@@ -2,7 +2,7 @@
 seeds, the command that rebuilds them), then Tables 5.1-5.3, and the tables beyond the
 paper (every detector, the estimated noise ratio, every unlearner).
 
-The workflow renders `mislabel.artifacts.RESULTS_MD` (Tables 5.1-5.3, carried by the
+The workflow renders `mislabel.workflow.artifacts.RESULTS_MD` (Tables 5.1-5.3, carried by the
 README in a rendered block, `mislabel.report.include`), `RESULTS_BEYOND_MD` (carried by
 docs/paper.md) and `RESULTS_HTML` (all of it, for `snakemake --report`).
 """

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mislabel.files.atomic import write_text
-from mislabel.names import TARGETS
+from mislabel.registry import TARGETS
 from mislabel.report.cells import MARKDOWN, Row, format_cell
 from mislabel.report.labels import METHOD_LABELS, TARGET_LABELS, label_of, ratio_label
 from mislabel.report.markdown import grid_markdown

@@ -2,7 +2,7 @@
 splits carved from the training data (`mislabel.stages.selection`), per noise ratio.
 
 The default unlearner is the candidate with the highest mean validation accuracy over the
-noise ratios among those both repair commands offer (`mislabel.names.HEAD_UNLEARNERS`);
+noise ratios among those both repair commands offer (`mislabel.registry.HEAD_UNLEARNERS`);
 NegGrad+ comes with each momentum of `NEGGRAD_MOMENTA`, and the better one sets
 ``neggrad_momentum``. `chosen_default` reads the choice back from the rendered table, so a
 test can hold the settings to it.
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from mislabel.files.atomic import write_text
-from mislabel.names import HEAD_UNLEARNERS, UNLEARNERS
+from mislabel.registry import HEAD_UNLEARNERS, UNLEARNERS
 from mislabel.report.cells import MARKDOWN, Row, format_cell
 from mislabel.report.labels import METHOD_LABELS, label_of, ratio_label
 from mislabel.report.markdown import grid_markdown

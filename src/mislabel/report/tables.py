@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mislabel.artifacts import PAPER_TABLE_FILES
 from mislabel.files import atomic
 from mislabel.report.captions import budget_phrase
 from mislabel.report.detection_tables import table_5_1_tex
@@ -22,6 +21,7 @@ from mislabel.report.frames import (
 )
 from mislabel.report.labels import check_metric
 from mislabel.report.unlearning_tables import table_5_2_tex, table_5_3_tex
+from mislabel.workflow.artifacts import PAPER_TABLE_FILES
 
 
 def render_tables(

@@ -31,7 +31,7 @@ def load_run(dataset_path: PathLike, model_path: PathLike):
 def stored_train_config(meta: Mapping):
     """The SGD settings a model was trained with (from its metadata; paper defaults else)."""
     # Imported here: it imports JAX, and the JAX-free stages (aggregate, data) import common.
-    from mislabel.train import TrainConfig
+    from mislabel.settings import TrainConfig
 
     return from_mapping(TrainConfig, {k: meta[k] for k in TrainConfig._fields if k in meta})
 

@@ -13,7 +13,7 @@ from mislabel.data import to_float
 from mislabel.files.atomic import csv_text, write_text
 from mislabel.files.checkpoint import load_model
 from mislabel.metrics import accuracy, agreement, balanced_accuracy, param_distance
-from mislabel.model import predict
+from mislabel.network.mlp import predict
 from mislabel.stages.common import PathLike, load_run
 
 

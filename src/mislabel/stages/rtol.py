@@ -17,7 +17,7 @@ import numpy as np
 
 from mislabel.data import to_float
 from mislabel.files.atomic import csv_text, write_text
-from mislabel.model import predict
+from mislabel.network.mlp import predict
 from mislabel.settings import CurvatureSettings, from_mapping
 from mislabel.stages.common import PathLike, load_run
 from mislabel.stages.unlearn import forget_mask
@@ -70,7 +70,7 @@ def sweep_rtol(
                     ds.y_train,
                     forget,
                     seed=ds.seed,
-                    curvature=base._replace(rtol=float(rtol)),
+                    curvature=base._replace(pinv_rtol=float(rtol)),
                 )
                 moved = np.linalg.norm(_kernel(result.state.params) - kernel)
                 predicted = np.asarray(predict(loaded.model, result.state.params, x_test))

@@ -19,6 +19,7 @@ from mislabel.detect import budget as nominal_budget
 from mislabel.detect import check_detector, detector_groups, flag_top, score_group
 from mislabel.files.atomic import save_npz, write_json
 from mislabel.metrics import detection_metrics
+from mislabel.registry import DETECTORS
 from mislabel.settings import CurvatureSettings, DetectionSettings, from_mapping
 from mislabel.stages.common import PathLike, load_run, stored_train_config
 from mislabel.stopwatch import Stopwatch
@@ -68,7 +69,8 @@ def _detect(
     detection = from_mapping(DetectionSettings, detection)
     ds, loaded = load_run(dataset_path, model_path)
     chosen = flag_budget(ds, *budget)  # a bad budget fails before any scoring
-    margin_ExN = read_margins(history_path, ds.y_train.size) if "aum" in detectors else None
+    needs_margins = any(DETECTORS[d].needs_margins for d in detectors)
+    margin_ExN = read_margins(history_path, ds.y_train.size) if needs_margins else None
     x_NxD = to_float(ds.x_train)
     found, timings = {}, []
     for group in detector_groups(tuple(detectors)):

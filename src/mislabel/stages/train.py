@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import jax
 import numpy as np
@@ -13,15 +13,10 @@ from mislabel.data import to_float
 from mislabel.files.atomic import save_npz
 from mislabel.files.checkpoint import save_model
 from mislabel.files.dataset import load_dataset_file
-from mislabel.model import make_model
-from mislabel.settings import from_mapping
+from mislabel.network.mlp import make_model
+from mislabel.network.train import train
+from mislabel.settings import TrainConfig, from_mapping
 from mislabel.stages.common import PathLike
-from mislabel.train import TrainConfig, train
-
-
-def _train_config(lr: float, momentum: float, batch_size: int, epochs: int):
-    values = {"lr": lr, "momentum": momentum, "batch_size": batch_size, "epochs": epochs}
-    return from_mapping(TrainConfig, values)
 
 
 def train_model(
@@ -30,16 +25,16 @@ def train_model(
     history_path: PathLike,
     *,
     hidden: Sequence[int],
-    lr: float,
-    momentum: float,
-    batch_size: int,
-    epochs: int,
+    training: Mapping | TrainConfig | None = None,
     seed: int,
     log=print,
 ) -> dict:
-    """Train the MLP on the noisy training set; write the model and the per-epoch history."""
+    """Train the MLP on the noisy training set; write the model and the per-epoch history.
+
+    training: the SGD settings (`TrainConfig`, or a mapping of its fields); the paper's if
+    None."""
     ds = load_dataset_file(dataset_path)
-    config = _train_config(lr, momentum, batch_size, epochs)
+    config = from_mapping(TrainConfig, training)
     model = make_model(hidden, ds.n_classes)
     start = time.perf_counter()
     state, hist = train(model, to_float(ds.x_train), ds.y_train, int(seed), config)

@@ -16,10 +16,9 @@ from mislabel.data import to_float
 from mislabel.detect import flag_top
 from mislabel.files.atomic import write_json
 from mislabel.files.checkpoint import save_model
-from mislabel.names import TARGETS
-from mislabel.settings import CurvatureSettings, UnlearningSettings, from_mapping
+from mislabel.registry import TARGETS
+from mislabel.settings import CurvatureSettings, TrainConfig, UnlearningSettings, from_mapping
 from mislabel.stages.common import PathLike, load_run, read_score_file
-from mislabel.train import TrainConfig
 from mislabel.unlearn import check_method, unlearn
 
 

@@ -9,9 +9,8 @@ from mislabel.data import to_float
 from mislabel.files.atomic import csv_text, write_text
 from mislabel.files.dataset import load_dataset_file
 from mislabel.loo import validate_influence
-from mislabel.settings import CurvatureSettings, from_mapping
+from mislabel.settings import CurvatureSettings, TrainConfig, from_mapping
 from mislabel.stages.common import PathLike
-from mislabel.train import TrainConfig
 
 LOO_COLUMNS = (
     "dataset",

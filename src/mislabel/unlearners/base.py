@@ -1,4 +1,4 @@
-"""What every unlearner takes (the unlearner signature of `mislabel.names`)."""
+"""What every unlearner takes (the unlearner signature of `mislabel.registry`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ class UnlearnInput(NamedTuple):
     """A trained model's state, its training set, the samples to forget, and the settings.
 
     x_NxD: float inputs in [0, 1]; y_N: the (noisy) training labels; forget_N: bool (N,),
-    checked; seed and train_config: how the model was trained (`mislabel.train`).
+    checked; seed and train_config: how the model was trained (`mislabel.network.train`).
     """
 
     model: Any

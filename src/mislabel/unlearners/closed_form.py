@@ -7,7 +7,7 @@ With ``n`` training samples, ``m = |D_forget|`` and ``G = sum_{z in D_forget} gr
 - ``ssse`` (Peste et al.; one Newton step): ``theta + 1/(n-m) H_rem^+ G``, H_rem the mean
   Hessian over the remaining samples.
 
-Only the scope's parameters change. ``H^+`` comes from `mislabel.inverse.make_inverse`:
+Only the scope's parameters change. ``H^+`` comes from `mislabel.curvature.inverse.make_inverse`:
 the last layer's exact (pseudo-)inverse, or for ``influence_full`` / ``ssse_full``
 ``(H + damping I)^-1 G`` over every parameter by conjugate gradients (damping doubled
 while H + damping I is indefinite; `IndefiniteHessianError` if it stays so, the model never
@@ -22,12 +22,13 @@ import warnings
 import jax
 import numpy as np
 
-from mislabel.curvature import forget_gradient, get_scoped, set_scoped
-from mislabel.inverse import InverseOptions, inverse_options, make_inverse
-from mislabel.model import MLP, Params
-from mislabel.names import UNLEARNERS
-from mislabel.precision import float64, float64_problem, to_float32
-from mislabel.train import TrainState
+from mislabel.curvature.inverse import make_inverse
+from mislabel.curvature.last_layer import forget_gradient, get_scoped, set_scoped
+from mislabel.network.mlp import MLP, Params
+from mislabel.network.precision import float64, float64_problem, to_float32
+from mislabel.network.train import TrainState
+from mislabel.registry import UNLEARNERS
+from mislabel.settings import CurvatureSettings
 from mislabel.unlearners.base import UnlearnInput
 
 
@@ -40,11 +41,12 @@ def newton_step(
     hess_w_N: np.ndarray,
     scale: float,
     scope: str,
-    options: InverseOptions,
+    curvature: CurvatureSettings | None = None,
 ) -> tuple[Params, dict]:
     """``theta + scale * H_w^-1 sum_forget grad L(z)`` over `scope`, H_w the Hessian of
     ``sum_i w_i L(z_i)``; float64 parameters and the curvature info."""
-    inverse = make_inverse(scope, model, params, x_NxD, y_N, hess_w_N, options)
+    curvature = curvature or CurvatureSettings()
+    inverse = make_inverse(scope, model, params, x_NxD, y_N, hess_w_N, curvature)
     with float64():
         params, x_NxD, y_N = float64_problem(params, x_NxD, y_N)
         forget = jax.numpy.asarray(forget_N, bool)
@@ -56,7 +58,7 @@ def newton_step(
         warnings.warn(
             f"full-network Newton step: conjugate gradients did not converge in "
             f"{info['cg_iterations']} iterations (relative residual "
-            f"{info['cg_relative_residual']:.3g} > cg_tol {options.cg_tol:g}); the step is "
+            f"{info['cg_relative_residual']:.3g} > cg_tol {curvature.cg_tol:g}); the step is "
             "approximate and marked cg_converged=False. Raise cg_maxiter (or full_damping)",
             RuntimeWarning,
             stacklevel=3,
@@ -65,40 +67,51 @@ def newton_step(
 
 
 def influence_update(
-    model: MLP, params: Params, x_NxD, y_N, forget_N, *, scope: str = "last_layer", **options
+    model: MLP,
+    params: Params,
+    x_NxD,
+    y_N,
+    forget_N,
+    *,
+    scope: str = "last_layer",
+    curvature: CurvatureSettings | None = None,
 ) -> tuple[Params, dict]:
     """``theta + (1/n) H^+ sum_forget grad L(z)``, H the mean Hessian over all n samples.
 
-    `options` are those of `InverseOptions` (damping, rtol, cg_tol, cg_maxiter); `scope`
-    "last_layer" (exact, pseudo-inverse if damping is 0) or "full" (every parameter,
-    conjugate gradients, damping > 0). Returns float64 parameters (only the scope changed)
-    and the curvature info.
+    `scope` "last_layer" (exact, pseudo-inverse if `curvature.damping` is 0) or "full"
+    (every parameter, conjugate gradients on ``H + full_damping I``). Returns float64
+    parameters (only the scope changed) and the curvature info.
     """
     n = len(forget_N)
     weights = np.full(n, 1.0 / n)
-    opts = InverseOptions(**options)
-    return newton_step(model, params, x_NxD, y_N, forget_N, weights, 1.0 / n, scope, opts)
+    return newton_step(model, params, x_NxD, y_N, forget_N, weights, 1.0 / n, scope, curvature)
 
 
 def ssse_update(
-    model: MLP, params: Params, x_NxD, y_N, forget_N, *, scope: str = "last_layer", **options
+    model: MLP,
+    params: Params,
+    x_NxD,
+    y_N,
+    forget_N,
+    *,
+    scope: str = "last_layer",
+    curvature: CurvatureSettings | None = None,
 ) -> tuple[Params, dict]:
     """``theta + 1/(n-m) H_rem^+ sum_forget grad L(z)``, H_rem the mean over the n-m kept.
 
-    Scopes and options as `influence_update`. Returns float64 parameters and the info.
+    Scope and settings as `influence_update`. Returns float64 parameters and the info.
     """
     forget_N = np.asarray(forget_N, bool)
     n_rem = int(np.sum(~forget_N))
     weights = (~forget_N).astype(np.float64) / n_rem
-    opts = InverseOptions(**options)
-    return newton_step(model, params, x_NxD, y_N, forget_N, weights, 1.0 / n_rem, scope, opts)
+    scale = 1.0 / n_rem
+    return newton_step(model, params, x_NxD, y_N, forget_N, weights, scale, scope, curvature)
 
 
 def run(method: str, inp: UnlearnInput) -> tuple[TrainState, dict]:
     """The unlearner signature: influence or SSSE of the method's registered scope."""
     entry = UNLEARNERS[method]
     update = {"influence": influence_update, "ssse": ssse_update}[entry.base]
-    options = inverse_options(inp.curvature, entry.scope)._asdict()
     args = (inp.model, inp.state.params, inp.x_NxD, inp.y_N, inp.forget_N)
-    params, info = update(*args, scope=entry.scope, **options)
+    params, info = update(*args, scope=entry.scope, curvature=inp.curvature)
     return TrainState(to_float32(params), inp.state.opt_state), info

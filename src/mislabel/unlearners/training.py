@@ -10,8 +10,9 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from mislabel.model import MLP
-from mislabel.train import TrainConfig, TrainState, continue_training, seed_keys, train
+from mislabel.network.mlp import MLP
+from mislabel.network.train import TrainState, continue_training, seed_keys, train
+from mislabel.settings import TrainConfig
 from mislabel.unlearners.base import UnlearnInput
 
 

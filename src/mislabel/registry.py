@@ -116,7 +116,7 @@ DETECTORS: dict[str, Entry] = {
         ),
         Entry(
             "cleanlab",
-            "mislabel.detectors.cleanlab:score",
+            "mislabel.detectors.confident_learning:score",
             ("Confident learning (cleanlab)", "Confident learning (cleanlab)"),
             estimates=True,
         ),
@@ -174,14 +174,3 @@ def _register(registry: dict[str, Entry], entry: Entry, what: str) -> None:
             f"'module:function', got {entry.runner!r}"
         )
     registry[entry.name] = entry
-
-
-def split_scope(name: str) -> tuple[str, str]:
-    """(base, scope) of a registered detector or unlearner: ``"if_self_full" -> ("if_self",
-    "full")``, ``"ssse" -> ("ssse", "last_layer")``; unregistered names by their suffix."""
-    entry = DETECTORS.get(name) or UNLEARNERS.get(name)
-    if entry is not None:
-        return entry.base or entry.name, entry.scope
-    if name.endswith(FULL_SUFFIX):
-        return name[: -len(FULL_SUFFIX)], "full"
-    return name, "last_layer"

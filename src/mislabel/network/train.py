@@ -22,16 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from mislabel.model import MLP, Params, init_params, make_model, margins, per_sample_loss
-
-
-class TrainConfig(NamedTuple):
-    """Optimiser settings (the paper: SGD, lr 0.01, momentum 0.9, batch 32, 20 epochs)."""
-
-    lr: float = 0.01
-    momentum: float = 0.9
-    batch_size: int = 32
-    epochs: int = 20
+from mislabel.network.mlp import MLP, Params, init_params, make_model, margins, per_sample_loss
+from mislabel.settings import TrainConfig
 
 
 class TrainState(NamedTuple):

@@ -70,17 +70,7 @@ def margins(logits_NxC: jax.Array, y_N: jax.Array) -> jax.Array:
     return assigned_N - others_NxC.max(axis=1)
 
 
-def mean_loss(model: MLP, params: Params, x_NxD: jax.Array, y_N: jax.Array) -> jax.Array:
-    """Mean cross-entropy over a batch (scalar)."""
-    return per_sample_loss(model.apply(params, x_NxD), y_N).mean()
-
-
 @partial(jax.jit, static_argnames=("model",))
 def predict(model: MLP, params: Params, x_NxD: jax.Array) -> jax.Array:
     """Predicted class indices, shape (N,) (one compiled program, not a dozen op by op)."""
     return jnp.argmax(model.apply(params, x_NxD), axis=1)
-
-
-def param_count(params: Params) -> int:
-    """Total number of scalar parameters."""
-    return sum(int(leaf.size) for leaf in jax.tree_util.tree_leaves(params))

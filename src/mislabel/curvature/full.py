@@ -1,6 +1,6 @@
 """Matrix-free curvature over ALL network parameters: HVPs, conjugate gradients, eigenpairs.
 
-`mislabel.curvature` forms the dense Hessian of the last layer. Over the whole network
+`mislabel.curvature.last_layer` forms the dense Hessian of the last layer. Over the whole network
 (41,902 parameters for the paper's ``[50, 50]`` MLP on MNIST) a dense Hessian would take
 14 GB and an eigendecomposition hours, so here the Hessian is only touched through exact
 Hessian-vector products (`make_full_hvp`, forward-over-reverse: ``jvp`` of ``grad``), and is
@@ -26,8 +26,8 @@ inverted in one of two ways:
 `cg_solve` is pure and jittable (``lax.while_loop``) and takes an ``hvp(v_P) -> Hv_P``
 closure; to jit it with parameters and data as traced arguments (not baked-in constants)
 build the closure inside the jitted function, as `full_hvp` does. The eigensolver runs on
-the host and calls jitted HVPs. Call everything inside `mislabel.precision.float64()` with
-float64 parameters and data. Non-finite results raise `mislabel.curvature.NumericalError`
+the host and calls jitted HVPs. Call everything inside `mislabel.network.precision.float64()` with
+float64 parameters and data. Non-finite results raise `mislabel.curvature.last_layer.NumericalError`
 in the host-side reports; whether a CG solve converged is in its report (`cg_report`), for
 callers to act on.
 """
@@ -44,7 +44,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from mislabel.checks import NumericalError, check_lowrank_damping
-from mislabel.model import MLP, Params, per_sample_loss
+from mislabel.network.mlp import MLP, Params, per_sample_loss
 
 Hvp = Callable[[jax.Array], jax.Array]
 HostOp = Callable[[np.ndarray], np.ndarray]  # float64 NumPy in and out, e.g. v_P -> H v_P
@@ -274,7 +274,7 @@ def top_eigenpairs(
 def full_eigenpairs(model: MLP, params: Params, x_NxD, y_N, w_N, rank: int, **kw) -> Eigenpairs:
     """`top_eigenpairs` (keywords `seed`, `tol`) of the Hessian of ``sum_i w_i L(z_i)`` over
     all parameters; each matvec is one call of the jitted `full_hvp` (compiled once).
-    Call inside `mislabel.precision.float64()` with float64 parameters and data."""
+    Call inside `mislabel.network.precision.float64()` with float64 parameters and data."""
 
     def matvec(v_P: np.ndarray) -> np.ndarray:
         return np.asarray(full_hvp(model, params, x_NxD, y_N, w_N, jnp.asarray(v_P)))

@@ -11,17 +11,19 @@ Each returns its result with a dict of diagnostics. The two scopes implement the
 
 - ``last_layer`` (`DenseInverse`, the paper): the exact dense Hessian of the last Dense
   kernel, eigendecomposed once; pseudo-inverse (``damping == 0``, eigenvalues below
-  ``rtol * max`` dropped) or ``(H + damping I)^-1``. Scores from the n x P gradients.
+  ``pinv_rtol * max`` dropped) or ``(H + damping I)^-1``. Scores from the n x P gradients.
 - ``full`` (`MatrixFreeInverse`, beyond the paper): every parameter, only through
   Hessian-vector products. ``solve`` runs conjugate gradients on ``(H_w + damping I)``,
   doubling the damping (Levenberg) while CG meets negative curvature, at most
   `MAX_DAMPING_DOUBLINGS` times, then raises `IndefiniteHessianError`; a solve that runs
   out of iterations returns its iterate marked ``cg_converged: False``.
-  ``influence_scores`` restricts ``(H + damping I)^-1`` to the span of H's `rank`
+  ``influence_scores`` restricts ``(H + damping I)^-1`` to the span of H's `lanczos_rank`
   largest-magnitude eigenpairs (`full_eigenpairs`), each of whose eigenvalues must exceed
   ``-damping``, projecting the per-sample gradients in chunks.
 
-All maths runs in float64 (`mislabel.precision`); callers pass float32 or float64 models.
+The numbers (each scope's damping, the cut-off, CG's tolerance and iterations, the rank)
+come whole from `mislabel.settings.CurvatureSettings`. All maths runs in float64
+(`mislabel.network.precision`); callers pass float32 or float64 models.
 """
 
 from __future__ import annotations
@@ -37,18 +39,9 @@ from mislabel.checks import (
     IndefiniteHessianError,
     NumericalError,
     check_damping,
-    check_full_damping,
     check_name,
 )
-from mislabel.curvature import (
-    Spectrum,
-    per_sample_grads,
-    spectral_inverse,
-    spectral_solve,
-    spectrum_info,
-    weighted_hessian,
-)
-from mislabel.full_curvature import (
+from mislabel.curvature.full import (
     cg_report,
     cg_solve,
     flatten,
@@ -56,9 +49,17 @@ from mislabel.full_curvature import (
     lowrank_info,
     make_full_hvp,
 )
-from mislabel.model import MLP, Params, per_sample_loss
-from mislabel.names import SCOPES
-from mislabel.precision import float64, float64_problem
+from mislabel.curvature.last_layer import (
+    Spectrum,
+    per_sample_grads,
+    spectral_inverse,
+    spectral_solve,
+    spectrum_info,
+    weighted_hessian,
+)
+from mislabel.network.mlp import MLP, Params, per_sample_loss
+from mislabel.network.precision import float64, float64_problem
+from mislabel.registry import SCOPES
 from mislabel.settings import CurvatureSettings
 
 # Where conjugate gradients meet negative curvature, the damping is doubled at most this
@@ -81,29 +82,6 @@ class Inverse(Protocol):
         ...
 
 
-class InverseOptions(NamedTuple):
-    """The numbers an inverse needs: its damping, the pseudo-inverse cut-off, CG's tolerance
-    and iterations, and the number of eigenpairs of the full network's low-rank inverse."""
-
-    damping: float = 0.0
-    rtol: float = 1e-10
-    cg_tol: float = 1e-6
-    cg_maxiter: int = 500
-    rank: int = 100
-
-
-def inverse_options(curvature: CurvatureSettings, scope: str) -> InverseOptions:
-    """The settings' numbers for `scope` (its damping: ``damping`` or ``full_damping``)."""
-    full = scope == "full"
-    return InverseOptions(
-        damping=curvature.full_damping if full else curvature.damping,
-        rtol=curvature.rtol,
-        cg_tol=curvature.cg_tol,
-        cg_maxiter=curvature.cg_maxiter,
-        rank=curvature.lanczos_rank,
-    )
-
-
 def make_inverse(
     scope: str,
     model: MLP,
@@ -111,32 +89,33 @@ def make_inverse(
     x_NxD: Any,
     y_N: Any,
     w_N: Any | None = None,
-    options: InverseOptions | None = None,
+    curvature: CurvatureSettings | None = None,
 ) -> Inverse:
-    """The inverse Hessian of ``sum_i w_i L(z_i)`` over `scope` (``w_i = 1/n`` if None).
+    """The inverse Hessian of ``sum_i w_i L(z_i)`` over `scope` (``w_i = 1/n`` if None),
+    damped by the scope's damping of `curvature` (`CurvatureSettings.damping_for`; the
+    defaults if None).
 
     Raises:
-      ValueError: an unknown scope, negative damping, or (full) damping not > 0.
+      ValueError: an unknown scope, or settings their `check` refuses.
       IndefiniteHessianError: (last layer) ``damping > 0`` and ``H + damping I`` is not
         positive definite.
     """
-    options = options or InverseOptions()
     check_name(scope, SCOPES, "curvature scope")
-    check_damping(options.damping)
-    if scope == "full":
-        check_full_damping(options.damping)
+    curvature = curvature or CurvatureSettings()
+    curvature.check()
     n = np.shape(y_N)[0]
     with float64():
         params, x_NxD, y_N = float64_problem(params, x_NxD, y_N)
         w_N = jnp.full((n,), 1.0 / n) if w_N is None else jnp.asarray(w_N, jnp.float64)
         if scope == "full":
-            return MatrixFreeInverse(model, params, x_NxD, y_N, w_N, options)
+            return MatrixFreeInverse(model, params, x_NxD, y_N, w_N, curvature)
         hess = _weighted_hessian(model, params, x_NxD, y_N, w_N, "last_layer")
-    return invert_dense(hess, options.damping, options.rtol, (model, params, x_NxD, y_N))
+    problem = (model, params, x_NxD, y_N)
+    return invert_dense(hess, curvature.damping_for(scope), curvature.pinv_rtol, problem)
 
 
 def invert_dense(
-    hess_PxP: Any, damping: float = 0.0, rtol: float = 1e-10, problem: tuple = (None,) * 4
+    hess_PxP: Any, damping: float = 0.0, pinv_rtol: float = 1e-10, problem: tuple = (None,) * 4
 ) -> DenseInverse:
     """Invert a symmetric Hessian once, by eigendecomposition (`spectral_inverse`).
 
@@ -154,9 +133,9 @@ def invert_dense(
         bad = int(np.sum(~np.isfinite(np.asarray(hess_PxP))))
         if bad:
             raise NumericalError(f"the Hessian has {bad} NaN/Inf entries; the model is diverged")
-        spectrum = _spectral_inverse(hess_PxP, float(damping), float(rtol))
+        spectrum = _spectral_inverse(hess_PxP, float(damping), float(pinv_rtol))
         eigvals = np.asarray(spectrum.eigvals_P)
-    info = spectrum_info(eigvals, damping, rtol)
+    info = spectrum_info(eigvals, damping, pinv_rtol)
     return DenseInverse(*problem, spectrum, info)
 
 
@@ -252,18 +231,18 @@ class MatrixFreeInverse(NamedTuple):
     x_NxD: jax.Array
     y_N: jax.Array
     w_N: jax.Array
-    options: InverseOptions
+    curvature: CurvatureSettings
     scope: str = "full"
 
     def _cg(self, b_P: jax.Array, damping: float) -> tuple[jax.Array, dict]:
         with float64():
             args = (self.model, self.params, self.x_NxD, self.y_N, self.w_N, jnp.asarray(b_P))
-            opts = self.options
-            step, info = _cg_step(*args, float(damping), float(opts.cg_tol), int(opts.cg_maxiter))
+            tol, maxiter = float(self.curvature.cg_tol), int(self.curvature.cg_maxiter)
+            step, info = _cg_step(*args, float(damping), tol, maxiter)
             return step, cg_report(info)
 
     def solve(self, b_P: jax.Array) -> tuple[jax.Array, dict]:
-        damping = used = float(self.options.damping)
+        damping = used = float(self.curvature.damping_for(self.scope))
         for doubling in range(MAX_DAMPING_DOUBLINGS + 1):
             if doubling:
                 used *= 2.0  # H_w + damping I is not positive definite: damp more (Levenberg)
@@ -287,7 +266,8 @@ class MatrixFreeInverse(NamedTuple):
         }
 
     def influence_scores(self) -> tuple[dict[str, np.ndarray], dict]:
-        damping, rank = self.options.damping, int(self.options.rank)
+        damping = self.curvature.damping_for(self.scope)
+        rank = int(self.curvature.lanczos_rank)
         with float64():
             args = (self.model, self.params, self.x_NxD, self.y_N)
             pairs = full_eigenpairs(*args, self.w_N, rank, seed=0)

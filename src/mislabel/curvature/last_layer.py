@@ -5,12 +5,12 @@ A *scope* picks the parameters the Hessian (and every influence/Newton update) a
 - ``last_layer``: the last Dense kernel (``head/kernel``, ``H_last x C`` values), as the
   authors' code. Its exact dense Hessian (`weighted_hessian`) is inverted by an
   eigendecomposition (`spectral_inverse`, `spectral_solve`, `spectrum_info`).
-- ``full``: every parameter, flattened (`mislabel.full_curvature` touches its Hessian only
+- ``full``: every parameter, flattened (`mislabel.curvature.full` touches its Hessian only
   through Hessian-vector products).
 
-`mislabel.inverse.make_inverse` builds the inverse of either scope behind one interface;
+`mislabel.curvature.inverse.make_inverse` builds the inverse of either scope behind one interface;
 detection and unlearning only use that. All maths here is meant to run in float64 (see
-`mislabel.precision`).
+`mislabel.network.precision`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from mislabel.checks import IndefiniteHessianError, NumericalError, check_name
-from mislabel.model import MLP, Params, per_sample_loss
-from mislabel.names import SCOPES
+from mislabel.network.mlp import MLP, Params, per_sample_loss
+from mislabel.registry import SCOPES
 
 
 def get_scoped(params: Params, scope: str) -> jax.Array:
@@ -57,16 +57,6 @@ def make_sample_loss(model: MLP, params: Params, scope: str) -> Callable:
     return loss
 
 
-def make_mean_loss(model: MLP, params: Params, scope: str) -> Callable:
-    """Closure ``loss(theta_P, x_NxD, y_N) -> scalar``: mean loss as a function of the scope."""
-
-    def loss(theta_P: jax.Array, x_NxD: jax.Array, y_N: jax.Array) -> jax.Array:
-        logits = model.apply(set_scoped(params, theta_P, scope), x_NxD)
-        return per_sample_loss(logits, y_N).mean()
-
-    return loss
-
-
 @partial(jax.jit, static_argnames=("model", "scope"))
 def per_sample_grads(
     model: MLP, params: Params, x_NxD: jax.Array, y_N: jax.Array, scope: str
@@ -91,15 +81,6 @@ def weighted_hessian(
 
     hess = jax.hessian(loss)(get_scoped(params, scope))
     return 0.5 * (hess + hess.T)
-
-
-@partial(jax.jit, static_argnames=("model", "scope"))
-def dense_hessian(
-    model: MLP, params: Params, x_NxD: jax.Array, y_N: jax.Array, scope: str
-) -> jax.Array:
-    """Exact Hessian of the mean loss over (x, y) w.r.t. the scope, shape (P, P)."""
-    n = x_NxD.shape[0]
-    return weighted_hessian(model, params, x_NxD, y_N, jnp.full((n,), 1.0 / n), scope)
 
 
 class Spectrum(NamedTuple):

@@ -2,7 +2,7 @@
 
 Cleanlab needs out-of-sample predicted probabilities: each sample's probabilities come
 from a model that never saw it. `cross_val_probs` trains the K fold models as one
-vectorised program (`jax.vmap` of `mislabel.train.fit` over keep masks), then
+vectorised program (`jax.vmap` of `mislabel.network.train.fit` over keep masks), then
 `confident_scores` ranks the samples and estimates how many are mislabeled, so no known
 noise ratio is needed. Higher score = more likely mislabeled, as every detector here.
 """
@@ -21,8 +21,10 @@ from cleanlab.count import num_label_issues
 from cleanlab.rank import get_label_quality_scores
 
 from mislabel.checks import check_labeled, check_labels
-from mislabel.model import MLP
-from mislabel.train import TrainConfig, TrainState, check_config, fit, fresh_start
+from mislabel.detectors.base import Detection, DetectorInput
+from mislabel.network.mlp import MLP
+from mislabel.network.train import TrainState, check_config, fit, fresh_start
+from mislabel.settings import TrainConfig
 
 QUALITY_METHOD = "self_confidence"
 COUNT_METHOD = "off_diagonal_calibrated"
@@ -221,3 +223,13 @@ def confident_learning(
         "warnings": messages,
     }
     return scores_N, count, count / len(scores_N), info
+
+
+def score(names: tuple[str, ...], inp: DetectorInput) -> dict[str, Detection]:
+    """Confident-learning scores and count, from `cv_folds` folds trained like the model."""
+    (name,) = names
+    recipe = inp.training_recipe()
+    scores, count, _, info = confident_learning(*recipe, inp.detection.cv_folds)
+    return {
+        name: Detection(np.asarray(scores, np.float64), int(count), {"cv_folds": info["folds"]})
+    }

@@ -1,6 +1,6 @@
 """What the Snakemake workflow needs from Python: config checks the JSON schema cannot
-express, the settings passed to its jobs, and the summary and paper files it must build
-(run paths: `mislabel.paths`; artifact names: `mislabel.artifacts`).
+express (the settings groups' own checks among them), and the summary and paper files it
+must build (run paths: `mislabel.workflow.paths`; artifact names: `mislabel.workflow.artifacts`).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mislabel import names
+from mislabel import registry
 from mislabel.catalog import (
     DATASETS,
     FEATURE_FILES,
@@ -16,7 +16,17 @@ from mislabel.catalog import (
     TRAIN_CLASS_COUNTS,
     missing_feature_files,
 )
-from mislabel.paths import PAPER, SUMMARY
+from mislabel.settings import (
+    CurvatureSettings,
+    DetectionSettings,
+    TrainConfig,
+    UnlearningSettings,
+    from_mapping,
+)
+from mislabel.workflow.paths import PAPER, SUMMARY
+
+# The settings groups whose fields are config keys (a rule hands its job `config_values`).
+SETTINGS_GROUPS = (TrainConfig, CurvatureSettings, DetectionSettings, UnlearningSettings)
 
 
 class ConfigError(ValueError):
@@ -66,21 +76,27 @@ def summary_files(summary_dir: str = SUMMARY) -> list[str]:
 
 def histogram_stems(detectors: list[str]) -> list[str]:
     """File stems of the detectors' score histograms (figures 5.1-5.4, fig_extra_<name>)."""
-    from mislabel.artifacts import histogram_stem
+    from mislabel.workflow.artifacts import histogram_stem
 
     return [histogram_stem(d) for d in detectors]
 
 
 def extension_files(paper_dir: str = PAPER) -> list[str]:
     """The tables and figures beyond the paper."""
-    from mislabel.artifacts import EXTENSION_FILES
+    from mislabel.workflow.artifacts import EXTENSION_FILES
 
     return [f"{paper_dir}/{name}" for name in EXTENSION_FILES]
 
 
 def paper_files(detectors: list[str], paper_dir: str = PAPER) -> list[str]:
     """Everything rendered into the paper folder (without paper.pdf)."""
-    from mislabel.artifacts import CURVES, PAPER_TABLE_FILES, PAPER_TEX, RULEGRAPH, figure_files
+    from mislabel.workflow.artifacts import (
+        CURVES,
+        PAPER_TABLE_FILES,
+        PAPER_TEX,
+        RULEGRAPH,
+        figure_files,
+    )
 
     figures = figure_files(histogram_stems(detectors) + list(CURVES))
     return (
@@ -98,7 +114,7 @@ def compares_with_paper(config: Mapping[str, Any]) -> bool:
 
 def paper_vs_ours_files(config: Mapping[str, Any], summary_dir: str, paper_dir: str) -> list[str]:
     """The side-by-side tables and their CSV, for runs of the paper's setting only."""
-    from mislabel.artifacts import PAPER_VS_OURS_CSV, PAPER_VS_OURS_FILES
+    from mislabel.workflow.artifacts import PAPER_VS_OURS_CSV, PAPER_VS_OURS_FILES
 
     if not compares_with_paper(config):
         return []
@@ -109,7 +125,7 @@ def paper_vs_ours_files(config: Mapping[str, Any], summary_dir: str, paper_dir: 
 
 def paper_vs_ours_stems(config: Mapping[str, Any]) -> list[str]:
     """The `.tex` stem of the side-by-side table, for paper.tex (paper's setting only)."""
-    from mislabel.artifacts import PAPER_VS_OURS
+    from mislabel.workflow.artifacts import PAPER_VS_OURS
 
     return [PAPER_VS_OURS] if compares_with_paper(config) else []
 
@@ -121,13 +137,13 @@ def config_name(configfiles: list[str]) -> str:
 
 
 def name_problems(config: Mapping[str, Any]) -> list[str]:
-    """Detector, unlearner and target names that the registries (`mislabel.names`) lack."""
+    """Detector, unlearner and target names that the registries (`mislabel.registry`) lack."""
     registered = {
-        "detectors": tuple(names.DETECTORS),
-        "pipeline_detector": tuple(names.DETECTORS),
-        "budget_estimator": names.ESTIMATING_DETECTORS,
-        "unlearners": tuple(names.UNLEARNERS),
-        "targets": names.TARGETS,
+        "detectors": tuple(registry.DETECTORS),
+        "pipeline_detector": tuple(registry.DETECTORS),
+        "budget_estimator": registry.ESTIMATING_DETECTORS,
+        "unlearners": tuple(registry.UNLEARNERS),
+        "targets": registry.TARGETS,
     }
     problems = []
     for key, allowed in registered.items():
@@ -145,15 +161,27 @@ def wildcard_constraints() -> dict[str, str]:
         "dataset": "|".join(DATASETS),
         "ratio": r"[0-9][0-9.e-]*",
         "seed": r"[0-9]+",
-        "detector": "|".join(names.DETECTORS),
-        "method": "|".join(names.UNLEARNERS),
-        "target": "|".join(names.TARGETS),
+        "detector": "|".join(registry.DETECTORS),
+        "method": "|".join(registry.UNLEARNERS),
+        "target": "|".join(registry.TARGETS),
     }
+
+
+def settings_problems(config: Mapping[str, Any]) -> list[str]:
+    """What the settings groups' own checks refuse in the config (`mislabel.settings`); a
+    key the config lacks takes the group's default."""
+    problems = []
+    for group in SETTINGS_GROUPS:
+        try:
+            from_mapping(group, {k: config[k] for k in group._fields if k in config})
+        except ValueError as error:
+            problems.append(str(error))
+    return problems
 
 
 def cross_check(config: Mapping[str, Any]) -> list[str]:
     """Problems the schema cannot see; each message names the key, the value and the fix."""
-    problems = name_problems(config)
+    problems = name_problems(config) + settings_problems(config)
     if config["pipeline_detector"] not in config["detectors"]:
         problems.append(
             f"pipeline_detector={config['pipeline_detector']!r} is not among detectors="
@@ -288,42 +316,8 @@ def check(config: Mapping[str, Any], schema: Mapping[str, Any] | None = None) ->
         raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))
 
 
-def curvature_settings(config: Mapping[str, Any]) -> dict:
-    """The config keys of `mislabel.settings.CurvatureSettings`, as a dict (rule params)."""
-    return {
-        "damping": config["damping"],
-        "rtol": config["pinv_rtol"],
-        "full_damping": config["full_damping"],
-        "lanczos_rank": config["lanczos_rank"],
-        "cg_tol": config["cg_tol"],
-        "cg_maxiter": config["cg_maxiter"],
-    }
-
-
-def detection_settings(config: Mapping[str, Any]) -> dict:
-    """The config keys of `mislabel.settings.DetectionSettings`."""
-    return {"aum_percentile": config["aum_percentile"], "cv_folds": config["cv_folds"]}
-
-
-def training_settings(config: Mapping[str, Any]) -> dict:
-    """SGD settings of training (and of retraining / fine-tuning)."""
-    return {k: config[k] for k in ("lr", "momentum", "batch_size", "epochs")}
-
-
-def unlearning_settings(config: Mapping[str, Any]) -> dict:
-    """The config keys of `mislabel.settings.UnlearningSettings`."""
-    keys = (
-        "finetune_epochs",
-        "neggrad_alpha",
-        "neggrad_epochs",
-        "neggrad_momentum",
-        "relabel_epochs",
-    )
-    return {k: config[k] for k in keys}
-
-
 def extension_stems() -> list[str]:
     """The `.tex` stems of the tables and figures beyond the paper (for paper.tex)."""
-    from mislabel.artifacts import EXTENSION_FIGURES, EXTENSION_TABLES
+    from mislabel.workflow.artifacts import EXTENSION_FIGURES, EXTENSION_TABLES
 
     return [*EXTENSION_TABLES, *EXTENSION_FIGURES]

@@ -60,11 +60,6 @@ def unlearned_name(ext: str, target: str) -> str:
     return f"{target}.{ext}"
 
 
-def unlearned_file(ext: str, method: str = "{method}", target: str = "{target}") -> str:
-    """An unlearned model (``msgpack``) or its facts (``json``), relative to the run folder."""
-    return f"{unlearned_dir(method)}/{unlearned_name(ext, target)}"
-
-
 SCORE_TIMING = "timing/score.json"  # the score job's timing facts, in the run folder
 UNLEARN_TIMING = "timing.json"  # an unlearning job's timing facts, in its method's folder
 
