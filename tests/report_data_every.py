@@ -1,4 +1,4 @@
-"""Synthetic summaries with every detector, method and forget set and the columns beyond the
+"""Synthetic summaries with every detector, unlearner and forget set and the columns beyond the
 paper, for the report tests; values are chosen so that every cell is known in closed form."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ ACC_BASE = {
 }
 TARGET_OFFSET = {"mislabeled": 0.0, "detected": -0.01, "detected_estimated": -0.02}
 PAPER_DETECTORS = ("loss", "if_self", "if_train", "if_train_minus_z")
-PAPER_METHODS = ("influence", "ssse", "finetune", "retrain")
+PAPER_UNLEARNERS = ("influence", "ssse", "finetune", "retrain")
 
 
 def detection_df(detectors=tuple(AUC_BASE), *, extension_columns: bool = True) -> pd.DataFrame:
@@ -83,7 +83,7 @@ def detection_df(detectors=tuple(AUC_BASE), *, extension_columns: bool = True) -
 
 
 def unlearning_df(
-    methods=tuple(ACC_BASE),
+    unlearners=tuple(ACC_BASE),
     targets=tuple(TARGET_OFFSET),
     *,
     extension_columns: bool = True,
@@ -93,14 +93,14 @@ def unlearning_df(
     for r in RATIOS:
         for s in SEEDS:
             clean = ACC_BASE["retrain"] + 0.004 * s
-            for method in methods:
-                for target in ["none"] if method == "pretrained" else targets:
-                    acc = ACC_BASE[method] + 0.004 * s + TARGET_OFFSET.get(target, 0.0)
+            for unlearner in unlearners:
+                for target in ["none"] if unlearner == "pretrained" else targets:
+                    acc = ACC_BASE[unlearner] + 0.004 * s + TARGET_OFFSET.get(target, 0.0)
                     row = dict(
                         dataset="mnist",
                         ratio=r,
                         seed=s,
-                        method=method,
+                        unlearner=unlearner,
                         target=target,
                         test_accuracy=acc,
                         balanced_accuracy=acc,
@@ -113,9 +113,9 @@ def unlearning_df(
                     if extension_columns:
                         row["accuracy_gap_to_retrain_clean"] = acc - clean
                         row["param_l2_to_retrain_clean"] = 2.0 + s
-                        row["time_vs_retrain"] = 1.0 if method == "retrain" else 0.1 * (1 + s)
+                        row["time_vs_retrain"] = 1.0 if unlearner == "retrain" else 0.1 * (1 + s)
                     if cg:
-                        uses_cg = method.startswith("influence")
+                        uses_cg = unlearner.startswith("influence")
                         row["cg_iterations"] = 10 + s if uses_cg else np.nan
                         row["cg_relative_residual"] = 1e-6 if uses_cg else np.nan
                         row["cg_converged"] = (s == 0) if uses_cg else None
@@ -174,10 +174,10 @@ def texts(out: Path) -> dict[str, str]:
 
 
 def sparse_data() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Only the paper's detectors and methods and none of the new columns."""
+    """Only the paper's detectors and unlearners and none of the new columns."""
     det = detection_df(PAPER_DETECTORS, extension_columns=False)
     unl = unlearning_df(
-        ("pretrained", *PAPER_METHODS),
+        ("pretrained", *PAPER_UNLEARNERS),
         ("mislabeled", "detected"),
         extension_columns=False,
         cg=False,
@@ -203,7 +203,7 @@ def rows_of(tex: str) -> dict[str, list[str]]:
 
 
 def spanning(tex: str) -> list[str]:
-    """The text of every spanning row (group headings, method headings, notes)."""
+    """The text of every spanning row (group headings, unlearner headings, notes)."""
     return re.findall(r"\\multicolumn\{\d+\}\{l\}\{(.*)\} \\\\", tex)
 
 

@@ -1,5 +1,5 @@
 """Synthetic summaries of the paper's setting for the report tests: unsorted noise ratios, a
-shuffled detector list with one detector beyond the paper, the paper's four methods."""
+shuffled detector list with one detector beyond the paper, the paper's four unlearners."""
 
 from __future__ import annotations
 
@@ -41,15 +41,15 @@ def detection_df(seeds: tuple[int, ...] = (0, 1), dataset: str = "mnist") -> pd.
     return pd.DataFrame(rows)
 
 
-def unlearning_df(seeds: tuple[int, ...] = (0, 1), methods=METHODS) -> pd.DataFrame:
+def unlearning_df(seeds: tuple[int, ...] = (0, 1), unlearners=METHODS) -> pd.DataFrame:
     rng = np.random.default_rng(1)
     rows = []
     for r in RATIOS:
         for s in seeds:
-            rows.append(dict(method="pretrained", target="none", ratio=r, seed=s))
-            for m in methods:
+            rows.append(dict(unlearner="pretrained", target="none", ratio=r, seed=s))
+            for m in unlearners:
                 for t in ("detected", "mislabeled"):
-                    rows.append(dict(method=m, target=t, ratio=r, seed=s))
+                    rows.append(dict(unlearner=m, target=t, ratio=r, seed=s))
     df = pd.DataFrame(rows)
     df["dataset"] = "mnist"
     df["test_accuracy"] = rng.uniform(0.8, 1, len(df))

@@ -15,8 +15,7 @@ import pytest
 
 from mislabel import data
 from mislabel.cli import main
-from mislabel.cli.parser import build_parser
-from mislabel.cli.renamed import RENAMED
+from mislabel.cli.parser import RENAMED, build_parser
 from mislabel.data import ARRAY_KEYS, array_sha256
 from mislabel.files.checkpoint import load_model
 from mislabel.files.dataset import NoisyDataset, load_dataset_file, save_dataset
@@ -262,12 +261,12 @@ def budget(trained) -> Path:
 
 @pytest.fixture(scope="module")
 def unlearned(trained, scored, budget) -> list[tuple[Path, Path]]:
-    """Every method on every target, through `mislabel unlearn`."""
+    """Every unlearner on every target, through `mislabel unlearn`."""
     pairs = []
-    for method in UNLEARNERS:
+    for unlearner in UNLEARNERS:
         for target in TARGETS:
-            model = trained["root"] / f"{method}_{target}.msgpack"
-            info = trained["root"] / f"{method}_{target}.json"
+            model = trained["root"] / f"{unlearner}_{target}.msgpack"
+            info = trained["root"] / f"{unlearner}_{target}.json"
             scores = {
                 "mislabeled": "",
                 "detected": f"--scores {scored}",
@@ -275,7 +274,7 @@ def unlearned(trained, scored, budget) -> list[tuple[Path, Path]]:
             }[target]
             command = (
                 f"unlearn -q --data {trained['dataset']} --model {trained['model']} "
-                f"--unlearner {method} --target {target} {scores} {TINY_UNLEARN} "
+                f"--unlearner {unlearner} --target {target} {scores} {TINY_UNLEARN} "
                 f"--out {model} --info {info}"
             )
             assert main(shlex.split(command)) == 0, command
@@ -292,11 +291,11 @@ def test_unlearn_each_method_and_target(unlearned, scored, budget):
     for model, info_path in unlearned:
         info = json.loads(info_path.read_text())
         target = next(t for t in sorted(TARGETS, key=len, reverse=True) if model.stem.endswith(t))
-        method = model.stem[: -len(target) - 1]
-        assert (info["method"], info["target"]) == (method, target)
+        unlearner = model.stem[: -len(target) - 1]
+        assert (info["unlearner"], info["target"]) == (unlearner, target)
         assert info["m_forget"] == expected[target]
         loaded = load_model(model, expect_features=16, expect_classes=2)
-        assert loaded.meta["method"] == method
+        assert loaded.meta["unlearner"] == unlearner
 
 
 def test_evaluate_all_models(trained, unlearned, tmp_path, capsys):
@@ -313,10 +312,10 @@ def test_evaluate_all_models(trained, unlearned, tmp_path, capsys):
     assert len(df) == len(rows) == 1 + len(UNLEARNERS) * len(TARGETS)
     assert df["test_accuracy"].between(0, 1).all()
     assert df["agreement_with_retrain_clean"].notna().all()  # retrain on mislabeled is there
-    reference = df[(df.method == "retrain") & (df.target == "mislabeled")].iloc[0]
+    reference = df[(df.unlearner == "retrain") & (df.target == "mislabeled")].iloc[0]
     assert reference.param_l2_to_retrain_clean == 0 and reference.accuracy_gap_to_retrain_clean == 0
     assert not {"seconds", "seconds_first", "time_vs_retrain"} & set(df.columns)  # no clocks
-    assert (df[df.method != "retrain"].param_l2_to_retrain_clean > 0).all()
+    assert (df[df.unlearner != "retrain"].param_l2_to_retrain_clean > 0).all()
 
 
 def test_evaluate_refuses_two_models_of_the_same_kind(trained, unlearned, tmp_path, capsys):
@@ -337,7 +336,7 @@ def test_unlearn_json_and_quiet(trained, scored, tmp_path, capsys):
         capsys,
     )
     assert code == 0 and err == ""
-    assert json.loads(out)["method"] == "influence"
+    assert json.loads(out)["unlearner"] == "influence"
 
 
 # --------------------------------------------------------------------------- renamed options

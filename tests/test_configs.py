@@ -22,7 +22,7 @@ def test_config_plans_every_stage_into_its_own_folders(config: Path, tmp_path):
         write_digits_features(workdir)
     proc = snakemake(workdir, "--dry-run", "--configfile", str(config))
     jobs = planned_jobs(proc)
-    assert {"score", "unlearn", "render_extensions", "validate_loo"} <= set(jobs)
+    assert {"score", "unlearn", "render_extensions", "loo"} <= set(jobs)
     text = proc.stdout + proc.stderr
     assert f"{layered['paper_dir']}/table_ext_detectors.tex" in text
     assert f"{layered['summary_dir']}/detection.csv" in text

@@ -22,7 +22,7 @@ RATIOS = (0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
 def test_packaged_numbers_are_the_papers_tables():
     paper = load_paper()
     assert len(paper[paper["table"] == "5.1"]) == 3 * 4 * 7  # metrics x detectors x ratios
-    assert len(paper[paper["table"] == "5.3"]) == 9 * 7  # pre-trained + 4 methods x 2 sets
+    assert len(paper[paper["table"] == "5.3"]) == 9 * 7  # pre-trained + 4 unlearners x 2 sets
 
     def cell(table, group, name, ratio):
         hit = paper[
@@ -83,7 +83,7 @@ def summaries(shift_51: float, shift_53: float, seeds=(0, 1)):
                     "dataset": "mnist",
                     "ratio": rec["ratio"],
                     "seed": seed,
-                    "method": rec["name"],
+                    "unlearner": rec["name"],
                     "target": rec["group"],
                     "test_accuracy": value,
                     "balanced_accuracy": 1.0 - value,
@@ -100,7 +100,7 @@ def test_compare_counts_agreeing_cells():
     # every 5.1 cell agrees: |mean - paper| = 0 (the spread is symmetric)
     assert counts["5.1"] == (84, 84, 84)
     assert counts["5.3"] == (63, 63, 63)
-    assert counts["5.2"] == (35, 35, 35)  # pre-trained + 4 methods on D_mislabeled
+    assert counts["5.2"] == (35, 35, 35)  # pre-trained + 4 unlearners on D_mislabeled
     det, unl = summaries(0.02, 0.0)  # 2 std = 0.0028 + 0.005 < 0.02: every 5.1 cell misses
     cmp = compare(det, unl)
     clipped = cmp[(cmp["table"] == "5.1") & (cmp["paper"] >= 0.98)]  # clipped at 1.0
@@ -134,7 +134,7 @@ def test_single_seed_has_no_verdict_and_missing_cells_show_dashes(tmp_path: Path
 
 def test_render_marks_disagreeing_cells_in_latex_and_markdown(tmp_path: Path):
     det, unl = summaries(0.0, 0.0)
-    far = (unl["method"] == "ssse") & (unl["target"] == "detected") & (unl["ratio"] == 0.3)
+    far = (unl["unlearner"] == "ssse") & (unl["target"] == "detected") & (unl["ratio"] == 0.3)
     unl.loc[far, "test_accuracy"] = [0.50, 0.52]  # the paper: 74.0
     det.to_csv(tmp_path / "det.csv", index=False)
     unl.to_csv(tmp_path / "unl.csv", index=False)

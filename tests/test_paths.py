@@ -12,12 +12,15 @@ def test_run_files_follow_the_documented_layout():
     assert paths.run_file(paths.HISTORY) == f"{run}/train_history.npz"
     assert paths.run_file(paths.score_file("npz")) == f"{run}/scores/{{detector}}.npz"
     assert paths.run_file(paths.DETECTION) == f"{run}/detection.csv"
-    assert paths.run_file(paths.unlearned_dir()) == f"{run}/unlearn/{{method}}"
+    assert paths.run_file(paths.unlearned_dir()) == f"{run}/unlearn/{{unlearner}}"
     assert paths.run_file(paths.SCORE_TIMING) == f"{run}/timing/score.json"
     assert paths.run_file(paths.TIMING) == f"{run}/timing.csv"
     assert paths.log_file("train") == f"logs/train/{run}.log"
-    assert paths.log_file("unlearn", "{method}") == f"logs/unlearn/{run}/{{method}}.log"
-    assert paths.benchmark_file("unlearn", "{method}") == f"benchmarks/unlearn/{run}/{{method}}.tsv"
+    assert paths.log_file("unlearn", "{unlearner}") == f"logs/unlearn/{run}/{{unlearner}}.log"
+    assert (
+        paths.benchmark_file("unlearn", "{unlearner}")
+        == f"benchmarks/unlearn/{run}/{{unlearner}}.tsv"
+    )
 
 
 def test_run_dir_fills_the_pattern_with_the_shortest_ratio():

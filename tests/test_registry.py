@@ -105,4 +105,4 @@ def test_every_registered_runner_loads_and_every_entry_has_a_label():
     assert registry.DETECTORS["if_train_full"].scope == "full"
     assert registry.UNLEARNERS["ssse"].scope == "last_layer"
     assert registry.INFLUENCE_DETECTORS == ("if_self", "if_train", "if_train_minus_z")
-    assert registry.PAPER_METHODS == ("influence", "ssse", "finetune", "retrain")
+    assert registry.PAPER_UNLEARNERS == ("influence", "ssse", "finetune", "retrain")

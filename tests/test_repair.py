@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mislabel.cli.repair_command import repair_summary
+from mislabel.cli.commands.repair import repair_summary
 from mislabel.files.checkpoint import load_model
 from mislabel.repair.model_repair import repair_model
 from mislabel.repair.procedure import RepairRefused

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from report_data_every import (
     NOT_RUN,
-    PAPER_METHODS,
+    PAPER_UNLEARNERS,
     loo_df,
     pm,
     render,
@@ -51,7 +51,7 @@ def test_curvature_table(rendered) -> None:
 
 
 def test_partial_curvature_gets_a_note_per_group(tmp_path: Path) -> None:
-    unl = unlearning_df(("pretrained", *PAPER_METHODS), ("mislabeled", "detected"))
+    unl = unlearning_df(("pretrained", *PAPER_UNLEARNERS), ("mislabeled", "detected"))
     render(tmp_path / "out", unl=unl)
     tex = texts(tmp_path / "out")["table_ext_curvature"]
     assert NOT_RUN not in tex.split("\\label")[0]  # the caption: some of it was run

@@ -44,7 +44,7 @@ def test_paper_curves_are_paper_only(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.setattr(curves, "save_figure", capture)
     det = detection_df()
-    unl = unlearning_df(methods=(*METHODS, "relabel"))
+    unl = unlearning_df(unlearners=(*METHODS, "relabel"))
     estimated = unl[unl["target"] == "detected"].assign(target="detected_estimated")
     curves.render_curves(
         write(det, tmp_path / "d.csv"),

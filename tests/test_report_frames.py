@@ -13,7 +13,7 @@ from mislabel.report.frames import (
 
 
 def test_the_loo_table_reads_only_columns_the_validation_writes() -> None:
-    from mislabel.stages.validate import LOO_COLUMNS
+    from mislabel.stages.loo import LOO_COLUMNS
 
     assert set(LOO_REQUIRED_COLUMNS) <= set(LOO_COLUMNS)
 
@@ -29,12 +29,12 @@ def test_paper_selections() -> None:
     assert paper_detection(det)["detector"].tolist() == ["loss", "if_train"]
     unl = pd.DataFrame(
         {
-            "method": ["pretrained", "ssse", "ssse_full", "retrain", "retrain"],
+            "unlearner": ["pretrained", "ssse", "ssse_full", "retrain", "retrain"],
             "target": ["none", "mislabeled", "mislabeled", "detected_estimated", "detected"],
         }
     )
     kept = paper_unlearning(unl)
-    assert list(zip(kept["method"], kept["target"], strict=True)) == [
+    assert list(zip(kept["unlearner"], kept["target"], strict=True)) == [
         ("pretrained", "none"),
         ("ssse", "mislabeled"),
         ("retrain", "detected"),

@@ -7,20 +7,20 @@ from mislabel.report.labels import (
     DETECTOR_LABELS,
     EXT_DETECTORS,
     FORGET_LABELS,
-    METHOD_LABELS,
     TARGET_LABELS,
+    UNLEARNER_LABELS,
     ordered,
 )
 
 
 def test_every_name_has_a_label_in_registry_order() -> None:
     assert list(DETECTOR_LABELS) == list(registry.DETECTORS)
-    assert list(METHOD_LABELS) == ["pretrained", *registry.UNLEARNERS]
+    assert list(UNLEARNER_LABELS) == ["pretrained", *registry.UNLEARNERS]
     assert DETECTOR_LABELS["if_train_full"] == (
         r"$I_{\mathrm{up,loss}}(D_{\mathrm{train}}, z)$, full network",
         "I_up,loss(D_train, z), full network",
     )
-    assert METHOD_LABELS["ssse_full"] == ("SSSE (full)", "SSSE (full)")
+    assert UNLEARNER_LABELS["ssse_full"] == ("SSSE (full)", "SSSE (full)")
     assert set(registry.TARGETS) <= set(TARGET_LABELS) == set(FORGET_LABELS)
 
 

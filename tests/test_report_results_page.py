@@ -158,3 +158,24 @@ def test_beyond_cells_equal_those_of_the_rendered_latex_tables(page):
     # the reference itself: retraining on the clean data is 0 away from itself
     reference = "| &nbsp;&nbsp;Retrained on D_clean | +0.0 ± 0.0 | 100.0 ± 0.0 | 0 ± 0 |"
     assert reference in sections[3]
+
+
+def test_the_main_command_leaves_the_committed_reference_intact():
+    """`snakemake --cores 8` on the default config renders into its own folder: no file it
+    writes is one of the committed reference's, so the docs' rendered blocks (copied from
+    the reference) stay equal to their files after it, and its rebuild line says how the
+    reference itself is rebuilt."""
+    import yaml
+
+    from mislabel.workflow import config as wc
+    from mislabel.workflow.paths import REFERENCE
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    written = wc.paper_files(config["detectors"], config["paper_dir"])
+    written += wc.summary_files(config["summary_dir"])
+    assert not [p for p in written if p.startswith(f"{REFERENCE}/")]
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for path in block_paths(doc.read_text()):
+            assert not path.startswith(config["paper_dir"].rstrip("/") + "/"), (doc, path)
+    first = (REPO / REFERENCE / "results.md").read_text().splitlines()[0]
+    assert first.endswith("--config seeds=[0,1,2,3,4] paper_dir=paper_tables`.")

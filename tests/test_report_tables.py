@@ -66,8 +66,8 @@ def test_table_5_2_and_5_3_rows(csvs, tmp_path: Path) -> None:
     heads = [re.sub(r"\\multicolumn\{4\}\{l\}\{(.*)\} \\\\", r"\1", line) for line in lines]
     subs = ["\\quad on $D_{\\mathrm{mislabeled}}$", "\\quad on $D_{\\mathrm{detected}}$"]
     expected = ["Pre-trained"]
-    for method in ("Influence function", "SSSE", "Fine-tuned", "Retrained"):
-        expected += [method, *subs]
+    for unlearner in ("Influence function", "SSSE", "Fine-tuned", "Retrained"):
+        expected += [unlearner, *subs]
     assert [h.split(" & ")[0] for h in heads] == expected
 
 
@@ -86,7 +86,7 @@ def test_captions_name_the_budget_and_tables_use_the_chosen_metric(tmp_path: Pat
     t51, t52, t53 = (p.read_text() for p in oracle)
     assert "$m$ = the number of flipped labels, the oracle budget" in t51
     assert "the oracle budget" in t53 and "Balanced test accuracy" in t52
-    pre = unl[(unl["method"] == "pretrained") & np.isclose(unl["ratio"], 0.01)]
+    pre = unl[(unl["unlearner"] == "pretrained") & np.isclose(unl["ratio"], 0.01)]
     mean, std = 100 * pre["balanced_accuracy"].mean(), 100 * pre["balanced_accuracy"].std()
     assert body_rows(t52)[0].split(" & ")[1] == f"{mean:.1f} $\\pm$ {std:.1f}"
     with pytest.raises(ValueError, match="unknown test metric 'f1'"):
@@ -96,7 +96,7 @@ def test_captions_name_the_budget_and_tables_use_the_chosen_metric(tmp_path: Pat
 def test_one_seed_missing_cells_and_subset_of_methods(tmp_path: Path) -> None:
     det = detection_df(seeds=(0,))
     det = det[~((det["detector"] == "loss") & (det["ratio"] == 0.3))]
-    unl = unlearning_df(seeds=(3,), methods=("retrain", "influence"))
+    unl = unlearning_df(seeds=(3,), unlearners=("retrain", "influence"))
     paths = render_tables(write(det, tmp_path / "d.csv"), write(unl, tmp_path / "u.csv"), tmp_path)
     t1, t2, t3 = (p.read_text() for p in paths)
     assert "(1 seed)" in t1 and "\\pm" not in t1.split("\\midrule", 1)[1]
@@ -112,7 +112,7 @@ def test_tables_5_x_are_paper_only(tmp_path: Path) -> None:
     det.loc[det["detector"] == "aum", "detector"] = "my_det&1"  # unknown: left out too
     extra = detection_df()
     extra = extra[extra["detector"] == "if_self"].assign(detector="if_self_full")
-    unl = unlearning_df(methods=(*METHODS, "neggrad_plus", "ssse_full"))
+    unl = unlearning_df(unlearners=(*METHODS, "neggrad_plus", "ssse_full"))
     estimated = unl[unl["target"] == "detected"].assign(target="detected_estimated")
     paths = render_tables(
         write(pd.concat([det, extra]), tmp_path / "d.csv"),

@@ -1,5 +1,5 @@
 """Tests for mislabel.report.unlearning_tables beyond Tables 5.2-5.3: the estimated budget,
-every method compared with retraining on the clean data."""
+every unlearner compared with retraining on the clean data."""
 
 from __future__ import annotations
 

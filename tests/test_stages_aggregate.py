@@ -7,8 +7,7 @@ import pandas as pd
 
 from mislabel.stages.aggregate import (
     aggregate_benchmarks,
-    aggregate_detection,
-    aggregate_timing,
+    aggregate_summary,
     detection_table,
     timing_table,
 )
@@ -55,13 +54,13 @@ def test_timing_rows_are_collected_and_compared_with_retraining(tmp_path):
         {
             **run,
             "stage": "unlearn",
-            "name": method,
+            "name": unlearner,
             "target": target,
             "seconds": seconds,
             "compile_seconds": 0.0,
             "wall_seconds": seconds,
         }
-        for method, target, seconds in [
+        for unlearner, target, seconds in [
             ("retrain", "mislabeled", 2.0),
             ("retrain", "detected", 4.0),
             ("influence", "mislabeled", 0.5),
@@ -81,7 +80,7 @@ def test_timing_rows_are_collected_and_compared_with_retraining(tmp_path):
     assert np.isnan(df[df.stage == "score"].time_vs_retrain).all()
     unl = pd.DataFrame(
         [
-            {**run, "method": m, "target": t}
+            {**run, "unlearner": m, "target": t}
             for m in ("influence", "pretrained")
             for t in ("mislabeled",)
         ]
@@ -113,7 +112,7 @@ def test_joined_timing_tables_equal_one_table_of_every_run(tmp_path):
         jsons[-1].write_text(json.dumps(_timing_rows(seed, seconds)))
         tables.append(tmp_path / f"s{seed}.csv")
         assert timing_table([jsons[-1]], tables[-1]) == 3
-    assert aggregate_timing(tables, tmp_path / "joined.csv") == 6
+    assert aggregate_summary("timing", tables, tmp_path / "joined.csv") == 6
     timing_table(jsons, tmp_path / "at_once.csv")
     assert (tmp_path / "joined.csv").read_text() == (tmp_path / "at_once.csv").read_text()
     df = pd.read_csv(tmp_path / "joined.csv", keep_default_na=False)
@@ -144,7 +143,7 @@ def test_joined_detection_tables_equal_one_table_of_every_run(tmp_path):
         assert detection_table(run_scores, run_infos, tables[-1]) == 2
         scores += run_scores
         infos += run_infos
-    aggregate_detection(tables, tmp_path / "joined.csv")
+    aggregate_summary("detection", tables, tmp_path / "joined.csv")
     detection_table(scores, infos, tmp_path / "at_once.csv")
     assert (tmp_path / "joined.csv").read_text() == (tmp_path / "at_once.csv").read_text()
     df = pd.read_csv(tmp_path / "joined.csv")

@@ -32,17 +32,17 @@ def noisy():
     return model, state, x.astype(np.float32), y, y_clean, flipped
 
 
-@pytest.mark.parametrize("method", UNLEARNERS)
-def test_each_method_returns_finite_params_and_timing(noisy, method):
+@pytest.mark.parametrize("unlearner", UNLEARNERS)
+def test_each_method_returns_finite_params_and_timing(noisy, unlearner):
     model, state, x, y, _, flipped = noisy
     settings = UnlearningSettings(finetune_epochs=3, neggrad_epochs=2, relabel_epochs=3)
     start = time.time()  # the clock of `mislabel.stopwatch`
     res = unlearn(
-        method, model, state, x, y, flipped, seed=0, train_config=CONFIG, unlearning=settings
+        unlearner, model, state, x, y, flipped, seed=0, train_config=CONFIG, unlearning=settings
     )
     outside = time.time() - start
     # One run: its wall time, bounded by a clock around the call, splits into compilation
-    # and the method itself.
+    # and the unlearner itself.
     assert 0 < res.seconds <= res.info["wall_seconds"] <= outside
     assert 0 <= res.info["compile_seconds"] <= res.info["wall_seconds"]
     assert res.info["wall_seconds"] == pytest.approx(res.seconds + res.info["compile_seconds"])
@@ -50,7 +50,7 @@ def test_each_method_returns_finite_params_and_timing(noisy, method):
     leaves = jax.tree_util.tree_leaves(res.state.params)
     assert all(np.isfinite(np.asarray(leaf)).all() for leaf in leaves)
     changed = {path for path, a, b in _diff(state.params, res.state.params)}
-    if method in ("influence", "ssse"):
+    if unlearner in ("influence", "ssse"):
         assert changed == {"params/head/kernel"}  # only the curvature scope moves
     else:
         assert "params/layers_0/kernel" in changed
@@ -179,22 +179,22 @@ def test_masked_training_is_sgd_with_momentum_on_the_subset():
 
 
 def test_forgetting_the_flips_lowers_loss_on_clean_labels(noisy):
-    """Every method should fit the true labels of the training set better afterwards."""
+    """Every unlearner should fit the true labels of the training set better afterwards."""
     from mislabel.network.mlp import per_sample_loss
 
     model, state, x, y, y_clean, flipped = noisy
     before = float(per_sample_loss(model.apply(state.params, x), y_clean).mean())
-    for method in UNLEARNERS:
-        res = unlearn(method, model, state, x, y, flipped, seed=0, train_config=CONFIG)
+    for unlearner in UNLEARNERS:
+        res = unlearn(unlearner, model, state, x, y, flipped, seed=0, train_config=CONFIG)
         after = float(per_sample_loss(model.apply(res.state.params, x), y_clean).mean())
-        assert after < before, method
+        assert after < before, unlearner
 
 
 def test_empty_forget_set_leaves_closed_form_updates_unchanged(noisy):
     model, state, x, y, _, _ = noisy
     none = np.zeros(len(y), bool)
-    for method in ("influence", "ssse", "influence_full", "ssse_full"):
-        res = unlearn(method, model, state, x, y, none, seed=0, train_config=CONFIG)
+    for unlearner in ("influence", "ssse", "influence_full", "ssse_full"):
+        res = unlearn(unlearner, model, state, x, y, none, seed=0, train_config=CONFIG)
         for a, b in zip(
             jax.tree_util.tree_leaves(res.state.params),
             jax.tree_util.tree_leaves(state.params),
@@ -244,9 +244,9 @@ def test_every_method_and_detector_runs_on_ten_classes():
         )
         assert result.scores_N.shape == (300,) and np.isfinite(result.scores_N).all(), detector
     settings = UnlearningSettings(finetune_epochs=2, neggrad_epochs=1, relabel_epochs=2)
-    for method in UNLEARNERS:
+    for unlearner in UNLEARNERS:
         res = unlearn(
-            method,
+            unlearner,
             model,
             state,
             x,
@@ -258,7 +258,7 @@ def test_every_method_and_detector_runs_on_ten_classes():
             unlearning=settings,
         )
         leaves = jax.tree_util.tree_leaves(res.state.params)
-        assert all(np.isfinite(np.asarray(leaf)).all() for leaf in leaves), method
+        assert all(np.isfinite(np.asarray(leaf)).all() for leaf in leaves), unlearner
 
 
 # --- full-network Newton steps against a dense Hessian of a plain re-implementation ---
@@ -294,12 +294,12 @@ def tiny_full():
             return lambda t: plain_weighted_loss(unravel(t), x64, y64, jnp.asarray(w))
 
         g = np.asarray(jax.grad(loss(flipped.astype(np.float64)))(theta))
-        for method, w, scale in (
+        for unlearner, w, scale in (
             ("influence", np.full(n, 1 / n), 1 / n),
             ("ssse", (~flipped) / (n - m), 1 / (n - m)),
         ):
             hess = np.asarray(jax.hessian(loss(w))(theta))
-            dense[method] = (0.5 * (hess + hess.T), g, scale)
+            dense[unlearner] = (0.5 * (hess + hess.T), g, scale)
     return model, state, x, y, flipped, np.asarray(theta), dense
 
 
@@ -308,12 +308,12 @@ def flat(params):
         return np.asarray(ravel_pytree(to_float64(params))[0])
 
 
-def full_update(tiny_full, method, damping, cg_tol=1e-12, cg_maxiter=500):
+def full_update(tiny_full, unlearner, damping, cg_tol=1e-12, cg_maxiter=500):
     """`influence_update` or `ssse_update` over every parameter, on the tiny MLP."""
     from mislabel.unlearners.closed_form import influence_update, ssse_update
 
     model, state, x, y, flipped = tiny_full[:5]
-    update = influence_update if method == "influence" else ssse_update
+    update = influence_update if unlearner == "influence" else ssse_update
     return update(
         model,
         state.params,
@@ -325,14 +325,14 @@ def full_update(tiny_full, method, damping, cg_tol=1e-12, cg_maxiter=500):
     )
 
 
-@pytest.mark.parametrize("method", ["influence", "ssse"])
-def test_full_network_updates_equal_the_dense_newton_step(tiny_full, method):
+@pytest.mark.parametrize("unlearner", ["influence", "ssse"])
+def test_full_network_updates_equal_the_dense_newton_step(tiny_full, unlearner):
     """theta + scale (H_w + d I)^-1 sum_forget g, with H_w the dense Hessian (tiny MLP)."""
     model, state, x, y, flipped, theta, dense = tiny_full
-    hess, g, scale = dense[method]
+    hess, g, scale = dense[unlearner]
     damping = 0.5
     assert np.linalg.eigvalsh(hess).min() + damping > 0  # positive definite: no doubling
-    new, info = full_update(tiny_full, method, damping)
+    new, info = full_update(tiny_full, unlearner, damping)
     assert info["cg_converged"] and info["damping_used"] == damping
     expected = theta + scale * np.linalg.solve(hess + damping * np.eye(theta.size), g)
     np.testing.assert_allclose(flat(new), expected, rtol=1e-8, atol=1e-10)

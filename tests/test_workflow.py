@@ -97,21 +97,21 @@ def test_summaries_have_every_row_and_column(tiny_run):
     assert det.flipped_ratio.between(0, 0.5).all()
     assert set(det[det.detector == "if_self_full"].curvature) == {"full"}
     unl = pd.read_csv(tiny_run / "results/summary/unlearning.csv")
-    assert {"dataset", "ratio", "seed", "method", "target", "test_accuracy"} <= set(unl.columns)
+    assert {"dataset", "ratio", "seed", "unlearner", "target", "test_accuracy"} <= set(unl.columns)
     for df in (det, unl):  # clock values live in timing.csv only
         assert not {"seconds", "seconds_first", "time_vs_retrain"} & set(df.columns)
-    methods, targets = tiny["unlearners"], tiny["targets"]
-    assert len(unl) == 2 * (1 + len(methods) * len(targets))  # pretrained + the rest
-    assert set(unl.method) == {"pretrained", *methods}
-    assert set(unl[unl.method == "pretrained"].target) == {"none"}
-    assert set(unl[unl.method != "pretrained"].target) == set(targets)
+    unlearners, targets = tiny["unlearners"], tiny["targets"]
+    assert len(unl) == 2 * (1 + len(unlearners) * len(targets))  # pretrained + the rest
+    assert set(unl.unlearner) == {"pretrained", *unlearners}
+    assert set(unl[unl.unlearner == "pretrained"].target) == {"none"}
+    assert set(unl[unl.unlearner != "pretrained"].target) == set(targets)
     assert unl.test_accuracy.between(0, 1).all()
-    reference = unl[(unl.method == "retrain") & (unl.target == "mislabeled")]
+    reference = unl[(unl.unlearner == "retrain") & (unl.target == "mislabeled")]
     assert (reference.accuracy_gap_to_retrain_clean == 0).all()
     assert (reference.param_l2_to_retrain_clean == 0).all()
     assert (reference.agreement_with_retrain_clean == 1).all()
-    assert (unl[unl.method == "finetune"].param_l2_to_retrain_clean > 0).all()
-    assert (unl[unl.method == "influence_full"].cg_iterations > 0).any()
+    assert (unl[unl.unlearner == "finetune"].param_l2_to_retrain_clean > 0).all()
+    assert (unl[unl.unlearner == "influence_full"].cg_iterations > 0).any()
     loo = pd.read_csv(tiny_run / "results/summary/loo_validation.csv")
     assert len(loo) == 2 * 3 and set(loo.scope) == {"last_layer", "full", "full_lowrank"}
     assert loo.pearson.between(-1, 1).all()
@@ -121,13 +121,13 @@ def test_summaries_have_every_row_and_column(tiny_run):
     assert len(score_rows) == 2 * 5
     assert "if_self+if_train+if_train_minus_z" in set(score_rows.name)
     unlearn_rows = timing[timing.stage == "unlearn"]
-    assert len(unlearn_rows) == 2 * len(methods) * len(targets)
+    assert len(unlearn_rows) == 2 * len(unlearners) * len(targets)
     assert (timing.seconds >= 0).all() and (timing.compile_seconds >= 0).all()
     retrain = unlearn_rows[unlearn_rows.name == "retrain"]
     assert (retrain.time_vs_retrain.astype(float) == 1).all()
     selection = pd.read_csv(tiny_run / "results/summary/selection.csv")
     # per seed: every configured unlearner, NegGrad+ with each of its two momenta
-    assert len(selection) == 2 * (len(methods) + 1)
+    assert len(selection) == 2 * (len(unlearners) + 1)
     assert selection.validation_accuracy.between(0, 1).all()
     assert (selection.n_validation + selection.n_fit == 128).all()
     rtol = pd.read_csv(tiny_run / "results/summary/rtol.csv")
@@ -211,9 +211,9 @@ def test_adding_a_seed_runs_only_the_new_seeds_jobs(tiny_run):
     jobs = planned_jobs(proc)
     tiny = yaml.safe_load(TINY.read_text())
     # 1 ratio x 1 new seed: noise, train, one score job (every detector), evaluate, the LOO
-    # check; one unlearn job per method (every target).
+    # check; one unlearn job per unlearner (every target).
     assert jobs["inject_noise"] == 1 and jobs["train"] == 1 and jobs["evaluate"] == 1
-    assert jobs["validate_loo"] == 1 and jobs["score"] == 1
+    assert jobs["loo"] == 1 and jobs["score"] == 1
     assert jobs["select_defaults"] == 1 and jobs["sweep_rtol"] == 1
     assert jobs["unlearn"] == len(tiny["unlearners"])
     assert "fetch_dataset" not in jobs and "render_rulegraph" not in jobs
@@ -241,12 +241,12 @@ def test_dry_run_of_the_default_config_plans_the_paper_grid(tmp_path):
     assert len(inputs) > jobs["unlearn"] + jobs["evaluate"]
     assert max(len(files) for files in inputs) <= 25
     assert jobs["inject_noise"] == 7 and jobs["train"] == 7
-    # One score job per ratio (9 detectors each); 7 ratios x 8 methods (3 targets each);
+    # One score job per ratio (9 detectors each); 7 ratios x 8 unlearners (3 targets each);
     # the LOO check for seed 0.
     assert jobs["score"] == 7 and jobs["unlearn"] == 56 and jobs["evaluate"] == 7
-    assert jobs["validate_loo"] == 1
+    assert jobs["loo"] == 1
     assert jobs["select_defaults"] == 7 and jobs["sweep_rtol"] == 7
-    per_seed = ("inject_noise", "train", "score", "unlearn", "evaluate", "validate_loo")
+    per_seed = ("inject_noise", "train", "score", "unlearn", "evaluate", "loo")
     assert sum(jobs[rule] for rule in per_seed) <= 100
     assert not (workdir / "results").exists()
 

@@ -67,9 +67,9 @@ def test_ten_classes_of_own_features_run_through_every_stage(features_run):
     assert det.roc_auc.between(0, 1).all()
     assert det.set_index("detector").roc_auc["loss"] > 0.8  # far better than chance
     unl = pd.read_csv(summary / "unlearning.csv")
-    assert set(unl.method) == {"pretrained", *tiny["unlearners"]}
+    assert set(unl.unlearner) == {"pretrained", *tiny["unlearners"]}
     assert len(unl) == 1 + len(tiny["unlearners"]) * len(tiny["targets"])
-    accuracy = unl.set_index(["method", "target"]).test_accuracy
+    accuracy = unl.set_index(["unlearner", "target"]).test_accuracy
     assert accuracy["pretrained", "none"] > 0.7  # 10 classes: chance is 0.1
     assert accuracy["retrain", "mislabeled"] > accuracy["pretrained", "none"]
     assert len(pd.read_csv(summary / "loo_validation.csv")) == 3

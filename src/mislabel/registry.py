@@ -8,7 +8,7 @@ detector is one module with a function of the detector signature and one line in
 `DETECTORS` (or one `register_detector` call):
 
     detector function(names: tuple[str, ...], inp: DetectorInput) -> {name: Detection}
-    unlearner function(method: str, inp: UnlearnInput) -> (TrainState, info dict)
+    unlearner function(name: str, inp: UnlearnInput) -> (TrainState, info dict)
 
 (`mislabel.detectors.base`, `mislabel.unlearners.base`). Detectors with the same
 `shares` key are scored in one call, sharing their expensive part (the influence ones of
@@ -145,12 +145,12 @@ TARGETS = ("mislabeled", "detected", "detected_estimated")
 PAPER_DETECTORS = tuple(n for n, e in DETECTORS.items() if e.paper)
 INFLUENCE_DETECTORS = tuple(n for n, e in DETECTORS.items() if e.paper and e.runner == _INFLUENCE)
 ESTIMATING_DETECTORS = tuple(n for n, e in DETECTORS.items() if e.estimates)
-PAPER_METHODS = tuple(n for n, e in UNLEARNERS.items() if e.paper)
+PAPER_UNLEARNERS = tuple(n for n, e in UNLEARNERS.items() if e.paper)
 # What can run on a classifier's exported last layer (`mislabel repair-head`): no training
 # margins, and no _full steps (on a head the closed-form steps already move W and b).
 HEAD_DETECTORS = tuple(n for n, e in DETECTORS.items() if not e.needs_margins)
 HEAD_UNLEARNERS = tuple(n for n, e in UNLEARNERS.items() if e.scope != "full")
-CLOSED_FORM_METHODS = tuple(
+CLOSED_FORM_UNLEARNERS = tuple(
     n for n, e in UNLEARNERS.items() if e.paper and e.runner == _CLOSED_FORM
 )
 

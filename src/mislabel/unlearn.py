@@ -25,20 +25,20 @@ from mislabel.unlearners.base import UnlearnInput
 
 
 class UnlearnResult(NamedTuple):
-    """New training state, wall time of the method in seconds, and diagnostics."""
+    """New training state, wall time of the unlearner in seconds, and diagnostics."""
 
     state: TrainState
     seconds: float
     info: dict
 
 
-def check_method(method: str) -> None:
-    """Raise a ValueError naming the allowed methods if `method` is unknown."""
-    check_name(method, tuple(UNLEARNERS), "unlearning method")
+def check_unlearner(unlearner: str) -> None:
+    """Raise a ValueError naming the allowed unlearners if `unlearner` is unknown."""
+    check_name(unlearner, tuple(UNLEARNERS), "unlearner")
 
 
 def unlearn(
-    method: str,
+    unlearner: str,
     model,
     state: TrainState,
     x_NxD: np.ndarray,
@@ -50,16 +50,16 @@ def unlearn(
     curvature: CurvatureSettings | None = None,
     unlearning: UnlearningSettings | None = None,
 ) -> UnlearnResult:
-    """Forget the samples in `forget_N` with `method` (any of `mislabel.registry.UNLEARNERS`).
+    """Forget the samples in `forget_N` with `unlearner` (any of `mislabel.registry.UNLEARNERS`).
 
-    The method runs once. `seconds` is its wall time less the time JAX spent tracing and
+    The unlearner runs once. `seconds` is its wall time less the time JAX spent tracing and
     compiling it (or loading it from the compilation cache), which `info["compile_seconds"]`
     holds (`mislabel.stopwatch`); `info["wall_seconds"]` is the sum of both.
     Args:
       x_NxD: float inputs in [0, 1]; y_N: the (noisy) training labels; forget_N: bool (N,).
       curvature, unlearning: settings (defaults: `mislabel.settings`).
     """
-    check_method(method)
+    check_unlearner(unlearner)
     curvature = curvature or CurvatureSettings()
     unlearning = unlearning or UnlearningSettings()
     curvature.check()
@@ -78,13 +78,13 @@ def unlearn(
         unlearning,
     )
     with Stopwatch() as watch:
-        new, info = UNLEARNERS[method].load()(method, inp)
+        new, info = UNLEARNERS[unlearner].load()(unlearner, inp)
         new = jax.block_until_ready(new)
     for leaf in jax.tree_util.tree_leaves(new.params):
-        check_finite(np.asarray(leaf), f"parameters after {method}")
+        check_finite(np.asarray(leaf), f"parameters after {unlearner}")
     timing = watch.timing
     info.update(
-        method=method,
+        unlearner=unlearner,
         n=int(forget_N.size),
         m_forget=int(forget_N.sum()),
         compile_seconds=timing.compile,

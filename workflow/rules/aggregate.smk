@@ -15,40 +15,42 @@ rule aggregate_detection:
         expand_runs(run(paths.DETECTION)),
     output:
         csv=report(
-            f"{SUMMARY}/detection.csv",
+            summary_file("detection"),
             caption="../report/summaries.rst",
             category="Summaries",
         ),
     log:
-        res("logs/aggregate_detection.log"),
+        res(paths.log_file("aggregate_detection", per_run=False)),
     benchmark:
-        res("benchmarks/aggregate/detection.tsv")
+        res(paths.benchmark_file("aggregate", "detection", per_run=False))
     conda:
         ENV
+    params:
+        summary="detection",
     script:
-        "../scripts/aggregate_detection.py"
+        "../scripts/aggregate.py"
 
 
 rule aggregate_unlearning:
-    """One row per (dataset, ratio, seed, method, target)."""
+    """One row per (dataset, ratio, seed, unlearner, target)."""
     input:
         expand_runs(run(paths.EVALUATION)),
     output:
         csv=report(
-            f"{SUMMARY}/unlearning.csv",
+            summary_file("unlearning"),
             caption="../report/summaries.rst",
             category="Summaries",
         ),
     log:
-        res("logs/aggregate_unlearning.log"),
+        res(paths.log_file("aggregate_unlearning", per_run=False)),
     benchmark:
-        res("benchmarks/aggregate/unlearning.tsv")
+        res(paths.benchmark_file("aggregate", "unlearning", per_run=False))
     conda:
         ENV
     params:
-        sort_by=["dataset", "ratio", "seed", "method", "target"],
+        summary="unlearning",
     script:
-        "../scripts/aggregate_csv.py"
+        "../scripts/aggregate.py"
 
 
 rule aggregate_loo:
@@ -60,20 +62,20 @@ rule aggregate_loo:
         ],
     output:
         csv=report(
-            f"{SUMMARY}/loo_validation.csv",
+            summary_file("loo"),
             caption="../report/summaries.rst",
             category="Summaries",
         ),
     log:
-        res("logs/aggregate_loo.log"),
+        res(paths.log_file("aggregate_loo", per_run=False)),
     benchmark:
-        res("benchmarks/aggregate/loo.tsv")
+        res(paths.benchmark_file("aggregate", "loo", per_run=False))
     conda:
         ENV
     params:
-        sort_by=["dataset", "ratio", "seed", "scope"],
+        summary="loo",
     script:
-        "../scripts/aggregate_csv.py"
+        "../scripts/aggregate.py"
 
 
 rule aggregate_selection:
@@ -82,20 +84,20 @@ rule aggregate_selection:
         expand_runs(run(paths.SELECTION)),
     output:
         csv=report(
-            f"{SUMMARY}/selection.csv",
+            summary_file("selection"),
             caption="../report/summaries.rst",
             category="Summaries",
         ),
     log:
-        res("logs/aggregate_selection.log"),
+        res(paths.log_file("aggregate_selection", per_run=False)),
     benchmark:
-        res("benchmarks/aggregate/selection.tsv")
+        res(paths.benchmark_file("aggregate", "selection", per_run=False))
     conda:
         ENV
     params:
-        sort_by=["dataset", "ratio", "seed", "unlearner", "neggrad_momentum"],
+        summary="selection",
     script:
-        "../scripts/aggregate_csv.py"
+        "../scripts/aggregate.py"
 
 
 rule aggregate_rtol:
@@ -104,57 +106,59 @@ rule aggregate_rtol:
         expand_runs(run(paths.RTOL)),
     output:
         csv=report(
-            f"{SUMMARY}/rtol.csv",
+            summary_file("rtol"),
             caption="../report/summaries.rst",
             category="Summaries",
         ),
     log:
-        res("logs/aggregate_rtol.log"),
+        res(paths.log_file("aggregate_rtol", per_run=False)),
     benchmark:
-        res("benchmarks/aggregate/rtol.tsv")
+        res(paths.benchmark_file("aggregate", "rtol", per_run=False))
     conda:
         ENV
     params:
-        sort_by=["dataset", "ratio", "seed", "unlearner", "target", "rtol"],
+        summary="rtol",
     script:
-        "../scripts/aggregate_csv.py"
+        "../scripts/aggregate.py"
 
 
 rule aggregate_timing:
-    """Seconds of every detector group and unlearning method, compilation split off."""
+    """Seconds of every detector group and unlearner, compilation split off."""
     input:
         expand_runs(run(paths.TIMING)),
     output:
         csv=report(
-            f"{SUMMARY}/timing.csv",
+            summary_file("timing"),
             caption="../report/timing.rst",
             category="Runtimes",
         ),
     log:
-        res("logs/aggregate_timing.log"),
+        res(paths.log_file("aggregate_timing", per_run=False)),
     conda:
         ENV
+    params:
+        summary="timing",
     script:
-        "../scripts/aggregate_timing.py"
+        "../scripts/aggregate.py"
 
 
 rule aggregate_benchmarks:
     """Wall time and peak memory of every compute job (from the benchmark: files)."""
     input:
-        f"{SUMMARY}/detection.csv",
-        f"{SUMMARY}/unlearning.csv",
-        f"{SUMMARY}/loo_validation.csv",
-        f"{SUMMARY}/selection.csv",
-        f"{SUMMARY}/rtol.csv",
-        f"{SUMMARY}/timing.csv",
+        summary_file("detection"),
+        summary_file("unlearning"),
+        summary_file("loo"),
+        summary_file("selection"),
+        summary_file("rtol"),
+        summary_file("timing"),
     output:
         csv=report(
-            f"{SUMMARY}/benchmarks.csv",
+            summary_file("benchmarks"),
             caption="../report/benchmarks.rst",
             category="Runtimes",
         ),
     log:
-        res("logs/aggregate_benchmarks.log"),
+        res(paths.log_file("aggregate_benchmarks", per_run=False)),
     conda:
         ENV
     params:
@@ -168,12 +172,12 @@ rule record_config:
     """The configuration this run used, after command-line overrides (for the report)."""
     output:
         yaml=report(
-            f"{SUMMARY}/config.yaml",
+            summary_file("config"),
             caption="../report/config.rst",
             category="Configuration",
         ),
     log:
-        res("logs/record_config.log"),
+        res(paths.log_file("record_config", per_run=False)),
     conda:
         ENV
     params:

@@ -52,6 +52,11 @@ def res(path):
     return f"{RESULTS}/{path}"
 
 
+def summary_file(name):
+    """The file of the summary `name` (`mislabel.workflow.artifacts.SUMMARIES`)."""
+    return wc.summary_file(name, SUMMARY)
+
+
 def run(name):
     """Pattern of one run's file `name` (`mislabel.workflow.paths`) under results_dir."""
     return res(paths.run_file(name))
@@ -106,7 +111,7 @@ def all_targets(wildcards):
     paper = (
         [f"{PAPER}/{artifacts.PAPER_PDF}"]
         if HAS_TEX
-        else [f"{PAPER}/{artifacts.PAPER_TEX}", res("logs/compile_paper_skipped.txt")]
+        else [f"{PAPER}/{artifacts.PAPER_TEX}", res(paths.PAPER_SKIPPED_NOTE)]
     )
     side_by_side = wc.paper_vs_ours_files(config, SUMMARY, PAPER)
     results = [

@@ -7,7 +7,7 @@ rule evaluate:
         score_timing=run(paths.SCORE_TIMING),
         unlearned=expand(
             run(paths.unlearned_dir()),
-            method=config["unlearners"],
+            unlearner=config["unlearners"],
             allow_missing=True,
         ),
     output:

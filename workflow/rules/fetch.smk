@@ -6,9 +6,9 @@ rule fetch_dataset:
     output:
         data=res("data/{dataset}.npz"),
     log:
-        res("logs/fetch_dataset/{dataset}.log"),
+        res(paths.log_file("fetch_dataset", "{dataset}", per_run=False)),
     benchmark:
-        res("benchmarks/fetch_dataset/{dataset}.tsv")
+        res(paths.benchmark_file("fetch_dataset", "{dataset}", per_run=False))
     conda:
         ENV
     params:

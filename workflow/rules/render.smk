@@ -21,10 +21,10 @@ localrules:
 rule render_results:
     """The results pages: Markdown for the README and docs/paper.md, HTML for the report."""
     input:
-        detection=f"{SUMMARY}/detection.csv",
-        unlearning=f"{SUMMARY}/unlearning.csv",
-        loo=f"{SUMMARY}/loo_validation.csv",
-        timing=f"{SUMMARY}/timing.csv",
+        detection=summary_file("detection"),
+        unlearning=summary_file("unlearning"),
+        loo=summary_file("loo"),
+        timing=summary_file("timing"),
     output:
         md=f"{PAPER}/{artifacts.RESULTS_MD}",
         beyond=f"{PAPER}/{artifacts.RESULTS_BEYOND_MD}",
@@ -34,11 +34,14 @@ rule render_results:
             category="Results",
         ),
     log:
-        res("logs/render_results.log"),
+        res(paths.log_file("render_results", per_run=False)),
     conda:
         ENV
     params:
-        config={k: config[k] for k in ("dataset", "classes", "noise_ratios", "seeds")},
+        config={
+            k: config[k]
+            for k in ("dataset", "classes", "noise_ratios", "seeds", "paper_dir")
+        },
         config_name=CONFIG_NAME,
         metric=config["test_metric"],
     script:
@@ -48,11 +51,11 @@ rule render_results:
 rule render_selection:
     """The table that chooses the repair's default unlearner (Markdown, for the docs)."""
     input:
-        selection=f"{SUMMARY}/selection.csv",
+        selection=summary_file("selection"),
     output:
         md=f"{PAPER}/{artifacts.DEFAULT_SELECTION_MD}",
     log:
-        res("logs/render_selection.log"),
+        res(paths.log_file("render_selection", per_run=False)),
     conda:
         ENV
     script:
@@ -62,11 +65,11 @@ rule render_selection:
 rule render_rtol:
     """The paper's closed-form updates against the pseudo-inverse's cut-off (Markdown)."""
     input:
-        rtol=f"{SUMMARY}/rtol.csv",
+        rtol=summary_file("rtol"),
     output:
         md=f"{PAPER}/{artifacts.RTOL_MD}",
     log:
-        res("logs/render_rtol.log"),
+        res(paths.log_file("render_rtol", per_run=False)),
     conda:
         ENV
     script:
@@ -76,12 +79,12 @@ rule render_rtol:
 rule render_tables:
     """Tables 5.1-5.3 (LaTeX, booktabs) from the summaries."""
     input:
-        detection=f"{SUMMARY}/detection.csv",
-        unlearning=f"{SUMMARY}/unlearning.csv",
+        detection=summary_file("detection"),
+        unlearning=summary_file("unlearning"),
     output:
         [f"{PAPER}/{name}" for name in artifacts.PAPER_TABLE_FILES],
     log:
-        res("logs/render_tables.log"),
+        res(paths.log_file("render_tables", per_run=False)),
     conda:
         ENV
     params:
@@ -110,7 +113,7 @@ rule render_histograms:
             for ext in ("pdf", "tex")
         ],
     log:
-        res("logs/render_histograms.log"),
+        res(paths.log_file("render_histograms", per_run=False)),
     conda:
         ENV
     params:
@@ -123,8 +126,8 @@ rule render_histograms:
 rule render_curves:
     """Extra figures: accuracy and detection AUC against the noise ratio (mean +- std)."""
     input:
-        detection=f"{SUMMARY}/detection.csv",
-        unlearning=f"{SUMMARY}/unlearning.csv",
+        detection=summary_file("detection"),
+        unlearning=summary_file("unlearning"),
     output:
         report(
             [f"{PAPER}/{stem}.png" for stem in artifacts.CURVES],
@@ -133,7 +136,7 @@ rule render_curves:
         ),
         [f"{PAPER}/{stem}.{ext}" for stem in artifacts.CURVES for ext in ("pdf", "tex")],
     log:
-        res("logs/render_curves.log"),
+        res(paths.log_file("render_curves", per_run=False)),
     conda:
         ENV
     params:
@@ -145,10 +148,10 @@ rule render_curves:
 rule render_extensions:
     """Beyond the paper: detectors, budgets, curvature scopes, unlearners (tables, figures)."""
     input:
-        detection=f"{SUMMARY}/detection.csv",
-        unlearning=f"{SUMMARY}/unlearning.csv",
-        loo=f"{SUMMARY}/loo_validation.csv",
-        timing=f"{SUMMARY}/timing.csv",
+        detection=summary_file("detection"),
+        unlearning=summary_file("unlearning"),
+        loo=summary_file("loo"),
+        timing=summary_file("timing"),
     output:
         report(
             [f for f in wc.extension_files(PAPER) if f.endswith(".png")],
@@ -157,7 +160,7 @@ rule render_extensions:
         ),
         [f for f in wc.extension_files(PAPER) if not f.endswith(".png")],
     log:
-        res("logs/render_extensions.log"),
+        res(paths.log_file("render_extensions", per_run=False)),
     conda:
         ENV
     params:
@@ -169,14 +172,14 @@ rule render_extensions:
 rule render_paper_vs_ours:
     """The paper's Tables 5.1-5.3 beside ours, cell by cell (LaTeX, Markdown, CSV)."""
     input:
-        detection=f"{SUMMARY}/detection.csv",
-        unlearning=f"{SUMMARY}/unlearning.csv",
+        detection=summary_file("detection"),
+        unlearning=summary_file("unlearning"),
     output:
         tex=f"{PAPER}/{artifacts.PAPER_VS_OURS_FILES[0]}",
         md=f"{PAPER}/{artifacts.PAPER_VS_OURS_FILES[1]}",
         csv=f"{SUMMARY}/{artifacts.PAPER_VS_OURS_CSV}",
     log:
-        res("logs/render_paper_vs_ours.log"),
+        res(paths.log_file("render_paper_vs_ours", per_run=False)),
     conda:
         ENV
     params:
@@ -192,7 +195,7 @@ rule render_rulegraph:
     output:
         pdf=f"{PAPER}/{artifacts.RULEGRAPH}",
     log:
-        res("logs/render_rulegraph.log"),
+        res(paths.log_file("render_rulegraph", per_run=False)),
     conda:
         ENV
     params:
@@ -209,7 +212,7 @@ rule write_paper:
     output:
         tex=f"{PAPER}/{artifacts.PAPER_TEX}",
     log:
-        res("logs/write_paper.log"),
+        res(paths.log_file("write_paper", per_run=False)),
     conda:
         ENV
     params:
@@ -228,7 +231,7 @@ rule compile_paper:
     output:
         pdf=f"{PAPER}/{artifacts.PAPER_PDF}",
     log:
-        res("logs/compile_paper.log"),
+        res(paths.log_file("compile_paper", per_run=False)),
     conda:
         ENV
     script:
@@ -238,9 +241,9 @@ rule compile_paper:
 rule explain_no_tex:
     """Without a TeX engine: say so in the log; everything else is unaffected."""
     output:
-        note=res("logs/compile_paper_skipped.txt"),
+        note=res(paths.PAPER_SKIPPED_NOTE),
     log:
-        res("logs/compile_paper.log"),
+        res(paths.log_file("compile_paper", per_run=False)),
     conda:
         ENV
     script:

@@ -1,5 +1,5 @@
 rule unlearn:
-    """Forget every target set (true flips, detected flags) from one run with one method."""
+    """Forget every target set (true flips, detected flags) from one run with one unlearner."""
     input:
         unpack(forget_inputs),
         dataset=run(paths.NOISY),
@@ -7,9 +7,9 @@ rule unlearn:
     output:
         folder=directory(run(paths.unlearned_dir())),
     log:
-        res(paths.log_file("unlearn", "{method}")),
+        res(paths.log_file("unlearn", "{unlearner}")),
     benchmark:
-        res(paths.benchmark_file("unlearn", "{method}"))
+        res(paths.benchmark_file("unlearn", "{unlearner}"))
     conda:
         ENV
     params:

@@ -1,4 +1,4 @@
-"""Adapter for rule unlearn: mislabel.stages.unlearn.unlearn_run, into the method's folder."""
+"""Adapter for rule unlearn: mislabel.stages.unlearn.unlearn_run, into the unlearner's folder."""
 
 import os
 
@@ -24,7 +24,7 @@ with job_log(sm.log[0], f"unlearn {dict(sm.wildcards)}", exit_when_done=True) as
         in_folder("msgpack"),
         in_folder("json"),
         os.path.join(folder, paths.UNLEARN_TIMING),
-        method=sm.wildcards.method,
+        unlearner=sm.wildcards.unlearner,
         scores_path=sm.input.get("scores"),
         budget_path=sm.input.get("budget"),
         curvature=p.curvature,

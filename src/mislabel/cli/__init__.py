@@ -7,13 +7,14 @@ writes its outputs atomically. Expected failures exit with status 2 and one
 result on stdout.
 
 - `app`: `main` and `run`, error reporting and exit codes;
-- `parser`: the argument parser, one builder per command; `renamed`: old option names
-  that still work for one release;
+- `commands/`: one module per command (fetch, noise, pack, train, score, unlearn,
+  evaluate, repair, repair_head), each whole: its summary and examples, its options, the
+  options it renamed, and what it runs;
+- `parser`: the argument parser, built from the command modules, and the old option
+  names that still work for one release;
 - `options`: options shared by several commands, their defaults (from `mislabel.settings`)
-  and the settings they build; `help_text`: descriptions and examples;
-- `checks`: argument types and file checks (`CliError`);
-- `data_commands` (fetch, noise, pack), `model_commands` (train, score, unlearn,
-  evaluate), `repair_command`: the thin commands.
+  and the settings they build; `help_text`: the description and the worked examples;
+- `inputs`: argument types and checks of the input and output files (`CliError`).
 
 Start-up is kept short (`benchmarks/startup.py` measures it): JAX, and every library only
 some commands need, is imported inside the command that uses it, so `--help` and argument

@@ -1,5 +1,6 @@
-"""What `mislabel --help` and `mislabel COMMAND --help` say beyond the options: the
-description, the worked examples, and the help formatter that shows defaults."""
+"""What `mislabel --help` says beyond the options (the description and the worked
+examples), the help formatter that shows defaults, and `example`, with which each command
+writes its own examples."""
 
 from __future__ import annotations
 
@@ -16,11 +17,11 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescript
         return super()._get_help_string(action)
 
 
-def _example(text: str) -> str:
+def example(text: str) -> str:
     return textwrap.dedent(text).strip("\n")
 
 
-DESCRIPTION = _example(
+DESCRIPTION = example(
     """
     Find the mislabeled samples in the training set of a trained model and unlearn them
     (Sugiura et al., 2024: detect by anomaly score, then forget). Every command reads and
@@ -28,7 +29,7 @@ DESCRIPTION = _example(
     """
 )
 
-EPILOG = _example(
+EPILOG = example(
     """
     example: the paper's pipeline (MNIST 0 vs 1, 1000 per class, 10% symmetric noise)
       mislabel fetch --dataset mnist --out-dir data
@@ -59,68 +60,6 @@ EPILOG = _example(
     an empty value to switch the cache off; a folder that cannot be written is not used.
     """
 )
-
-SUBCOMMAND_EPILOGS = {
-    "fetch": "example:\n  mislabel fetch --dataset mnist --out-dir data",
-    "noise": "example:\n  mislabel noise --raw data/mnist.npz --classes 0 1 --ratio 0.1 "
-    "--noise-mode exact --out run/noisy.npz",
-    "pack": _example(
-        """
-        example:
-          mislabel pack --x-train x.npy --y-train y.npy --x-test xt.npy --y-test yt.npy \\
-              --classes 3 8 --out mine.npz
-        x files: (n, D) or (n, H, W) arrays of uint8 pixels (kept as uint8), or float
-        features of any finite range (stored as float32, unchanged); y files: (n,) integer
-        class indices 0..C-1.
-        """
-    ),
-    "train": "example:\n  mislabel train --data run/noisy.npz --hidden 50 50 --epochs 20 "
-    "--out run/model.msgpack --history run/history.npz",
-    "score": "example:\n  mislabel score --data run/noisy.npz --model run/model.msgpack "
-    "--detector if_self --out run/scores.npz --info run/detection.json",
-    "unlearn": _example(
-        """
-        examples:
-          mislabel unlearn --data run/noisy.npz --model run/model.msgpack --unlearner ssse \\
-              --target detected --scores run/scores.npz --out run/ssse.msgpack \\
-              --info run/ssse.json
-          mislabel unlearn --data run/noisy.npz --model run/model.msgpack \\
-              --unlearner retrain --target mislabeled --out run/retrain.msgpack \\
-              --info run/retrain.json
-        """
-    ),
-    "evaluate": "example:\n  mislabel evaluate --data run/noisy.npz --pretrained "
-    "run/model.msgpack \\\n      --unlearned run/ssse.msgpack run/ssse.json --out run/eval.csv",
-    "repair": _example(
-        """
-        example:
-          mislabel repair --data mine.npz --model model.msgpack --ratio 0.05 \\
-              --out repaired.msgpack --scores-out flags.npz
-
-        The model must be a file written by `mislabel train` for this dataset. The repair
-        is judged on the dataset's test split, else on a K-fold cross-fit (--folds), and
-        written only if the 95% interval of its change in accuracy lies above -margin
-        (--margin points); otherwise exit status 2 and nothing is written (unless
-        --allow-worse). Accuracy is against the labels as given, which may be wrong too.
-        """
-    ),
-    "repair-head": _example(
-        """
-        example (recommended: judged on samples the model never trained on):
-          mislabel repair-head --features feats.npy --labels labels.npy --head head.npz \\
-              --holdout-features hfeats.npy --holdout-labels hlabels.npy \\
-              --out repaired.npz --report-dir report --ratio 0.05
-
-        head.npz holds the last linear layer, logits = features @ W + b: W (D x C), b (C).
-        Without a holdout the repair is judged on out-of-fold predictions of a K-fold
-        cross-fit (--folds); the features still come from a backbone that saw every
-        training sample. The repaired head is written only if the 95% interval of its
-        change in accuracy lies above -margin (--margin points); otherwise exit status 2
-        and nothing is written (unless --allow-worse); also when more than half the
-        samples would be flagged. Accuracy is against the labels as given.
-        """
-    ),
-}
 
 
 def renamed_note(renamed: dict[str, str]) -> str:

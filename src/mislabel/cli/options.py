@@ -12,7 +12,7 @@ import argparse
 from typing import TypeVar
 
 from mislabel.catalog import BUILT_IN
-from mislabel.cli.checks import (
+from mislabel.cli.inputs import (
     momentum_value,
     nonneg_float,
     nonneg_int,
@@ -23,6 +23,7 @@ from mislabel.registry import DETECTORS
 from mislabel.settings import (
     CurvatureSettings,
     DetectionSettings,
+    RepairSettings,
     TrainConfig,
     UnlearningSettings,
     from_mapping,
@@ -34,6 +35,7 @@ T = TypeVar("T", bound=tuple)
 DATASETS = BUILT_IN  # fetch and noise: the built-in datasets (own features: pack)
 PAPER = TrainConfig()  # SGD, lr 0.01, momentum 0.9, batch 32, 20 epochs
 PAPER_HIDDEN = (50, 50)
+REPAIR = RepairSettings()  # the repair commands' defaults
 
 
 # Each settings field as an option --field-name: (type, help). The default is the field's.
@@ -159,4 +161,57 @@ def add_unlearning(p: argparse.ArgumentParser) -> None:
         type=nonneg_int,
         help="seed of retraining / fine-tuning batch order (default: the model's own seed, "
         "so retraining starts from the same initial weights)",
+    )
+
+
+SELECTION_TABLE = "paper_tables/table_ext_default_selection.md"  # cited by --help
+
+
+def unlearner_help(what: str) -> str:
+    return (
+        f"how to forget the flagged samples{what}; the default has the best mean accuracy "
+        f"on validation splits carved from the training data, {SELECTION_TABLE}"
+    )
+
+
+def add_judge_options(p: argparse.ArgumentParser, holdout: str) -> None:
+    """--margin, --folds, --allow-worse, --report-dir and --image-shape (repair and
+    repair-head); `holdout` says what judges a repair when one is at hand."""
+    g = p.add_argument_group(
+        "judging the repair (a repair is written only if it is shown not to be worse)"
+    )
+    g.add_argument(
+        "--margin",
+        type=nonneg_float,
+        default=REPAIR.margin,
+        help="non-inferiority margin in accuracy points: the repaired model is written "
+        f"only if the {round(100 * REPAIR.confidence)}%% interval of its change in "
+        "accuracy lies above -margin",
+    )
+    g.add_argument(
+        "--folds",
+        type=positive_int,
+        default=REPAIR.folds,
+        help=f"without {holdout}: the repair is judged on out-of-fold predictions of a K-fold "
+        "cross-fit of the whole repair over the training samples (the closed-form steps "
+        "also choose their damping there)",
+    )
+    g.add_argument(
+        "--allow-worse",
+        action="store_true",
+        help="write the repaired model even if it is not shown to be no worse; otherwise "
+        "exit with status 2 and write nothing",
+    )
+    g.add_argument(
+        "--report-dir",
+        help="a folder of its own for flagged.csv (every sample by score), summary.json and "
+        "flagged.png",
+    )
+    g.add_argument(
+        "--image-shape",
+        nargs=2,
+        type=positive_int,
+        metavar=("H", "W"),
+        help="the samples are H x W images: draw the top flagged ones in flagged.png "
+        "(known for MNIST and Fashion-MNIST)",
     )

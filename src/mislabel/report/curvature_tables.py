@@ -14,8 +14,8 @@ from mislabel.report.frames import all_ratios, has_values, n_seeds, seeds_of, so
 from mislabel.report.labels import (
     CURVATURE_SCOPES,
     DETECTOR_LABELS,
-    METHOD_LABELS,
     SCOPE_LABELS,
+    UNLEARNER_LABELS,
     dataset_label,
     label_of,
     ordered,
@@ -34,7 +34,7 @@ def curvature_rows(
 ) -> list[Row]:
     """Per base name whose full-network twin is in `df`: a heading, then a last-layer and a
     full-network sub-row (cells per ratio); a note row if no twin is present."""
-    labels = DETECTOR_LABELS if by == "detector" else METHOD_LABELS
+    labels = DETECTOR_LABELS if by == "detector" else UNLEARNER_LABELS
     present = set(df[by])
     out: list[Row] = []
     for base in bases:
@@ -55,16 +55,16 @@ def curvature_table(det: pd.DataFrame, unl: pd.DataFrame, dataset: str) -> str:
         (
             r"Experiment 2: test accuracy (\%), forget $D_{\mathrm{mislabeled}}$",
             unl[unl["target"] == "mislabeled"],
-            "method",
-            registry.CLOSED_FORM_METHODS,
+            "unlearner",
+            registry.CLOSED_FORM_UNLEARNERS,
             "test_accuracy",
             "percent",
         ),
         (
             r"Experiment 3: test accuracy (\%), forget $D_{\mathrm{detected}}$",
             unl[unl["target"] == "detected"],
-            "method",
-            registry.CLOSED_FORM_METHODS,
+            "unlearner",
+            registry.CLOSED_FORM_UNLEARNERS,
             "test_accuracy",
             "percent",
         ),

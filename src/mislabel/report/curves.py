@@ -1,7 +1,7 @@
-"""Curves against the noise ratio: test accuracy per unlearning method and detection ROC AUC
+"""Curves against the noise ratio: test accuracy per unlearner and detection ROC AUC
 per detector (mean line, +-std band over seeds).
 
-The paper's results as curves (`render_curves`: its detectors, methods and forget sets) and
+The paper's results as curves (`render_curves`: its detectors, unlearners and forget sets) and
 the same curves for every name (`auc_panel`, `unlearners_panel`, beyond the paper), where a
 full-network variant is drawn dashed in its last-layer twin's color.
 """
@@ -38,8 +38,8 @@ from mislabel.report.labels import (
     DETECTOR_LABELS,
     EXT_DETECTORS,
     FORGET_LABELS,
-    METHOD_LABELS,
     TARGET_LABELS,
+    UNLEARNER_LABELS,
     dataset_label,
     ordered,
 )
@@ -133,17 +133,17 @@ def accuracy_figure(
     forget set in a row, or, with `groups`, a row per forget set and a column per group.
 
     Args:
-      colors, linestyles: per method; default one color per method, solid lines.
+      colors, linestyles: per unlearner; default one color per unlearner, solid lines.
       legend_outside: one legend at the right of the figure instead of one in the first
         panel.
-      groups: the methods of each column of panels (none: every method in each panel).
+      groups: the unlearners of each column of panels (none: every unlearner in each panel).
     """
     targets = [t for t in ordered(unl["target"], list(TARGET_LABELS)) if t != "none"]
-    methods = ordered(unl["method"], list(METHOD_LABELS))
-    colors = colors or {m: f"C{i % 10}" for i, m in enumerate(methods)}
+    unlearners = ordered(unl["unlearner"], list(UNLEARNER_LABELS))
+    colors = colors or {m: f"C{i % 10}" for i, m in enumerate(unlearners)}
     pretrained = is_pretrained(unl)
     panels = targets or ["none"]
-    columns = [list(g) for g in groups] if groups else [methods]
+    columns = [list(g) for g in groups] if groups else [unlearners]
     shape = (len(panels), len(columns)) if groups else (1, len(panels))
     fig = new_figure(ncols=shape[1], nrows=shape[0], extra_width=2.5 if legend_outside else 0.0)
     grid = fig.subplots(*shape, sharey=True, squeeze=False)
@@ -152,10 +152,10 @@ def accuracy_figure(
         rows = unl[pretrained | (unl["target"] == target)]
         plot_curves(
             ax,
-            curve_stats(rows, "method", "test_accuracy"),
-            "method",
-            [m for m in methods if m == "pretrained" or m in column],
-            METHOD_LABELS,
+            curve_stats(rows, "unlearner", "test_accuracy"),
+            "unlearner",
+            [m for m in unlearners if m == "pretrained" or m in column],
+            UNLEARNER_LABELS,
             scale=100.0,
             colors=colors,
             linestyles=linestyles,
@@ -202,7 +202,7 @@ def auc_figure(
 
 
 def accuracy_caption(name: str, seeds: int, *, every: bool = False) -> str:
-    """Caption of an accuracy figure on dataset `name`; `every`: all methods, twins dashed."""
+    """Caption of an accuracy figure on dataset `name`; `every`: all unlearners, twins dashed."""
     return (
         rf"Test accuracy (\%) on {name} versus noise ratio $r$ for "
         f"{'every' if every else 'each'} unlearning method, one panel per forget set, the "
@@ -231,7 +231,7 @@ def render_curves(
 ) -> list[Path]:
     """Extra figures: `fig_accuracy_vs_ratio` and `fig_auc_vs_ratio` (.pdf, .png, .tex each).
 
-    Like Tables 5.1-5.3 they show only the paper's detectors, methods and forget sets; see
+    Like Tables 5.1-5.3 they show only the paper's detectors, unlearners and forget sets; see
     `auc_panel` and `unlearners_panel` for every name.
     """
     det = paper_detection(load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset))
@@ -269,12 +269,12 @@ def auc_panel(det: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
 
 
 def unlearners_panel(unl: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
-    """Test accuracy of every unlearning method: figure, caption and width. The methods
+    """Test accuracy of every unlearner: figure, caption and width. The unlearners
     are split into columns of panels of at most `MAX_SERIES` lines, the pre-trained model
     included."""
-    methods = ordered(unl["method"], list(METHOD_LABELS))
-    colors, styles = twin_styles(methods)
-    unlearners = [m for m in methods if m != "pretrained"]
+    unlearners = ordered(unl["unlearner"], list(UNLEARNER_LABELS))
+    colors, styles = twin_styles(unlearners)
+    unlearners = [m for m in unlearners if m != "pretrained"]
     fig = accuracy_figure(
         unl,
         colors=colors,

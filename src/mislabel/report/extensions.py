@@ -1,8 +1,8 @@
 """Entry point of rule render_extensions: every table and figure beyond the paper.
 
-The paper's Tables 5.1-5.3 show only its own detectors, methods and forget sets; this writes
+The paper's Tables 5.1-5.3 show only its own detectors, unlearners and forget sets; this writes
 the rest, built where their kind is built: more detectors and the estimated budget
-(`detection_tables`), more unlearning methods compared with retraining and Experiment 3
+(`detection_tables`), more unlearners compared with retraining and Experiment 3
 with the estimated budget (`unlearning_tables`), full-network curvature next to the last
 layer and the leave-k-out validation (`curvature_tables`), and their figures (`curves`,
 `estimated_ratio`).
@@ -74,14 +74,14 @@ def render_extensions(
     Args:
       detection_csv: one row per (dataset, ratio, seed, detector); optional columns
         `flipped_ratio` and `estimated_ratio` feed the budget table and figure.
-      unlearning_csv: one row per (dataset, ratio, seed, method, target); optional columns
+      unlearning_csv: one row per (dataset, ratio, seed, unlearner, target); optional columns
         `accuracy_gap_to_retrain_clean`, `agreement_with_retrain_clean`,
         `param_l2_to_retrain_clean`, `time_vs_retrain`, `cg_iterations`, `cg_converged`.
       loo_csv: leave-k-out validation (dataset, scope, seed, n_removed, n_runs, pearson,
         spearman, optional slope), or None if it was not run.
       dataset: the dataset whose rows are shown.
-      timing_csv: the timing summary (`mislabel.stages.aggregate.aggregate_timing`); its
-        `time_vs_retrain` joins the unlearning rows (dataset, ratio, seed, method, target).
+      timing_csv: the timing summary (`mislabel.stages.aggregate.aggregate_summary`); its
+        `time_vs_retrain` joins the unlearning rows (dataset, ratio, seed, unlearner, target).
 
     Returns:
       The written paths, in `EXTENSION_FILES` order. Outputs whose data this configuration

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from mislabel import registry
+from mislabel.files.legacy import unlearner_columns
 from mislabel.report.labels import EXT_DETECTORS, ordered
 
 # The names the paper reports, in its order; Tables 5.1-5.3 and their curves show only these.
 PAPER_DETECTORS: tuple[str, ...] = registry.PAPER_DETECTORS
-PAPER_METHODS: tuple[str, ...] = ("pretrained", *registry.PAPER_METHODS)
+PAPER_UNLEARNERS: tuple[str, ...] = ("pretrained", *registry.PAPER_UNLEARNERS)
 PAPER_TARGETS: tuple[str, ...] = ("mislabeled", "detected")
 
 # The columns each renderer needs of a summary (any others are kept).
@@ -31,11 +32,11 @@ UNLEARNING_COLUMNS: tuple[str, ...] = (
     "dataset",
     "ratio",
     "seed",
-    "method",
+    "unlearner",
     "target",
     "test_accuracy",
 )
-# Of the leave-k-out summary (`mislabel.stages.validate` writes more), and its row key.
+# Of the leave-k-out summary (`mislabel.stages.loo` writes more), and its row key.
 LOO_REQUIRED_COLUMNS: tuple[str, ...] = (
     "dataset",
     "scope",
@@ -46,8 +47,8 @@ LOO_REQUIRED_COLUMNS: tuple[str, ...] = (
     "spearman",
 )
 LOO_KEYS: tuple[str, ...] = ("dataset", "ratio", "scope", "seed", "n_removed")
-_STRING_COLUMNS = ("dataset", "detector", "method", "target", "scope", "curvature")
-_KEY_COLUMNS = ("dataset", "ratio", "seed", "detector", "method", "target")
+_STRING_COLUMNS = ("dataset", "detector", "unlearner", "target", "scope", "curvature")
+_KEY_COLUMNS = ("dataset", "ratio", "seed", "detector", "unlearner", "target")
 _BOOLEAN_TEXT = {"true": 1.0, "false": 0.0}
 
 
@@ -67,7 +68,7 @@ def load_results(
       keys: the columns (those present) that identify a row; duplicates are an error.
       allow_empty: return an empty frame instead of raising when `dataset` has no rows.
     """
-    df = pd.read_csv(path, keep_default_na=False, na_values=["", "nan", "NaN"])
+    df = unlearner_columns(pd.read_csv(path, keep_default_na=False, na_values=["", "nan", "NaN"]))
     missing = [col for col in required if col not in df.columns]
     if missing:
         raise ValueError(f"{path}: missing required column(s) {', '.join(missing)}")
@@ -128,13 +129,13 @@ def load_loo(path: str | os.PathLike | None, *, dataset: str) -> pd.DataFrame:
 
 
 def with_timing(unl: pd.DataFrame, timing_csv: str | os.PathLike | None) -> pd.DataFrame:
-    """`unl` with the timing summary's `time_vs_retrain` joined on run, method and target
+    """`unl` with the timing summary's `time_vs_retrain` joined on run, unlearner and target
     (unchanged without a timing summary, or if `unl` already has the column)."""
     if timing_csv is None or "time_vs_retrain" in unl.columns:
         return unl
     timing = pd.read_csv(timing_csv, keep_default_na=False, na_values=[""])
-    timing = timing[timing["stage"] == "unlearn"].rename(columns={"name": "method"})
-    keys = ["dataset", "ratio", "seed", "method", "target"]
+    timing = timing[timing["stage"] == "unlearn"].rename(columns={"name": "unlearner"})
+    keys = ["dataset", "ratio", "seed", "unlearner", "target"]
     return unl.merge(timing[[*keys, "time_vs_retrain"]], on=keys, how="left")
 
 
@@ -159,8 +160,8 @@ def seeds_of(*frames: pd.DataFrame) -> int:
 
 
 def is_pretrained(df: pd.DataFrame) -> pd.Series:
-    """True on the rows of the pre-trained model (method pretrained, target none)."""
-    return (df["method"] == "pretrained") & (df["target"] == "none")
+    """True on the rows of the pre-trained model (unlearner pretrained, target none)."""
+    return (df["unlearner"] == "pretrained") & (df["target"] == "none")
 
 
 def paper_detection(df: pd.DataFrame) -> pd.DataFrame:
@@ -169,8 +170,8 @@ def paper_detection(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def paper_unlearning(df: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the paper's methods and forget sets (Tables 5.2, 5.3 and their curves)."""
-    paper = df["method"].isin(PAPER_METHODS) & df["target"].isin(PAPER_TARGETS)
+    """The rows of the paper's unlearners and forget sets (Tables 5.2, 5.3 and their curves)."""
+    paper = df["unlearner"].isin(PAPER_UNLEARNERS) & df["target"].isin(PAPER_TARGETS)
     return df[is_pretrained(df) | paper]
 
 

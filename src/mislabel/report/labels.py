@@ -1,8 +1,8 @@
-"""How the report spells every name: detectors, methods, forget sets, datasets, metrics.
+"""How the report spells every name: detectors, unlearners, forget sets, datasets, metrics.
 
 Known names come in paper order first, then the extensions; anything else is rendered
 afterwards under its raw (escaped) name. Each label is a (LaTeX, plain text) pair; LaTeX
-labels are also valid Matplotlib mathtext. Detector and method labels are those of the
+labels are also valid Matplotlib mathtext. Detector and unlearner labels are those of the
 registries (`mislabel.registry`); the rest are the report's own.
 """
 
@@ -32,12 +32,14 @@ class RegistryLabels(Mapping):
         return len(set(self._extra) | set(self._registry))
 
 
-# Detectors and unlearning methods are labelled by their registry entries, in registry order.
+# Detectors and unlearners are labelled by their registry entries, in registry order.
 DETECTOR_LABELS = RegistryLabels(registry.DETECTORS)
-METHOD_LABELS = RegistryLabels(registry.UNLEARNERS, {"pretrained": ("Pre-trained", "Pre-trained")})
+UNLEARNER_LABELS = RegistryLabels(
+    registry.UNLEARNERS, {"pretrained": ("Pre-trained", "Pre-trained")}
+)
 # Table 5.2 names the retrained row after what it was trained on.
 RETRAIN_ON_CLEAN: tuple[str, str] = (r"Retrained on $D_{\mathrm{clean}}$", "Retrained on D_clean")
-# The forget sets, as sub-rows of one method ("on ...") and as headings of panels and row
+# The forget sets, as sub-rows of one unlearner ("on ...") and as headings of panels and row
 # groups ("forget ...").
 _FORGET_SETS: dict[str, tuple[str, str]] = {
     "mislabeled": (r"$D_{\mathrm{mislabeled}}$", "D_mislabeled"),
@@ -128,11 +130,11 @@ def label_of(name: str, labels: dict[str, tuple[str, str]], style: Style) -> str
     return labels[name][style.which] if name in labels else style.escape(name)
 
 
-def method_label(method: str, target: str, style: Style = LATEX) -> str:
-    """Row label of a method; retraining on the known mislabeled set is "on D_clean"."""
-    if method == "retrain" and target == "mislabeled":
+def unlearner_label(unlearner: str, target: str, style: Style = LATEX) -> str:
+    """Row label of an unlearner; retraining on the known mislabeled set is "on D_clean"."""
+    if unlearner == "retrain" and target == "mislabeled":
         return RETRAIN_ON_CLEAN[style.which]
-    return label_of(method, METHOD_LABELS, style)
+    return label_of(unlearner, UNLEARNER_LABELS, style)
 
 
 def dataset_label(dataset: str) -> str:

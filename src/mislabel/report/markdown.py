@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 
 from mislabel.report.cells import MARKDOWN, Row
-from mislabel.report.frames import PAPER_METHODS, UNLEARNING_COLUMNS, load_results, sorted_ratios
+from mislabel.report.frames import PAPER_UNLEARNERS, UNLEARNING_COLUMNS, load_results, sorted_ratios
 from mislabel.report.labels import ratio_label
 from mislabel.report.unlearning_tables import unlearning_rows
 
@@ -33,13 +33,13 @@ def rows_markdown(rows: Sequence[Row], ratios: Sequence[float]) -> str:
 def table_markdown(
     unlearning_csv: str | os.PathLike, *, target: str = "mislabeled", dataset: str = "mnist"
 ) -> str:
-    """Test accuracy (%) per method and noise ratio after forgetting `target`, as Markdown.
+    """Test accuracy (%) per unlearner and noise ratio after forgetting `target`, as Markdown.
 
     With target="mislabeled" this is Table 5.2, cell for cell (plain-text ±); like the paper's
-    tables it shows only the paper's methods.
+    tables it shows only the paper's unlearners.
     """
     unl = load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset)
-    unl = unl[unl["method"].isin(PAPER_METHODS)]
+    unl = unl[unl["unlearner"].isin(PAPER_UNLEARNERS)]
     targets = sorted(set(unl["target"]) - {"none"})
     if target not in targets:
         raise ValueError(f"{unlearning_csv}: no rows with target {target!r} (present: {targets})")

@@ -32,7 +32,7 @@ from mislabel.report.labels import (
     check_metric,
     dataset_label,
     label_of,
-    method_label,
+    unlearner_label,
 )
 from mislabel.report.latex import ratio_header, render_grid_tex
 from mislabel.report.markdown import rows_markdown
@@ -77,7 +77,7 @@ def load_paper() -> pd.DataFrame:
     """The paper's Tables 5.1 and 5.3 in long form, as fractions.
 
     Columns: table ("5.1" or "5.3"), group (the metric of 5.1, or the forget set of 5.3:
-    none, mislabeled, detected), name (detector or method), ratio, paper (a fraction),
+    none, mislabeled, detected), name (detector or unlearner), ratio, paper (a fraction),
     half_unit (half the last printed digit, as a fraction).
     """
     rows = []
@@ -89,7 +89,7 @@ def load_paper() -> pd.DataFrame:
     unl = _read_packaged("table_5_2_5_3.csv")
     for _, rec in unl.iterrows():
         for col in unl.columns[2:]:
-            rows.append(("5.3", rec["target"], rec["method"], float(col), rec[col] / 100.0))
+            rows.append(("5.3", rec["target"], rec["unlearner"], float(col), rec[col] / 100.0))
     out = pd.DataFrame(rows, columns=["table", "group", "name", "ratio", "paper"])
     out["half_unit"] = out["table"].map(HALF_UNIT)
     return out
@@ -116,7 +116,7 @@ def compare(det: pd.DataFrame, unl: pd.DataFrame, value: str = "test_accuracy") 
 
     Args:
       det: the detection summary (dataset, ratio, seed, detector and the metric columns).
-      unl: the unlearning summary (dataset, ratio, seed, method, target and `value`).
+      unl: the unlearning summary (dataset, ratio, seed, unlearner, target and `value`).
       value: the test metric column of Table 5.3 (test_accuracy or balanced_accuracy).
     """
     out = []
@@ -126,7 +126,7 @@ def compare(det: pd.DataFrame, unl: pd.DataFrame, value: str = "test_accuracy") 
             values = ours[rec.group].to_numpy()
         else:
             ours = unl[
-                (unl["method"] == rec.name)
+                (unl["unlearner"] == rec.name)
                 & (unl["target"] == rec.group)
                 & np.isclose(unl["ratio"], rec.ratio)
             ]
@@ -199,7 +199,7 @@ def comparison_rows(
         if group in FORGET_HEADS:
             rows.append(Row(FORGET_HEADS[group][style.which], kind="head"))
         for name in dict.fromkeys(sub["name"]):
-            label = method_label(name, group, style)
+            label = unlearner_label(name, group, style)
             rows.append(Row(label, cells(sub[sub["name"] == name], "percent"), "sub"))
     return rows
 

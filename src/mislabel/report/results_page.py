@@ -55,10 +55,12 @@ from mislabel.report.unlearning_tables import (
     unlearner_metrics,
     unlearning_rows,
 )
+from mislabel.workflow.paths import PAPER
 
 
 def provenance(config: Mapping, config_name: str) -> tuple[str, str]:
-    """(what the results come from, the command that rebuilds them)."""
+    """(what the results come from, the command that rebuilds them: with the default
+    config, into its `paper_dir`)."""
     seeds = [int(s) for s in config["seeds"]]
     classes = ", ".join(str(c) for c in config["classes"])
     ratios = ", ".join(f"{float(r):g}" for r in config["noise_ratios"])
@@ -70,6 +72,9 @@ def provenance(config: Mapping, config_name: str) -> tuple[str, str]:
     )
     layered = "" if config_name == "config.yaml" else f" --configfile {config_name}"
     command = f".venv/bin/snakemake --cores 8{layered} --config seeds=[{','.join(map(str, seeds))}]"
+    paper_dir = str(config.get("paper_dir", PAPER)).rstrip("/")
+    if config_name == "config.yaml" and paper_dir != PAPER:
+        command += f" paper_dir={paper_dir}"
     return source, command
 
 
@@ -148,7 +153,7 @@ def beyond_tables(
             (
                 "Every unlearner against the model retrained on the clean data (each cell: "
                 "all noise ratios and seeds together)",
-                ["method", *(head[style.which] for _, _, head in metrics)],
+                ["unlearner", *(head[style.which] for _, _, head in metrics)],
                 pooled_rows(unl, metrics, all_targets, style),
             )
         )

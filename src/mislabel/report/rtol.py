@@ -13,7 +13,7 @@ import pandas as pd
 from mislabel.files.atomic import write_text
 from mislabel.registry import TARGETS
 from mislabel.report.cells import MARKDOWN, Row, format_cell
-from mislabel.report.labels import METHOD_LABELS, TARGET_LABELS, label_of, ratio_label
+from mislabel.report.labels import TARGET_LABELS, UNLEARNER_LABELS, label_of, ratio_label
 from mislabel.report.markdown import grid_markdown
 
 
@@ -29,7 +29,7 @@ def rtol_table(rtol_csv: str | os.PathLike) -> str:
             if part.empty:
                 continue
             heading = (
-                f"{label_of(unlearner, METHOD_LABELS, MARKDOWN)} "
+                f"{label_of(unlearner, UNLEARNER_LABELS, MARKDOWN)} "
                 f"{TARGET_LABELS[target][MARKDOWN.which]}"
             )
             rows.append(Row(heading, kind="group"))

@@ -20,7 +20,7 @@ import pandas as pd
 from mislabel.files.atomic import write_text
 from mislabel.registry import HEAD_UNLEARNERS, UNLEARNERS
 from mislabel.report.cells import MARKDOWN, Row, format_cell
-from mislabel.report.labels import METHOD_LABELS, label_of, ratio_label
+from mislabel.report.labels import UNLEARNER_LABELS, label_of, ratio_label
 from mislabel.report.markdown import grid_markdown
 
 CHOSEN_RE = re.compile(
@@ -36,7 +36,7 @@ def _candidate(row) -> str:
 
 def _label(candidate: str) -> str:
     name, _, momentum = candidate.partition("@")
-    label = label_of(name, METHOD_LABELS, MARKDOWN)
+    label = label_of(name, UNLEARNER_LABELS, MARKDOWN)
     return f"{label}, momentum {momentum}" if momentum else label
 
 

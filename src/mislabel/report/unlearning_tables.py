@@ -1,5 +1,5 @@
-"""Unlearning tables: Tables 5.2 and 5.3 (the paper's methods), Experiment 3 with an
-estimated budget, and every method compared with retraining on the clean data.
+"""Unlearning tables: Tables 5.2 and 5.3 (the paper's unlearners), Experiment 3 with an
+estimated budget, and every unlearner compared with retraining on the clean data.
 
 Rows are built by pure functions that return `Row`s; `mislabel.report.latex` lays them out.
 """
@@ -24,13 +24,13 @@ from mislabel.report.frames import (
 from mislabel.report.labels import (
     BUDGET_TARGETS,
     FORGET_LABELS,
-    METHOD_LABELS,
     TARGET_LABELS,
+    UNLEARNER_LABELS,
     check_metric,
     dataset_label,
     label_of,
-    method_label,
     ordered,
+    unlearner_label,
 )
 from mislabel.report.latex import finish_table, ratio_header, render_table_tex
 
@@ -52,18 +52,18 @@ CG_METRICS: tuple[tuple[str, str, tuple[str, str]], ...] = (
 )
 
 
-def _methods(df: pd.DataFrame) -> list[str]:
-    return [m for m in ordered(df["method"], list(METHOD_LABELS)) if m != "pretrained"]
+def _unlearners(df: pd.DataFrame) -> list[str]:
+    return [m for m in ordered(df["unlearner"], list(UNLEARNER_LABELS)) if m != "pretrained"]
 
 
 def pretrained_rows(
     df: pd.DataFrame, ratios: Sequence[float], style: Style = LATEX, value: str = "test_accuracy"
 ) -> list[Row]:
-    """The Pre-trained row (method pretrained, target none), or nothing if absent."""
+    """The Pre-trained row (unlearner pretrained, target none), or nothing if absent."""
     pre = df[is_pretrained(df)]
     if pre.empty:
         return []
-    label = METHOD_LABELS["pretrained"][style.which]
+    label = UNLEARNER_LABELS["pretrained"][style.which]
     return [Row(label, cells_by_ratio(pre, value, "percent", ratios, style))]
 
 
@@ -75,15 +75,15 @@ def unlearning_rows(
     style: Style = LATEX,
     value: str = "test_accuracy",
 ) -> list[Row]:
-    """Table 5.2 (target="mislabeled"): Pre-trained, then one row per method for `target`;
+    """Table 5.2 (target="mislabeled"): Pre-trained, then one row per unlearner for `target`;
     cells show the column `value` (test_accuracy or balanced_accuracy)."""
     out = pretrained_rows(df, ratios, style, value)
-    for method in _methods(df):
-        sub = df[(df["method"] == method) & (df["target"] == target)]
+    for unlearner in _unlearners(df):
+        sub = df[(df["unlearner"] == unlearner) & (df["target"] == target)]
         if sub.empty:
             continue
         cells = cells_by_ratio(sub, value, "percent", ratios, style)
-        out.append(Row(method_label(method, target, style), cells))
+        out.append(Row(unlearner_label(unlearner, target, style), cells))
     return out
 
 
@@ -96,7 +96,7 @@ def full_method_rows(
     target_labels: dict[str, tuple[str, str]] = TARGET_LABELS,
     value: str = "test_accuracy",
 ) -> list[Row]:
-    """Table 5.3: Pre-trained, then per method one sub-row per forget set (target).
+    """Table 5.3: Pre-trained, then per unlearner one sub-row per forget set (target).
 
     Args:
       targets: the forget sets to show, in this order; None: every one present (known first).
@@ -104,8 +104,8 @@ def full_method_rows(
       value: the column shown (test_accuracy or balanced_accuracy).
     """
     out = pretrained_rows(df, ratios, style, value)
-    for method in _methods(df):
-        rows = df[(df["method"] == method) & (df["target"] != "none")]
+    for unlearner in _unlearners(df):
+        rows = df[(df["unlearner"] == unlearner) & (df["target"] != "none")]
         present = set(rows["target"])
         shown = (
             ordered(present, list(TARGET_LABELS))
@@ -114,7 +114,7 @@ def full_method_rows(
         )
         if not shown:
             continue
-        out.append(Row(label_of(method, METHOD_LABELS, style), kind="head"))
+        out.append(Row(label_of(unlearner, UNLEARNER_LABELS, style), kind="head"))
         for target in shown:
             sub = rows[rows["target"] == target]
             label = (
@@ -133,14 +133,14 @@ def rows_by_target(
     cells: Callable[[pd.DataFrame], tuple[str, ...]],
     style: Style = LATEX,
 ) -> list[Row]:
-    """Per forget set a group heading, then one sub-row per method with `cells(its rows)`."""
+    """Per forget set a group heading, then one sub-row per unlearner with `cells(its rows)`."""
     out: list[Row] = []
     for target in targets:
         rows = unl[unl["target"] == target]
         out.append(Row(heading(label_of(target, FORGET_LABELS, style)), kind="group"))
-        for method in ordered(rows["method"], list(METHOD_LABELS)):
-            label = method_label(method, target, style)
-            out.append(Row(label, cells(rows[rows["method"] == method]), "sub"))
+        for unlearner in ordered(rows["unlearner"], list(UNLEARNER_LABELS)):
+            label = unlearner_label(unlearner, target, style)
+            out.append(Row(label, cells(rows[rows["unlearner"] == unlearner]), "sub"))
     return out
 
 
@@ -150,14 +150,14 @@ def pooled_rows(
     targets: Sequence[str],
     style: Style = LATEX,
 ) -> list[Row]:
-    """Pre-trained, then per forget set one sub-row per method; each cell pools all ratios
+    """Pre-trained, then per forget set one sub-row per unlearner; each cell pools all ratios
     and seeds of a metric."""
 
     def cells(rows: pd.DataFrame) -> tuple[str, ...]:
         return tuple(format_cell(rows[col], kind, pm=style.pm) for col, kind, _ in metrics)
 
     pre = unl[is_pretrained(unl)]
-    label = METHOD_LABELS["pretrained"][style.which]
+    label = UNLEARNER_LABELS["pretrained"][style.which]
     out = [Row(label, cells(pre))] if not pre.empty else []
     return out + rows_by_target(unl, targets, cells, style)
 
@@ -171,7 +171,7 @@ def unlearner_metrics(unl: pd.DataFrame) -> list[tuple[str, str, tuple[str, str]
 def accuracy_rows(
     unl: pd.DataFrame, ratios: Sequence[float], targets: Sequence[str], style: Style = LATEX
 ) -> list[Row]:
-    """Pre-trained, then per forget set one sub-row of test accuracy per method and ratio."""
+    """Pre-trained, then per forget set one sub-row of test accuracy per unlearner and ratio."""
 
     def cells(rows: pd.DataFrame) -> tuple[str, ...]:
         return cells_by_ratio(rows, "test_accuracy", "percent", ratios, style)
@@ -180,12 +180,12 @@ def accuracy_rows(
 
 
 def table_5_2_tex(unl: pd.DataFrame, dataset: str, metric: str = "accuracy") -> str:
-    """Table 5.2: test accuracy after forgetting the known mislabeled set (paper methods)."""
+    """Table 5.2: test accuracy after forgetting the known mislabeled set (paper unlearners)."""
     value, what, _ = check_metric(metric)
     unl = paper_unlearning(unl)
     ratios = sorted_ratios(unl)
     rows = unlearning_rows(unl, ratios, target="mislabeled", value=value)
-    used = unl[(unl["target"] == "mislabeled") | (unl["method"] == "pretrained")]
+    used = unl[(unl["target"] == "mislabeled") | (unl["unlearner"] == "pretrained")]
     caption = (
         f"{what} on {dataset_label(dataset)} after forgetting the known mislabeled "
         r"set $D_{\mathrm{mislabeled}}$, " + per_ratio(n_seeds(used), "method")
@@ -215,7 +215,7 @@ def table_5_3_tex(
 
 
 def estimated_table(unl: pd.DataFrame, dataset: str, budget: str) -> str:
-    """Experiment 3 with the given vs the estimated budget: test accuracy per method.
+    """Experiment 3 with the given vs the estimated budget: test accuracy per unlearner.
 
     `budget`: caption phrase of the given budget (`budget_phrase`)."""
     ratios = sorted_ratios(unl)
@@ -236,7 +236,7 @@ def estimated_table(unl: pd.DataFrame, dataset: str, budget: str) -> str:
 
 
 def unlearners_table(unl: pd.DataFrame, dataset: str) -> str:
-    """Every method vs retraining on D_clean: gap, agreement, distance, time (pooled)."""
+    """Every unlearner vs retraining on D_clean: gap, agreement, distance, time (pooled)."""
     metrics = unlearner_metrics(unl)
     cg = metrics[len(UNLEARNER_METRICS) :]
     unl = with_numeric(unl, [col for col, _, _ in metrics])
@@ -265,7 +265,7 @@ def unlearners_table(unl: pd.DataFrame, dataset: str) -> str:
 
 
 def unlearners_accuracy_table(unl: pd.DataFrame, dataset: str) -> str:
-    """Test accuracy of every method per noise ratio, forgetting D_mislabeled and D_detected."""
+    """Test accuracy of every unlearner per noise ratio, forgetting D_mislabeled and D_detected."""
     ratios = sorted_ratios(unl)
     targets = [t for t in PAPER_TARGETS if (unl["target"] == t).any()]
     rows = accuracy_rows(unl, ratios, targets) if targets else None

@@ -1,7 +1,7 @@
 """File-level pipeline stages: each reads its input files, calls the library, writes outputs
 atomically. The CLI (`mislabel ...`) and the Snakemake scripts both call these functions.
 One module per stage: `data` (fetch, inject_noise), `train`, `score`, `unlearn`, `evaluate`,
-`validate` (leave-one-out), `aggregate` (the summaries); `common` holds what they share.
+`loo` (leave-one-out), `aggregate` (the summaries); `common` holds what they share.
 Import a stage from its own module (`from mislabel.stages.train import train_model`): this
 package re-exports nothing, so a JAX-free job (fetch, inject_noise, aggregate) loads no JAX.
 
@@ -22,7 +22,7 @@ File formats (the contract between stages):
   recall, f1}.
 - detection `.csv` (`aggregate.detection_table`; per run in the workflow): one row per
   detector, its info and the metrics.
-- unlearn info `.json`: {method, target, n, m_forget, seconds, compile_seconds, ...}.
+- unlearn info `.json`: {unlearner, target, n, m_forget, seconds, compile_seconds, ...}.
 - timing `.json` (score and unlearn jobs): a list of {stage, name, target, seconds,
   compile_seconds, wall_seconds, dataset, ratio, seed}; clock values live only here and
   in the unlearn info, never in the science summaries.

@@ -11,11 +11,12 @@ import pandas as pd
 
 from mislabel.catalog import DATASETS
 from mislabel.files.atomic import write_text
+from mislabel.files.legacy import unlearner_columns
 from mislabel.metrics import detection_metrics
 from mislabel.stages.common import PathLike
+from mislabel.workflow.artifacts import SUMMARIES
 
-DETECTION_KEYS = ("dataset", "ratio", "seed", "detector")
-TIMING_KEYS = ("dataset", "ratio", "seed", "stage", "name", "target")
+TIMING_KEYS = SUMMARIES["timing"].keys
 
 
 def detection_table(
@@ -23,7 +24,7 @@ def detection_table(
 ) -> int:
     """One row per score file: its run facts (JSON) plus detection metrics.
 
-    The workflow writes one table per run (score job); `aggregate_detection` joins them.
+    The workflow writes one table per run (score job); rule `aggregate_detection` joins them.
     Returns the number of rows.
     """
     rows = []
@@ -32,13 +33,16 @@ def detection_table(
         with np.load(scores_path, allow_pickle=False) as npz:
             row.update(detection_metrics(npz["flipped"], npz["scores"], npz["flagged"]))
         rows.append(row)
-    _write_sorted(pd.DataFrame(rows), out_csv, DETECTION_KEYS, "%.6g")
+    summary = SUMMARIES["detection"]
+    _write_sorted(pd.DataFrame(rows), out_csv, summary.keys, summary.fmt)
     return len(rows)
 
 
-def aggregate_detection(paths: Sequence[PathLike], out_csv: PathLike) -> None:
-    """Join the runs' detection tables (`detection_table`) into the detection summary."""
-    aggregate_csv(paths, out_csv, DETECTION_KEYS)
+def aggregate_summary(name: str, paths: Sequence[PathLike], out_csv: PathLike) -> int:
+    """Join the runs' tables into the summary `name` of `SUMMARIES` (its sort keys and
+    float format); returns its number of rows."""
+    summary = SUMMARIES[name]
+    return aggregate_csv(paths, out_csv, summary.keys, summary.fmt)
 
 
 def aggregate_csv(
@@ -46,7 +50,7 @@ def aggregate_csv(
 ) -> int:
     """Concatenate CSVs into one sorted by `keys`, floats written with `fmt`; returns its
     number of rows."""
-    df = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True)
+    df = pd.concat([unlearner_columns(pd.read_csv(p)) for p in paths], ignore_index=True)
     _write_sorted(df, out_csv, keys, fmt)
     return len(df)
 
@@ -90,10 +94,10 @@ def timing_table(paths: Sequence[PathLike], out_csv: PathLike) -> int:
     """Collect the compute jobs' timing JSONs (`score_run`, `unlearn_run`) into one CSV.
 
     Columns: dataset, ratio, seed, stage (score | unlearn), name (a detector group or a
-    method), target (unlearn only), seconds (compilation excluded), compile_seconds,
+    unlearner), target (unlearn only), seconds (compilation excluded), compile_seconds,
     wall_seconds, and time_vs_retrain: an unlearning row's seconds over those of `retrain`
     on the same run and target. The workflow writes one table per run (evaluate job);
-    `aggregate_timing` joins them. Returns the number of rows.
+    rule `aggregate_timing` joins them. Returns the number of rows.
     """
     rows = [row for path in paths for row in json.loads(Path(path).read_text())]
     df = pd.DataFrame(rows, columns=[*TIMING_KEYS, "seconds", "compile_seconds", "wall_seconds"])
@@ -103,11 +107,5 @@ def timing_table(paths: Sequence[PathLike], out_csv: PathLike) -> int:
     keys = pd.MultiIndex.from_frame(df[["dataset", "ratio", "seed", "target"]])
     ratio = df["seconds"].to_numpy() / retrain.reindex(keys).to_numpy()
     df["time_vs_retrain"] = np.where(df.stage == "unlearn", ratio, np.nan)
-    _write_sorted(df, out_csv, TIMING_KEYS, "%.4g")
+    _write_sorted(df, out_csv, TIMING_KEYS, SUMMARIES["timing"].fmt)
     return len(df)
-
-
-def aggregate_timing(paths: Sequence[PathLike], out_csv: PathLike) -> int:
-    """Join the runs' timing tables (`timing_table`) into the timing summary; returns its
-    number of rows."""
-    return aggregate_csv(paths, out_csv, TIMING_KEYS, "%.4g")

@@ -12,6 +12,7 @@ import numpy as np
 from mislabel.data import to_float
 from mislabel.files.atomic import csv_text, write_text
 from mislabel.files.checkpoint import load_model
+from mislabel.files.legacy import unlearner_record
 from mislabel.metrics import accuracy, agreement, balanced_accuracy, param_distance
 from mislabel.network.mlp import predict
 from mislabel.stages.common import PathLike, load_run
@@ -33,15 +34,15 @@ def evaluate_models(
     """
     ds, pre = load_run(dataset_path, pretrained_path)
     x_test = jnp.asarray(to_float(ds.x_test))
-    entries = [({"method": "pretrained", "target": "none"}, pre)]
+    entries = [({"unlearner": "pretrained", "target": "none"}, pre)]
     for model_path, info_path in unlearned:
-        info = json.loads(Path(info_path).read_text())
+        info = unlearner_record(json.loads(Path(info_path).read_text()))
         loaded = load_model(
             model_path, expect_features=ds.x_train.shape[1], expect_classes=ds.n_classes
         )
         entries.append((info, loaded))
     preds = [np.asarray(predict(m.model, m.state.params, x_test)) for _, m in entries]
-    by_key = {(i["method"], i["target"]): k for k, (i, _) in enumerate(entries)}
+    by_key = {(i["unlearner"], i["target"]): k for k, (i, _) in enumerate(entries)}
     ref = by_key.get(("retrain", "mislabeled"))
     ref_accuracy = accuracy(ds.y_test, preds[ref]) if ref is not None else float("nan")
     nan = float("nan")
@@ -53,7 +54,7 @@ def evaluate_models(
                 "dataset": ds.dataset,
                 "ratio": ds.ratio,
                 "seed": ds.seed,
-                "method": info["method"],
+                "unlearner": info["unlearner"],
                 "target": info["target"],
                 "test_accuracy": test_accuracy,
                 "balanced_accuracy": balanced_accuracy(ds.y_test, pred),
@@ -75,7 +76,7 @@ def evaluate_models(
             }
         )
         log(
-            f"{info['method']:>12s} / {info['target']:<18s} test accuracy "
+            f"{info['unlearner']:>12s} / {info['target']:<18s} test accuracy "
             f"{rows[-1]['test_accuracy']:.4f}"
         )
     write_text(out_csv, csv_text(rows, list(rows[0])))

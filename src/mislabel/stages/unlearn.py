@@ -1,6 +1,6 @@
-"""Stage unlearn: forget a target set (true flips or detected flags) with one method.
+"""Stage unlearn: forget a target set (true flips or detected flags) with one unlearner.
 
-One workflow job runs one method on one (ratio, seed) run for every target
+One workflow job runs one unlearner on one (ratio, seed) run for every target
 (`unlearn_run`): the dataset and the model are loaded once, and each target's model
 and info file are written. The CLI passes a single target.
 """
@@ -19,7 +19,7 @@ from mislabel.files.checkpoint import save_model
 from mislabel.registry import TARGETS
 from mislabel.settings import CurvatureSettings, TrainConfig, UnlearningSettings, from_mapping
 from mislabel.stages.common import PathLike, load_run, read_score_file
-from mislabel.unlearn import check_method, unlearn
+from mislabel.unlearn import check_unlearner, unlearn
 
 
 def forget_mask(
@@ -61,7 +61,7 @@ def _log_curvature(result, log) -> None:
     """The curvature facts of a closed-form update, in the job log."""
     if "rank" in result.info:
         log(
-            f"curvature (last_layer, {result.info['method']}): rank {result.info['rank']} of "
+            f"curvature (last_layer, {result.info['unlearner']}): rank {result.info['rank']} of "
             f"{result.info['n_params']}, condition number {result.info['condition_number']:.3g}"
         )
     if "cg_iterations" in result.info:
@@ -81,7 +81,7 @@ def _log_curvature(result, log) -> None:
 def _forget_one(
     ds,
     loaded,
-    method: str,
+    unlearner: str,
     target: str,
     out_model_path: PathLike,
     info_path: PathLike,
@@ -96,7 +96,7 @@ def _forget_one(
     curvature, train_config, unlearning = settings
     forget = forget_mask(target, ds, scores_path, budget_path)
     result = unlearn(
-        method,
+        unlearner,
         loaded.model,
         loaded.state,
         to_float(ds.x_train),
@@ -112,7 +112,7 @@ def _forget_one(
         loaded.model,
         result.state,
         ds.x_train.shape[1],
-        extra={**loaded.meta, "seed": seed, "method": method, "target": target},
+        extra={**loaded.meta, "seed": seed, "unlearner": unlearner, "target": target},
     )
     info = {
         "dataset": ds.dataset,
@@ -126,7 +126,7 @@ def _forget_one(
     write_json(info_path, info)
     _log_curvature(result, log)
     log(
-        f"{method} on {target}: forgot {info['m_forget']} samples "
+        f"{unlearner} on {target}: forgot {info['m_forget']} samples "
         f"({info['n_forget_mislabeled']} truly mislabeled) in {result.seconds:.3f} s "
         f"(+ {info['compile_seconds']:.3f} s compiling)"
     )
@@ -140,7 +140,7 @@ def unlearn_run(
     info_paths: Mapping[str, PathLike],
     timing_path: PathLike | None,
     *,
-    method: str,
+    unlearner: str,
     scores_path: PathLike | None = None,
     budget_path: PathLike | None = None,
     curvature: Mapping | None = None,
@@ -149,11 +149,11 @@ def unlearn_run(
     seed: int | None = None,
     log=print,
 ) -> list[dict]:
-    """Forget every target named in `model_paths` with `method`, from one loaded run.
+    """Forget every target named in `model_paths` with `unlearner`, from one loaded run.
 
     Args:
       model_paths, info_paths: {target: unlearned model `.msgpack`}, {target: info `.json`}.
-      timing_path: JSON list of timing rows, one per target: stage, name (the method),
+      timing_path: JSON list of timing rows, one per target: stage, name (the unlearner),
         target, seconds (compilation excluded), compile_seconds, wall_seconds, plus
         dataset, ratio, seed (None: not written).
       scores_path, budget_path: the pipeline detector's score file (targets `detected*`)
@@ -161,7 +161,7 @@ def unlearn_run(
     Returns:
       The info rows, in the order of `model_paths`.
     """
-    check_method(method)
+    check_unlearner(unlearner)
     targets = list(model_paths)
     if set(info_paths) != set(targets):
         raise ValueError(f"model and info paths name different targets: {sorted(info_paths)}")
@@ -172,7 +172,7 @@ def unlearn_run(
         _forget_one(
             ds,
             loaded,
-            method,
+            unlearner,
             target,
             model_paths[target],
             info_paths[target],
@@ -188,7 +188,7 @@ def unlearn_run(
         facts = {"dataset": ds.dataset, "ratio": ds.ratio, "seed": ds.seed, "stage": "unlearn"}
         keys = ("seconds", "compile_seconds", "wall_seconds")
         rows = [
-            {**facts, "name": method, "target": i["target"], **{k: i[k] for k in keys}}
+            {**facts, "name": unlearner, "target": i["target"], **{k: i[k] for k in keys}}
             for i in infos
         ]
         write_json(timing_path, rows)

@@ -1,5 +1,5 @@
 """One module per unlearner family: the algorithm itself and a function of the unlearner
-signature (`mislabel.registry`): ``run(method, inp: UnlearnInput) -> (TrainState, info)``.
+signature (`mislabel.registry`): ``run(unlearner, inp: UnlearnInput) -> (TrainState, info)``.
 
 - `closed_form`: influence and SSSE (one Newton step), on either curvature scope
   (`mislabel.curvature.inverse`).

@@ -108,9 +108,9 @@ def ssse_update(
     return newton_step(model, params, x_NxD, y_N, forget_N, weights, scale, scope, curvature)
 
 
-def run(method: str, inp: UnlearnInput) -> tuple[TrainState, dict]:
-    """The unlearner signature: influence or SSSE of the method's registered scope."""
-    entry = UNLEARNERS[method]
+def run(unlearner: str, inp: UnlearnInput) -> tuple[TrainState, dict]:
+    """The unlearner signature: influence or SSSE of the unlearner's registered scope."""
+    entry = UNLEARNERS[unlearner]
     update = {"influence": influence_update, "ssse": ssse_update}[entry.base]
     args = (inp.model, inp.state.params, inp.x_NxD, inp.y_N, inp.forget_N)
     params, info = update(*args, scope=entry.scope, curvature=inp.curvature)

@@ -168,7 +168,7 @@ def neggrad_plus(
     )
 
 
-def run(method: str, inp: UnlearnInput) -> tuple[TrainState, dict]:
+def run(unlearner: str, inp: UnlearnInput) -> tuple[TrainState, dict]:
     """The unlearner signature for ``neggrad_plus``."""
     _, data_key = seed_keys(inp.seed)
     plain = inp.train_config._replace(momentum=inp.unlearning.neggrad_momentum)

@@ -78,7 +78,7 @@ def relabel(
     return new, new_y_N
 
 
-def run(method: str, inp: UnlearnInput) -> tuple[TrainState, dict]:
+def run(unlearner: str, inp: UnlearnInput) -> tuple[TrainState, dict]:
     """The unlearner signature for ``relabel``."""
     _, data_key = seed_keys(inp.seed)
     epochs = inp.unlearning.relabel_epochs

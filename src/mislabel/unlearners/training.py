@@ -44,13 +44,13 @@ def retrain(
     return new
 
 
-def run(method: str, inp: UnlearnInput) -> tuple[TrainState, dict]:
+def run(unlearner: str, inp: UnlearnInput) -> tuple[TrainState, dict]:
     """The unlearner signature for ``finetune`` and ``retrain``."""
-    if method == "finetune":
+    if unlearner == "finetune":
         config = inp.train_config._replace(epochs=inp.unlearning.finetune_epochs)
         new = finetune(inp.model, inp.state, inp.x_NxD, inp.y_N, inp.forget_N, inp.seed, config)
-    elif method == "retrain":
+    elif unlearner == "retrain":
         new = retrain(inp.model, inp.x_NxD, inp.y_N, inp.forget_N, inp.seed, inp.train_config)
     else:
-        raise ValueError(f"unlearners.training runs finetune and retrain, not {method!r}")
+        raise ValueError(f"unlearners.training runs finetune and retrain, not {unlearner!r}")
     return new, {}

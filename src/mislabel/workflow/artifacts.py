@@ -8,6 +8,31 @@ would otherwise import Matplotlib. Stems carry no suffix; a figure is written as
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
+
+
+class Summary(NamedTuple):
+    """One summary of a run: its file in `summary_dir`, the columns its rows are sorted
+    by (and keyed on), and how its floats are written."""
+
+    file: str
+    keys: tuple[str, ...] = ()
+    fmt: str = "%.6g"
+
+
+_RUN_KEYS = ("dataset", "ratio", "seed")
+# Every summary of a run, by name (`mislabel.stages.aggregate.aggregate_summary` joins the
+# runs' tables; the workflow's rules name their files through this table only).
+SUMMARIES: dict[str, Summary] = {
+    "detection": Summary("detection.csv", (*_RUN_KEYS, "detector")),
+    "unlearning": Summary("unlearning.csv", (*_RUN_KEYS, "unlearner", "target")),
+    "loo": Summary("loo_validation.csv", (*_RUN_KEYS, "scope")),
+    "selection": Summary("selection.csv", (*_RUN_KEYS, "unlearner", "neggrad_momentum")),
+    "rtol": Summary("rtol.csv", (*_RUN_KEYS, "unlearner", "target", "rtol")),
+    "timing": Summary("timing.csv", (*_RUN_KEYS, "stage", "name", "target"), "%.4g"),
+    "benchmarks": Summary("benchmarks.csv"),
+    "config": Summary("config.yaml"),
+}
 
 # Tables 5.1-5.3 of the paper (`mislabel.report.tables`).
 PAPER_TABLES: tuple[str, ...] = ("table_5_1", "table_5_2", "table_5_3")

@@ -57,21 +57,18 @@ def coerce_numbers(config: dict[str, Any]) -> None:
             config[key] = [number(v, kind) for v in config[key]]
 
 
-SUMMARY_NAMES = (
-    "detection.csv",
-    "unlearning.csv",
-    "loo_validation.csv",
-    "selection.csv",
-    "rtol.csv",
-    "timing.csv",
-    "benchmarks.csv",
-    "config.yaml",
-)
+def summary_file(name: str, summary_dir: str = SUMMARY) -> str:
+    """The file of the summary `name` (`mislabel.workflow.artifacts.SUMMARIES`)."""
+    from mislabel.workflow.artifacts import SUMMARIES
+
+    return f"{summary_dir}/{SUMMARIES[name].file}"
 
 
 def summary_files(summary_dir: str = SUMMARY) -> list[str]:
-    """The CSV summaries of a run."""
-    return [f"{summary_dir}/{name}" for name in SUMMARY_NAMES]
+    """Every summary of a run."""
+    from mislabel.workflow.artifacts import SUMMARIES
+
+    return [summary_file(name, summary_dir) for name in SUMMARIES]
 
 
 def histogram_stems(detectors: list[str]) -> list[str]:
@@ -162,7 +159,7 @@ def wildcard_constraints() -> dict[str, str]:
         "ratio": r"[0-9][0-9.e-]*",
         "seed": r"[0-9]+",
         "detector": "|".join(registry.DETECTORS),
-        "method": "|".join(registry.UNLEARNERS),
+        "unlearner": "|".join(registry.UNLEARNERS),
         "target": "|".join(registry.TARGETS),
     }
 

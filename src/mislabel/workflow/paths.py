@@ -3,7 +3,7 @@
 Every file of one (dataset, ratio, seed) run lives in ``{results_dir}/{RUN}``; its logs in
 ``{results_dir}/logs/{rule}/{RUN}...`` and its benchmarks in
 ``{results_dir}/benchmarks/{rule}/{RUN}...``. The functions return Snakemake patterns:
-their ``{dataset}``, ``{ratio}``, ``{seed}`` (and ``{detector}``, ``{method}``,
+their ``{dataset}``, ``{ratio}``, ``{seed}`` (and ``{detector}``, ``{unlearner}``,
 ``{target}``) placeholders are filled by the workflow, or by `run_dir` in Python.
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 RESULTS = "results"  # default of the config key results_dir
 SUMMARY = "results/summary"  # default of the config key summary_dir
-PAPER = "paper_tables"  # default of the config key paper_dir
+PAPER = "results/paper_tables"  # default of the config key paper_dir
+REFERENCE = "paper_tables"  # the committed reference results (5 seeds of the default config)
 
 RUN = "{dataset}/r{ratio}/s{seed}"
 RAW = "data/{dataset}.npz"  # the verified raw dataset, under results_dir
@@ -49,31 +50,38 @@ def score_file(ext: str, detector: str = "{detector}") -> str:
     return f"scores/{detector}.{ext}"
 
 
-def unlearned_dir(method: str = "{method}") -> str:
-    """The folder of one unlearning job (every target of one method), relative to the run
+def unlearned_dir(unlearner: str = "{unlearner}") -> str:
+    """The folder of one unlearning job (every target of one unlearner), relative to the run
     folder: ``unlearned_name`` files and ``UNLEARN_TIMING``."""
-    return f"unlearn/{method}"
+    return f"unlearn/{unlearner}"
 
 
 def unlearned_name(ext: str, target: str) -> str:
-    """An unlearned model (``msgpack``) or its facts (``json``) in its method's folder."""
+    """An unlearned model (``msgpack``) or its facts (``json``) in its unlearner's folder."""
     return f"{target}.{ext}"
 
 
 SCORE_TIMING = "timing/score.json"  # the score job's timing facts, in the run folder
-UNLEARN_TIMING = "timing.json"  # an unlearning job's timing facts, in its method's folder
+UNLEARN_TIMING = "timing.json"  # an unlearning job's timing facts, in its unlearner's folder
 
 
-def _per_job(top: str, rule: str, job: str, ext: str) -> str:
-    return f"{top}/{rule}/{RUN}/{job}.{ext}" if job else f"{top}/{rule}/{RUN}.{ext}"
+def _per_job(top: str, rule: str, job: str, ext: str, per_run: bool) -> str:
+    folder = f"{top}/{rule}/{RUN}" if per_run else f"{top}/{rule}"
+    if job:
+        return f"{folder}/{job}.{ext}"
+    return f"{folder}.{ext}"
 
 
-def log_file(rule: str, job: str = "") -> str:
-    """Pattern of a per-run job's log; `job` (e.g. ``{method}``) names one of several jobs
-    of the rule per run."""
-    return _per_job("logs", rule, job, "log")
+def log_file(rule: str, job: str = "", *, per_run: bool = True) -> str:
+    """Pattern of a job's log, relative to `results_dir`: per run (``logs/RULE/RUN.log``)
+    or, with ``per_run=False``, once per workflow (``logs/RULE.log``); `job` (e.g.
+    ``{unlearner}``) names one of several jobs of the rule."""
+    return _per_job("logs", rule, job, "log", per_run)
 
 
-def benchmark_file(rule: str, job: str = "") -> str:
-    """Pattern of a per-run job's Snakemake benchmark table (`job` as in `log_file`)."""
-    return _per_job("benchmarks", rule, job, "tsv")
+def benchmark_file(rule: str, job: str = "", *, per_run: bool = True) -> str:
+    """Pattern of a job's Snakemake benchmark table (arguments as in `log_file`)."""
+    return _per_job("benchmarks", rule, job, "tsv", per_run)
+
+
+PAPER_SKIPPED_NOTE = "logs/compile_paper_skipped.txt"  # why paper.pdf was not compiled

@@ -1,13 +1,13 @@
-rule validate_loo:
+rule loo:
     """Influence vs reality: predicted and actual leave-one-out loss change, small MLP."""
     input:
         dataset=run(paths.NOISY),
     output:
         csv=run(paths.LOO),
     log:
-        res(paths.log_file("validate_loo")),
+        res(paths.log_file("loo")),
     benchmark:
-        res(paths.benchmark_file("validate_loo"))
+        res(paths.benchmark_file("loo"))
     priority: 10  # the longest job per seed; started first, it runs alongside the others
     conda:
         ENV
@@ -16,4 +16,4 @@ rule validate_loo:
         curvature=config_values(CurvatureSettings, config),
         training=config_values(TrainConfig, config),
     script:
-        "../scripts/validate_loo.py"
+        "../scripts/loo.py"

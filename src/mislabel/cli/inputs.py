@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mislabel.checks import RATIO_RANGE
+from mislabel.files.legacy import unlearner_record
 from mislabel.registry import DETECTORS
 
 
@@ -131,10 +132,10 @@ def check_flags(scores_path: str | os.PathLike, n: int) -> None:
 def read_info(path: str | os.PathLike) -> dict:
     """An unlearning info JSON written by `mislabel unlearn`, checked for evaluate."""
     try:
-        info = json.loads(Path(path).read_text())
+        info = unlearner_record(json.loads(Path(path).read_text()))
     except json.JSONDecodeError as err:
         raise CliError(f"info file {path} is not valid JSON ({err})") from err
-    missing = [k for k in ("method", "target", "seconds") if k not in info]
+    missing = [k for k in ("unlearner", "target", "seconds") if k not in info]
     if not isinstance(info, dict) or missing:
         raise CliError(f"info file {path} lacks {missing}; write it with `mislabel unlearn`")
     return info

@@ -1,4 +1,4 @@
-"""Stage validate_loo: predicted vs actual leave-one-out loss changes on a small MLP."""
+"""Stage loo: predicted vs actual leave-one-out loss changes on a small MLP."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ LOO_COLUMNS = (
 )
 
 
-def validate_loo(
+def loo_run(
     dataset_path: PathLike,
     out_csv: PathLike,
     *,

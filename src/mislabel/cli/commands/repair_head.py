@@ -9,23 +9,24 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from mislabel.cli.checks import (
+from mislabel.cli.help_text import example
+from mislabel.cli.inputs import (
     RATIO_TEXT,
     CliError,
     check_inputs,
     check_outputs,
     check_report_dir,
-    nonneg_float,
-    positive_int,
     ratio_value,
 )
 from mislabel.cli.options import (
     DETECTION_OPTIONS,
     PAPER,
     add_curvature,
+    add_judge_options,
     add_settings,
     add_unlearning,
     settings_from,
+    unlearner_help,
 )
 from mislabel.registry import HEAD_DETECTORS, HEAD_UNLEARNERS
 from mislabel.settings import (
@@ -36,61 +37,27 @@ from mislabel.settings import (
 )
 
 Log = Callable[[str], None]
+SUMMARY = "repair any classifier through its last layer, judged on a holdout"
+EPILOG = example(
+    """
+    example (recommended: judged on samples the model never trained on):
+      mislabel repair-head --features feats.npy --labels labels.npy --head head.npz \\
+          --holdout-features hfeats.npy --holdout-labels hlabels.npy \\
+          --out repaired.npz --report-dir report --ratio 0.05
+
+    head.npz holds the last linear layer, logits = features @ W + b: W (D x C), b (C).
+    Without a holdout the repair is judged on out-of-fold predictions of a K-fold
+    cross-fit (--folds); the features still come from a backbone that saw every
+    training sample. The repaired head is written only if the 95% interval of its
+    change in accuracy lies above -margin (--margin points); otherwise exit status 2
+    and nothing is written (unless --allow-worse); also when more than half the
+    samples would be flagged. Accuracy is against the labels as given.
+    """
+)
 DEFAULTS = RepairSettings()
-SELECTION_TABLE = "paper_tables/table_ext_default_selection.md"
 
 
-def add_judge_options(p: argparse.ArgumentParser, holdout: str) -> None:
-    """--margin, --folds, --allow-worse, --report-dir and --image-shape (repair and
-    repair-head); `holdout` says what judges a repair when one is at hand."""
-    g = p.add_argument_group(
-        "judging the repair (a repair is written only if it is shown not to be worse)"
-    )
-    g.add_argument(
-        "--margin",
-        type=nonneg_float,
-        default=DEFAULTS.margin,
-        help="non-inferiority margin in accuracy points: the repaired model is written "
-        f"only if the {round(100 * DEFAULTS.confidence)}%% interval of its change in "
-        "accuracy lies above -margin",
-    )
-    g.add_argument(
-        "--folds",
-        type=positive_int,
-        default=DEFAULTS.folds,
-        help=f"without {holdout}: the repair is judged on out-of-fold predictions of a K-fold "
-        "cross-fit of the whole repair over the training samples (the closed-form steps "
-        "also choose their damping there)",
-    )
-    g.add_argument(
-        "--allow-worse",
-        action="store_true",
-        help="write the repaired model even if it is not shown to be no worse; otherwise "
-        "exit with status 2 and write nothing",
-    )
-    g.add_argument(
-        "--report-dir",
-        help="a folder of its own for flagged.csv (every sample by score), summary.json and "
-        "flagged.png",
-    )
-    g.add_argument(
-        "--image-shape",
-        nargs=2,
-        type=positive_int,
-        metavar=("H", "W"),
-        help="the samples are H x W images: draw the top flagged ones in flagged.png "
-        "(known for MNIST and Fashion-MNIST)",
-    )
-
-
-def unlearner_help(what: str) -> str:
-    return (
-        f"how to forget the flagged samples{what}; the default has the best mean accuracy "
-        f"on validation splits carved from the training data, {SELECTION_TABLE}"
-    )
-
-
-def add_repair_head(p: argparse.ArgumentParser) -> None:
+def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--features", required=True, help="penultimate features, N x D float (.npy)")
     p.add_argument("--labels", required=True, help="their given labels, N integers 0..C-1 (.npy)")
     p.add_argument(
@@ -184,7 +151,7 @@ def load_inputs(args: argparse.Namespace):
     return x, y, W, b, holdout
 
 
-def cmd_repair_head(args: argparse.Namespace, log: Log) -> dict:
+def run(args: argparse.Namespace, log: Log) -> dict:
     if (args.holdout_features is None) != (args.holdout_labels is None):
         raise CliError("give both --holdout-features and --holdout-labels, or neither")
     if args.folds < 2:

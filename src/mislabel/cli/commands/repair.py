@@ -7,20 +7,82 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from mislabel.cli.checks import (
+from mislabel.cli.help_text import example
+from mislabel.cli.inputs import (
+    RATIO_TEXT,
     CliError,
     check_history,
     check_inputs,
     check_outputs,
     check_report_dir,
+    ratio_value,
 )
-from mislabel.cli.options import settings_from, train_settings
-from mislabel.settings import CurvatureSettings, DetectionSettings, UnlearningSettings
+from mislabel.cli.options import (
+    REPAIR,
+    add_curvature,
+    add_detector,
+    add_judge_options,
+    add_unlearning,
+    settings_from,
+    train_settings,
+    unlearner_help,
+)
+from mislabel.registry import UNLEARNERS
+from mislabel.settings import (
+    CurvatureSettings,
+    DetectionSettings,
+    UnlearningSettings,
+)
 
 Log = Callable[[str], None]
+SUMMARY = "flag the likely mislabeled samples and unlearn them, in one step"
+EPILOG = example(
+    """
+    example:
+      mislabel repair --data mine.npz --model model.msgpack --ratio 0.05 \\
+          --out repaired.msgpack --scores-out flags.npz
+
+    The model must be a file written by `mislabel train` for this dataset. The repair
+    is judged on the dataset's test split, else on a K-fold cross-fit (--folds), and
+    written only if the 95% interval of its change in accuracy lies above -margin
+    (--margin points); otherwise exit status 2 and nothing is written (unless
+    --allow-worse). Accuracy is against the labels as given, which may be wrong too.
+    """
+)
+RENAMED = {"--rtol": "--pinv-rtol"}  # old option names, accepted until the next release
 
 
-def cmd_repair(args: argparse.Namespace, log: Log) -> dict:
+def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="dataset file the model was trained on")
+    p.add_argument("--model", required=True, help="model file to repair (from train)")
+    p.add_argument(
+        "--ratio",
+        type=ratio_value,
+        help=f"estimated noise ratio r {RATIO_TEXT}, e.g. from auditing a sample of labels: "
+        "flag round(n r); without it the budget is estimated (by the detector if it can, "
+        "else by cleanlab)",
+    )
+    add_detector(p)
+    p.add_argument(
+        "--unlearner",
+        choices=UNLEARNERS,
+        default=REPAIR.unlearner,
+        help=unlearner_help(""),
+    )
+    add_curvature(p)
+    add_unlearning(p)
+    p.add_argument(
+        "--out",
+        required=True,
+        help="repaired model file to write (.msgpack), written only if the repair is "
+        "shown not to be worse",
+    )
+    p.add_argument("--scores-out", help="also write the scores and flags (.npz)")
+    p.add_argument("--info-out", help="also write the repair's summary (.json)")
+    add_judge_options(p, "a test split in the dataset file")
+
+
+def run(args: argparse.Namespace, log: Log) -> dict:
     if args.folds < 2:
         raise CliError(f"--folds must be at least 2, got {args.folds}")
     check_history(args.detector, args.history)
