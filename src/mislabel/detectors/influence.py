@@ -73,14 +73,8 @@ def score(names: tuple[str, ...], inp: DetectorInput) -> dict[str, Detection]:
     if len(scopes) != 1:
         raise ValueError(f"{names} mix curvature scopes; score each scope on its own")
     (scope,) = scopes
-    inverse = make_inverse(
-        scope, inp.model, inp.params, inp.x_NxD, inp.y_N, curvature=inp.curvature
-    )
-    scores, info = inverse.influence_scores()
+    bases = tuple(entry.base for entry in entries)
+    args = (inp.model, inp.params, inp.x_NxD, inp.y_N, bases)
+    scores, info = anomaly_scores(*args, scope=scope, curvature=inp.curvature)
     row = curvature_row(scope, info)
-    where = " (full network)" if scope == "full" else ""
-    out = {}
-    for entry in entries:
-        check_finite(scores[entry.base], f"{entry.base} scores{where}")
-        out[entry.name] = Detection(scores[entry.base], None, row)
-    return out
+    return {entry.name: Detection(scores[entry.base], None, row) for entry in entries}
