@@ -190,7 +190,7 @@ def bench_detect(report: Report, model, params, x, y, repeats: int):
 
 
 def bench_unlearn(report: Report, model, state, x, y, flipped, repeats: int) -> None:
-    """4. The forgetting methods (`unlearn`), forgetting D_mislabeled."""
+    """4. The unlearners (`unlearn`), forgetting D_mislabeled."""
     from mislabel.registry import UNLEARNERS
     from mislabel.settings import TrainConfig
     from mislabel.unlearn import unlearn

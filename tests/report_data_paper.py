@@ -12,7 +12,7 @@ import pytest
 
 RATIOS = (0.3, 0.05, 0.01)  # deliberately unsorted
 DETECTORS = ("if_train", "loss", "aum", "if_train_minus_z", "if_self")  # shuffled + extension
-METHODS = ("retrain", "influence", "ssse", "finetune")
+PAPER_UNLEARNERS = ("retrain", "influence", "ssse", "finetune")
 NEEDS_TEX = pytest.mark.skipif(
     shutil.which("pdflatex") is None, reason="pdflatex not on PATH (install TeX Live to run)"
 )
@@ -41,7 +41,7 @@ def detection_df(seeds: tuple[int, ...] = (0, 1), dataset: str = "mnist") -> pd.
     return pd.DataFrame(rows)
 
 
-def unlearning_df(seeds: tuple[int, ...] = (0, 1), unlearners=METHODS) -> pd.DataFrame:
+def unlearning_df(seeds: tuple[int, ...] = (0, 1), unlearners=PAPER_UNLEARNERS) -> pd.DataFrame:
     rng = np.random.default_rng(1)
     rows = []
     for r in RATIOS:

@@ -101,3 +101,16 @@ def test_cli_defaults_equal_config(key):
     for name in names:
         default = parsers[name].get_default(dest)
         assert default == CONFIG[key], f"mislabel {name} --{dest.replace('_', '-')} vs {key}"
+
+
+def test_a_rule_builds_the_settings_from_the_config_and_checks_them():
+    from mislabel.settings import from_config
+
+    config = {**CONFIG, "full_damping": 3, "damping": 0.5}
+    built = from_config(CurvatureSettings, config)
+    assert isinstance(built, CurvatureSettings)
+    assert built.full_damping == 3.0 and isinstance(built.full_damping, float)
+    assert built.damping_for("full") == 3.0 and built.damping_for("last_layer") == 0.5
+    assert from_config(TrainConfig, CONFIG) == TrainConfig()
+    with pytest.raises(ValueError, match="full_damping=0"):
+        from_config(CurvatureSettings, {**CONFIG, "full_damping": 0})

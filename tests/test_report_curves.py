@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from report_data_paper import METHODS, detection_df, unlearning_df, write
+from report_data_paper import PAPER_UNLEARNERS, detection_df, unlearning_df, write
 
 from mislabel.report import render_curves
 from mislabel.report.curves import twin_styles
@@ -44,7 +44,7 @@ def test_paper_curves_are_paper_only(tmp_path: Path, monkeypatch) -> None:
 
     monkeypatch.setattr(curves, "save_figure", capture)
     det = detection_df()
-    unl = unlearning_df(unlearners=(*METHODS, "relabel"))
+    unl = unlearning_df(unlearners=(*PAPER_UNLEARNERS, "relabel"))
     estimated = unl[unl["target"] == "detected"].assign(target="detected_estimated")
     curves.render_curves(
         write(det, tmp_path / "d.csv"),

@@ -1,4 +1,4 @@
-"""Tests for mislabel.report.extensions: every file beyond the paper is written, run or not."""
+"""Tests for mislabel.report.render: every file beyond the paper is written, run or not."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from mislabel.workflow.artifacts import EXTENSION_FIGURES, EXTENSION_FILES, EXTE
 
 @pytest.fixture
 def sparse(tmp_path: Path) -> tuple[list[Path], dict[str, str]]:
-    """Render with only the paper's detectors and methods, no new columns, no LOO."""
+    """Render with only the paper's detectors and unlearners, no new columns, no LOO."""
     written = render(tmp_path / "sparse", *sparse_data())
     return written, texts(tmp_path / "sparse")
 
@@ -74,14 +74,14 @@ def test_missing_data_is_not_run_but_written(sparse) -> None:
     assert spanning(tex["table_ext_budget"]) == [
         "\\textit{Budget estimation not run in this configuration.}"
     ]
-    # What was run is still shown: paper detectors, paper methods.
+    # What was run is still shown: paper detectors, paper unlearners.
     assert NOT_RUN not in tex["table_ext_detectors"]
     assert NOT_RUN not in tex["table_ext_unlearners_accuracy"]
     assert "Retrained on $D_{\\mathrm{clean}}$" in rows_of(tex["table_ext_unlearners_accuracy"])
 
 
 def test_figures_show_every_name(tmp_path: Path, monkeypatch) -> None:
-    from mislabel.report import extensions
+    from mislabel.report import render as extensions
 
     shown: dict[str, tuple[list[str], str]] = {}
 

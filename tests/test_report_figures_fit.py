@@ -14,8 +14,7 @@ from matplotlib.figure import Figure
 from report_data_every import detection_df, unlearning_df
 
 from mislabel.registry import DETECTORS
-from mislabel.report.curves import auc_panel, series_groups, unlearners_panel
-from mislabel.report.estimated_ratio import estimated_ratio_panel
+from mislabel.report.curves import auc_panel, estimated_ratio_panel, series_groups, unlearners_panel
 from mislabel.report.figure_style import (
     MAX_SERIES,
     mpl_label,

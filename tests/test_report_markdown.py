@@ -1,4 +1,4 @@
-"""Tests for mislabel.report.markdown: Table 5.2 as Markdown, cell for cell as in LaTeX."""
+"""Table 5.2 as Markdown (`unlearning_tables.table_markdown`), cell for cell as in LaTeX."""
 
 from __future__ import annotations
 

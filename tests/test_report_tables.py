@@ -1,4 +1,4 @@
-"""Tests for mislabel.report.tables: Tables 5.1-5.3 as rendered by render_tables."""
+"""Tests for mislabel.report.render: Tables 5.1-5.3 as rendered by render_tables."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from report_data_paper import METHODS, body_rows, detection_df, unlearning_df, write
+from report_data_paper import PAPER_UNLEARNERS, body_rows, detection_df, unlearning_df, write
 
 from mislabel.report import render_tables, table_markdown
 
@@ -112,7 +112,7 @@ def test_tables_5_x_are_paper_only(tmp_path: Path) -> None:
     det.loc[det["detector"] == "aum", "detector"] = "my_det&1"  # unknown: left out too
     extra = detection_df()
     extra = extra[extra["detector"] == "if_self"].assign(detector="if_self_full")
-    unl = unlearning_df(unlearners=(*METHODS, "neggrad_plus", "ssse_full"))
+    unl = unlearning_df(unlearners=(*PAPER_UNLEARNERS, "neggrad_plus", "ssse_full"))
     estimated = unl[unl["target"] == "detected"].assign(target="detected_estimated")
     paths = render_tables(
         write(pd.concat([det, extra]), tmp_path / "d.csv"),

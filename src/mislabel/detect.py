@@ -58,7 +58,8 @@ def score_detector(detector: str, model, params, x_NxD, y_N, **kwargs) -> Detect
     trained: aum and cleanlab train more models the same way), margin_ExN (the per-epoch
     training margins, aum only), curvature, detection.
     """
-    return score_group((detector,), model, params, x_NxD, y_N, **kwargs)[detector]
+    inp = detector_input(model, params, x_NxD, y_N, **kwargs)
+    return score_group((detector,), inp)[detector]
 
 
 def detector_groups(detectors: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -75,18 +76,13 @@ def detector_groups(detectors: tuple[str, ...]) -> list[tuple[str, ...]]:
     return [tuple(group) for group in groups.values()]
 
 
-def score_group(
-    group: tuple[str, ...], model, params, x_NxD, y_N, **kwargs
-) -> dict[str, Detection]:
-    """`score_detector` for every detector of one `detector_groups` group, sharing the work.
-
-    Keyword arguments are those of `detector_input`.
-    """
+def score_group(group: tuple[str, ...], inp: DetectorInput) -> dict[str, Detection]:
+    """`score_detector` for every detector of one `detector_groups` group, sharing the work:
+    the registry entry's function, called once with the whole group and `inp`."""
     for detector in group:
         check_detector(detector)
     if len({DETECTORS[d].group for d in group}) != 1:
         raise ValueError(f"{group} is not a group of detector_groups")
-    inp = detector_input(model, params, x_NxD, y_N, **kwargs)
     return DETECTORS[group[0]].load()(tuple(group), inp)
 
 

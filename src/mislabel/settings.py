@@ -2,9 +2,10 @@
 
 Each group is a NamedTuple whose fields are named as the config keys and the CLI flags
 (``pinv_rtol``, ``--pinv-rtol``) and whose defaults are the workflow's defaults
-(config.yaml). A workflow rule hands its job `config_values` (the config's values of a
-group's fields); the job builds the group with `from_mapping`, which refuses unknown keys
-and runs the group's own `check`. The group is then passed whole to where it is used.
+(config.yaml). A workflow rule builds each group its job needs with `from_config` (the
+config's keys of the group's field names); library callers may pass a mapping instead,
+which `from_mapping` turns into the group (refusing unknown keys). Both run the group's own
+`check`; the group is then passed whole to where it is used.
 """
 
 from __future__ import annotations
@@ -112,9 +113,10 @@ class RepairSettings(NamedTuple):
     budget_estimator: str = "cleanlab"
 
 
-def config_values(cls: type[tuple], config: Mapping[str, Any]) -> dict[str, Any]:
-    """The config's values of the fields of settings `cls` (a rule's params for its job)."""
-    return {field: config[field] for field in cls._fields}
+def from_config(cls: type[T], config: Mapping[str, Any]) -> T:
+    """Settings `cls` built from the config's keys of its field names, and checked (a
+    rule's params: the job gets the settings whole)."""
+    return from_mapping(cls, {field: config[field] for field in cls._fields})
 
 
 def from_mapping(cls: type[T], values: Mapping[str, Any] | T | None) -> T:

@@ -19,7 +19,7 @@ from mislabel.settings import (
     DetectionSettings,
     TrainConfig,
     UnlearningSettings,
-    config_values,
+    from_config,
 )
 
 wc.coerce_numbers(config)

@@ -13,7 +13,7 @@ rule loo:
         ENV
     params:
         samples=config["loo_samples"],
-        curvature=config_values(CurvatureSettings, config),
-        training=config_values(TrainConfig, config),
+        curvature=from_config(CurvatureSettings, config),
+        training=from_config(TrainConfig, config),
     script:
         "../scripts/loo.py"

@@ -15,6 +15,6 @@ rule sweep_rtol:
         ENV
     params:
         rtols=config["rtol_sweep"],
-        curvature=config_values(CurvatureSettings, config),
+        curvature=from_config(CurvatureSettings, config),
     script:
         "../scripts/sweep_rtol.py"

@@ -28,7 +28,7 @@ rule score:
     params:
         detectors=config["detectors"],
         budget=config["budget"],
-        curvature=config_values(CurvatureSettings, config),
-        detection=config_values(DetectionSettings, config),
+        curvature=from_config(CurvatureSettings, config),
+        detection=from_config(DetectionSettings, config),
     script:
         "../scripts/score.py"

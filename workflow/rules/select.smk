@@ -15,9 +15,9 @@ rule select_defaults:
         hidden=config["hidden"],
         unlearners=config["unlearners"],
         detector=config["pipeline_detector"],
-        training=config_values(TrainConfig, config),
-        curvature=config_values(CurvatureSettings, config),
-        detection=config_values(DetectionSettings, config),
-        unlearning=config_values(UnlearningSettings, config),
+        training=from_config(TrainConfig, config),
+        curvature=from_config(CurvatureSettings, config),
+        detection=from_config(DetectionSettings, config),
+        unlearning=from_config(UnlearningSettings, config),
     script:
         "../scripts/select_defaults.py"

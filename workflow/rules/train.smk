@@ -13,6 +13,6 @@ rule train:
         ENV
     params:
         hidden=config["hidden"],
-        training=config_values(TrainConfig, config),
+        training=from_config(TrainConfig, config),
     script:
         "../scripts/train.py"

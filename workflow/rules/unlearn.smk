@@ -14,8 +14,8 @@ rule unlearn:
         ENV
     params:
         targets=config["targets"],
-        curvature=config_values(CurvatureSettings, config),
-        training=config_values(TrainConfig, config),
-        unlearning=config_values(UnlearningSettings, config),
+        curvature=from_config(CurvatureSettings, config),
+        training=from_config(TrainConfig, config),
+        unlearning=from_config(UnlearningSettings, config),
     script:
         "../scripts/unlearn.py"

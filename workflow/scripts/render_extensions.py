@@ -1,9 +1,9 @@
-"""Adapter for rule render_extensions: mislabel.report.extensions.render_extensions."""
+"""Adapter for rule render_extensions: mislabel.report.render.render_extensions."""
 
 from pathlib import Path
 
 from mislabel.joblog import job_log
-from mislabel.report.extensions import render_extensions
+from mislabel.report.render import render_extensions
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "render_extensions", exit_when_done=True) as log:

@@ -1,7 +1,7 @@
-"""Adapter for rule render_rtol: mislabel.report.rtol.render_rtol."""
+"""Adapter for rule render_rtol: mislabel.report.curvature_tables.render_rtol."""
 
 from mislabel.joblog import job_log
-from mislabel.report.rtol import render_rtol
+from mislabel.report.curvature_tables import render_rtol
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "render_rtol", exit_when_done=True) as log:

@@ -1,9 +1,9 @@
-"""Adapter for rule render_tables: mislabel.report.tables.render_tables."""
+"""Adapter for rule render_tables: mislabel.report.render.render_tables."""
 
 from pathlib import Path
 
 from mislabel.joblog import job_log
-from mislabel.report.tables import render_tables
+from mislabel.report.render import render_tables
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm.log[0], "render_tables", exit_when_done=True) as log:

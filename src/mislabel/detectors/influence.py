@@ -21,7 +21,13 @@ from mislabel.curvature.inverse import make_inverse
 from mislabel.detectors.base import Detection, DetectorInput
 from mislabel.detectors.loss import float64_loss_scores
 from mislabel.network.mlp import MLP, Params
-from mislabel.registry import DETECTORS, INFLUENCE_DETECTORS, PAPER_DETECTORS
+from mislabel.registry import (
+    DETECTORS,
+    FULL_SUFFIX,
+    INFLUENCE_DETECTORS,
+    PAPER_DETECTORS,
+    SCOPES,
+)
 from mislabel.settings import CurvatureSettings
 
 
@@ -47,34 +53,44 @@ def anomaly_scores(
     """
     for detector in detectors:
         check_name(detector, PAPER_DETECTORS, "detector of anomaly_scores")
-    wanted = [d for d in detectors if d in INFLUENCE_DETECTORS]
+    check_name(scope, SCOPES, "curvature scope")
+    suffix = FULL_SUFFIX if scope == "full" else ""
+    names = tuple(d + suffix for d in detectors if d in INFLUENCE_DETECTORS)
     out, info = {}, {}
-    if wanted:
-        inverse = make_inverse(scope, model, params, x_NxD, y_N, curvature=curvature)
-        scores, info = inverse.influence_scores()
-        out.update({d: scores[d] for d in wanted})
     if "loss" in detectors:
-        out = {"loss": float64_loss_scores(model, params, x_NxD, y_N), **out}
-    where = " (full network)" if scope == "full" else ""
-    for name, values in out.items():
-        check_finite(values, f"{name} scores{where}")
+        out["loss"] = float64_loss_scores(model, params, x_NxD, y_N)
+        check_finite(out["loss"], "loss scores")
+    if names:
+        inp = DetectorInput(model, params, x_NxD, y_N, curvature=curvature or CurvatureSettings())
+        found = score(names, inp)
+        out.update({DETECTORS[name].base: found[name].scores_N for name in names})
+        row = found[names[0]].info
+        info = {k.removeprefix(ROW_PREFIX): v for k, v in row.items() if k.startswith(ROW_PREFIX)}
     return out, info
+
+
+ROW_PREFIX = "hessian_"
 
 
 def curvature_row(scope: str, info: dict) -> dict:
     """Facts of the curvature behind influence scores, for the detection summary."""
-    return {"curvature": scope if info else "", **{f"hessian_{k}": v for k, v in info.items()}}
+    return {"curvature": scope if info else "", **{ROW_PREFIX + k: v for k, v in info.items()}}
 
 
 def score(names: tuple[str, ...], inp: DetectorInput) -> dict[str, Detection]:
-    """Influence detectors of one curvature scope, sharing the gradients and the inverse."""
+    """Influence detectors of one curvature scope, sharing the gradients and the inverse
+    (`make_inverse` of the scope, damped as `inp.curvature` says)."""
     entries = [DETECTORS[name] for name in names]
     scopes = {entry.scope for entry in entries}
     if len(scopes) != 1:
         raise ValueError(f"{names} mix curvature scopes; score each scope on its own")
     (scope,) = scopes
-    bases = tuple(entry.base for entry in entries)
-    args = (inp.model, inp.params, inp.x_NxD, inp.y_N, bases)
-    scores, info = anomaly_scores(*args, scope=scope, curvature=inp.curvature)
+    inverse = make_inverse(
+        scope, inp.model, inp.params, inp.x_NxD, inp.y_N, curvature=inp.curvature
+    )
+    scores, info = inverse.influence_scores()
+    where = " (full network)" if scope == "full" else ""
+    for entry in entries:
+        check_finite(scores[entry.base], f"{entry.base} scores{where}")
     row = curvature_row(scope, info)
     return {entry.name: Detection(scores[entry.base], None, row) for entry in entries}

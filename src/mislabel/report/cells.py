@@ -1,7 +1,8 @@
 """Table cells and rows: how a value is printed, how text is escaped, what a row holds.
 
 A `Row` is what every table builder returns and every layout (LaTeX template, Markdown)
-reads, so LaTeX and Markdown never disagree on a cell; a `Style` picks the spelling.
+reads, so LaTeX and Markdown never disagree on a cell; a `Style` picks the spelling;
+`grid_markdown` lays rows out as a GitHub Markdown table.
 """
 
 from __future__ import annotations
@@ -140,3 +141,17 @@ def cells_by_ratio(
         format_cell(rows.loc[np.isclose(rows["ratio"], r), value], kind, pm=style.pm)
         for r in ratios
     )
+
+
+def grid_markdown(rows: Sequence[Row], header: Sequence[str]) -> str:
+    """Lay out table rows as Markdown under `header`: the label column left-aligned, the
+    others right-aligned; spanning rows bold."""
+    lines = ["| " + " | ".join(header) + " |", "|:--|" + "--:|" * (len(header) - 1)]
+    for row in rows:
+        if row.kind in ("group", "head"):
+            cells: Sequence[str] = [f"**{row.label}**"] + [""] * (len(header) - 1)
+        else:
+            label = f"&nbsp;&nbsp;{row.label}" if row.kind == "sub" else row.label
+            cells = [label, *row.cells]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

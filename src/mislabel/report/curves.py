@@ -3,7 +3,9 @@ per detector (mean line, +-std band over seeds).
 
 The paper's results as curves (`render_curves`: its detectors, unlearners and forget sets) and
 the same curves for every name (`auc_panel`, `unlearners_panel`, beyond the paper), where a
-full-network variant is drawn dashed in its last-layer twin's color.
+full-network variant is drawn dashed in its last-layer twin's color; and, beyond the paper,
+the estimated against the actual fraction of mislabeled samples (`estimated_ratio_panel`): how
+well the detectors that estimate the noise ratio, and so the budget, estimate it.
 """
 
 from __future__ import annotations
@@ -12,25 +14,29 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from mislabel.registry import FULL_SUFFIX
-from mislabel.report.captions import band_phrase
 from mislabel.report.figure_style import (
     MAX_SERIES,
     add_legend,
     mpl_label,
     new_figure,
+    placeholder_figure,
     save_figure,
 )
 from mislabel.report.frames import (
     DETECTION_COLUMNS,
     UNLEARNING_COLUMNS,
+    estimators,
+    has_values,
     is_pretrained,
     load_results,
     n_seeds,
+    numeric,
     paper_detection,
     paper_unlearning,
 )
@@ -38,10 +44,14 @@ from mislabel.report.labels import (
     DETECTOR_LABELS,
     EXT_DETECTORS,
     FORGET_LABELS,
+    NOT_RUN,
     TARGET_LABELS,
     UNLEARNER_LABELS,
+    band_phrase,
     dataset_label,
     ordered,
+    seed_phrase,
+    with_note,
 )
 from mislabel.workflow.artifacts import CURVES
 
@@ -283,3 +293,66 @@ def unlearners_panel(unl: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
         groups=series_groups(unlearners, MAX_SERIES - 1),
     )
     return fig, accuracy_caption(name, n_seeds(unl), every=True), 0.95
+
+
+def estimated_ratio_figure(det: pd.DataFrame, names: Sequence[str]) -> Figure:
+    """Estimated vs actual flipped fraction per nominal ratio (mean +- std), y = x dashed."""
+    x_col = "flipped_ratio" if has_values(det, "flipped_ratio") else "ratio"
+    fig = new_figure(height=4.0, width=4.5)
+    ax = fig.add_subplot()
+    right = top = 0.0
+    for i, name in enumerate(names):
+        rows = det[det["detector"] == name]
+        points = pd.DataFrame(
+            {"ratio": rows["ratio"], "x": numeric(rows, x_col), "y": rows["estimated_ratio"]}
+        )
+        stats = points.groupby("ratio")[["x", "y"]].agg(["mean", "std"]).fillna(0.0)
+        x, y = stats[("x", "mean")], stats[("y", "mean")]
+        xerr, yerr = stats[("x", "std")], stats[("y", "std")]
+        ax.errorbar(
+            x,
+            y,
+            xerr=xerr,
+            yerr=yerr,
+            marker="o",
+            markersize=3,
+            capsize=2,
+            color=f"C{i % 10}",
+            label=mpl_label(name, DETECTOR_LABELS),
+        )
+        right = max(right, float(np.nanmax(x + xerr)))
+        top = max(top, float(np.nanmax(y + yerr)))
+    # Each axis spans its own data: the actual fractions stop at the largest ratio, while
+    # an estimate may run far above it.
+    right = 1.05 * right if right > 0 else 1.0
+    top = 1.05 * max(top, right) if top > 0 else right
+    ax.plot([0, right], [0, right], color="gray", linestyle="--", linewidth=0.8, label="y = x")
+    ax.set_xlim(0, right)
+    ax.set_ylim(0, top)
+    ax.set_xlabel(
+        "actual fraction of flipped labels" if x_col == "flipped_ratio" else "noise ratio r"
+    )
+    ax.set_ylabel("estimated fraction of mislabeled samples")
+    ax.legend(loc="upper left", fontsize="small")
+    return fig
+
+
+def estimated_ratio_panel(det: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
+    """The figure, its caption and width (fraction of the line), or a placeholder if no
+    detector estimated the ratio."""
+    names = estimators(det)
+    if not names:
+        caption = f"Estimated versus actual fraction of mislabeled samples on {name}."
+        return placeholder_figure(f"Budget estimation {NOT_RUN}."), with_note(caption, True), 0.6
+    against = (
+        "the actual fraction of flipped labels"
+        if has_values(det, "flipped_ratio")
+        else "the nominal noise ratio (the actual fraction was not recorded)"
+    )
+    caption = (
+        "Fraction of mislabeled samples estimated by each detector that can estimate it, "
+        f"versus {against}, on {name}; one point per nominal noise ratio, bars: std over "
+        "seeds, the dashed line is $y = x$ "
+        f"({seed_phrase(n_seeds(det[det['detector'].isin(names)]))})."
+    )
+    return estimated_ratio_figure(det, names), caption, 0.6

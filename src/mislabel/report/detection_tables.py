@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from mislabel.report.captions import NOT_RUN, budget_phrase, per_ratio, seed_phrase, with_note
 from mislabel.report.cells import LATEX, Row, Style, cells_by_ratio, format_cell
 from mislabel.report.frames import estimators, n_seeds, paper_detection, sorted_ratios
 from mislabel.report.labels import (
@@ -19,10 +18,15 @@ from mislabel.report.labels import (
     DETECTOR_LABELS,
     EXT_DETECTION_METRICS,
     EXT_DETECTORS,
+    NOT_RUN,
+    budget_phrase,
     dataset_label,
     label_of,
     ordered,
+    per_ratio,
     ratio_label,
+    seed_phrase,
+    with_note,
 )
 from mislabel.report.latex import note_row, render_grid_tex, render_table_tex
 

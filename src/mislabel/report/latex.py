@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 import jinja2
 
-from mislabel.report.captions import NOT_RUN, sentence, with_note
 from mislabel.report.cells import Row
-from mislabel.report.labels import ratio_label
+from mislabel.report.labels import NOT_RUN, ratio_label, sentence, with_note
 
 
 def template_env() -> jinja2.Environment:

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 
 from mislabel.files import atomic
-from mislabel.report.captions import budget_phrase
 from mislabel.report.cells import LATEX, MARKDOWN, Row, Style
 from mislabel.report.frames import DETECTION_COLUMNS, UNLEARNING_COLUMNS, load_results
 from mislabel.report.labels import (
@@ -29,13 +28,14 @@ from mislabel.report.labels import (
     DETECTION_METRICS,
     DETECTOR_LABELS,
     FORGET_LABELS,
+    budget_phrase,
     check_metric,
     dataset_label,
     label_of,
     unlearner_label,
 )
 from mislabel.report.latex import ratio_header, render_grid_tex
-from mislabel.report.markdown import rows_markdown
+from mislabel.report.unlearning_tables import rows_markdown
 from mislabel.workflow.artifacts import PAPER_VS_OURS_FILES
 
 # Half a unit of the paper's last printed digit, as a fraction.

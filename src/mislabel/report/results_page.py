@@ -18,8 +18,7 @@ import pandas as pd
 
 from mislabel import __version__
 from mislabel.files.atomic import write_text
-from mislabel.report.captions import budget_phrase, plural
-from mislabel.report.cells import MARKDOWN, PLAIN, Row, Style
+from mislabel.report.cells import MARKDOWN, PLAIN, Row, Style, grid_markdown
 from mislabel.report.curvature_tables import has_slope, loo_header, loo_rows
 from mislabel.report.detection_tables import budget_rows, detection_rows
 from mislabel.report.frames import (
@@ -41,13 +40,14 @@ from mislabel.report.labels import (
     EXT_DETECTION_METRICS,
     EXT_DETECTORS,
     TARGET_LABELS,
+    budget_phrase,
     check_metric,
     dataset_label,
     label_of,
     ordered,
+    plural,
     ratio_label,
 )
-from mislabel.report.markdown import grid_markdown
 from mislabel.report.unlearning_tables import (
     accuracy_rows,
     full_method_rows,
@@ -86,7 +86,7 @@ def ratio_columns(ratios: Sequence[float]) -> list[str]:
 
 
 def headline_tables(det: pd.DataFrame, unl: pd.DataFrame, metric: str, style: Style) -> list[Table]:
-    """Tables 5.1, 5.2 and 5.3 (the paper's detectors and methods)."""
+    """Tables 5.1, 5.2 and 5.3 (the paper's detectors and unlearners)."""
     value, _, what = check_metric(metric)
     det, unl = paper_detection(det), paper_unlearning(unl)
     det_ratios, unl_ratios = sorted_ratios(det), sorted_ratios(unl)

@@ -19,9 +19,8 @@ import pandas as pd
 
 from mislabel.files.atomic import write_text
 from mislabel.registry import HEAD_UNLEARNERS, UNLEARNERS
-from mislabel.report.cells import MARKDOWN, Row, format_cell
+from mislabel.report.cells import MARKDOWN, Row, format_cell, grid_markdown
 from mislabel.report.labels import UNLEARNER_LABELS, label_of, ratio_label
-from mislabel.report.markdown import grid_markdown
 
 CHOSEN_RE = re.compile(
     r"Chosen: `(?P<unlearner>\w+)`(?:, `neggrad_momentum` (?P<momentum>[0-9.]+))?"

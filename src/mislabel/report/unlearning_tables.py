@@ -1,21 +1,33 @@
 """Unlearning tables: Tables 5.2 and 5.3 (the paper's unlearners), Experiment 3 with an
-estimated budget, and every unlearner compared with retraining on the clean data.
+estimated budget, and every unlearner compared with retraining on the clean data; Table
+5.2 (or its analogue for another forget set) also as Markdown (`table_markdown`).
 
 Rows are built by pure functions that return `Row`s; `mislabel.report.latex` lays them out.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from mislabel.report.captions import NOT_RUN, heading, per_ratio, plural
-from mislabel.report.cells import LATEX, Row, Style, cells_by_ratio, format_cell
+from mislabel.report.cells import (
+    LATEX,
+    MARKDOWN,
+    Row,
+    Style,
+    cells_by_ratio,
+    format_cell,
+    grid_markdown,
+)
 from mislabel.report.frames import (
     PAPER_TARGETS,
+    PAPER_UNLEARNERS,
+    UNLEARNING_COLUMNS,
     has_values,
     is_pretrained,
+    load_results,
     n_seeds,
     paper_unlearning,
     sorted_ratios,
@@ -24,12 +36,17 @@ from mislabel.report.frames import (
 from mislabel.report.labels import (
     BUDGET_TARGETS,
     FORGET_LABELS,
+    NOT_RUN,
     TARGET_LABELS,
     UNLEARNER_LABELS,
     check_metric,
     dataset_label,
+    heading,
     label_of,
     ordered,
+    per_ratio,
+    plural,
+    ratio_label,
     unlearner_label,
 )
 from mislabel.report.latex import finish_table, ratio_header, render_table_tex
@@ -278,3 +295,25 @@ def unlearners_accuracy_table(unl: pd.DataFrame, dataset: str) -> str:
     return finish_table(
         rows, ratio_header(ratios), caption=caption, label="tab:ext-unlearners-accuracy"
     )
+
+
+def rows_markdown(rows: Sequence[Row], ratios: Sequence[float]) -> str:
+    """Lay out table rows as Markdown: a "r" header, one right-aligned column per ratio."""
+    return grid_markdown(rows, ["r", *(ratio_label(r) for r in ratios)])
+
+
+def table_markdown(
+    unlearning_csv: str | os.PathLike, *, target: str = "mislabeled", dataset: str = "mnist"
+) -> str:
+    """Test accuracy (%) per unlearner and noise ratio after forgetting `target`, as Markdown.
+
+    With target="mislabeled" this is Table 5.2, cell for cell (plain-text ±); like the paper's
+    tables it shows only the paper's unlearners.
+    """
+    unl = load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset)
+    unl = unl[unl["unlearner"].isin(PAPER_UNLEARNERS)]
+    targets = sorted(set(unl["target"]) - {"none"})
+    if target not in targets:
+        raise ValueError(f"{unlearning_csv}: no rows with target {target!r} (present: {targets})")
+    ratios = sorted_ratios(unl)
+    return rows_markdown(unlearning_rows(unl, ratios, target=target, style=MARKDOWN), ratios)

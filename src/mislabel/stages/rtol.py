@@ -5,7 +5,7 @@ The paper's influence and SSSE steps invert the last layer's Hessian by a pseudo
 that drops eigenvalues below ``rtol * max``; near-null curvature then drives the step. For
 one run, each rtol of the sweep redoes both updates on both forget sets (the true flips
 and the pipeline detector's flags) and records the test accuracy, the rank kept, and the
-step's norm relative to the last layer's kernel. Reported only (`mislabel.report.rtol`),
+step's norm relative to the last layer's kernel. Reported only (`mislabel.report.curvature_tables`),
 never used to choose anything: the test split judges nothing here.
 """
 

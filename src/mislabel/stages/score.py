@@ -16,7 +16,13 @@ import numpy as np
 
 from mislabel.data import to_float
 from mislabel.detect import budget as nominal_budget
-from mislabel.detect import check_detector, detector_groups, flag_top, score_group
+from mislabel.detect import (
+    check_detector,
+    detector_groups,
+    detector_input,
+    flag_top,
+    score_group,
+)
 from mislabel.files.atomic import save_npz, write_json
 from mislabel.metrics import detection_metrics
 from mislabel.registry import DETECTORS
@@ -52,8 +58,8 @@ def _detect(
     dataset_path: PathLike,
     model_path: PathLike,
     history_path: PathLike | None,
-    curvature: Mapping | None,
-    detection: Mapping | None,
+    curvature: Mapping | CurvatureSettings | None,
+    detection: Mapping | DetectionSettings | None,
     budget: tuple[str | None, float | None],
     log,
 ):
@@ -65,30 +71,27 @@ def _detect(
     """
     for detector in detectors:
         check_detector(detector)
-    curvature = from_mapping(CurvatureSettings, curvature)
+    curvature = from_mapping(CurvatureSettings, curvature)  # bad settings fail before loading
     detection = from_mapping(DetectionSettings, detection)
     ds, loaded = load_run(dataset_path, model_path)
     chosen = flag_budget(ds, *budget)  # a bad budget fails before any scoring
     needs_margins = any(DETECTORS[d].needs_margins for d in detectors)
     margin_ExN = read_margins(history_path, ds.y_train.size) if needs_margins else None
-    x_NxD = to_float(ds.x_train)
+    inp = detector_input(
+        loaded.model,
+        loaded.state.params,
+        to_float(ds.x_train),
+        ds.y_train,
+        seed=int(loaded.meta.get("seed", ds.seed)),
+        train_config=stored_train_config(loaded.meta),
+        margin_ExN=margin_ExN,
+        curvature=curvature,
+        detection=detection,
+    )
     found, timings = {}, []
     for group in detector_groups(tuple(detectors)):
         with Stopwatch() as watch:
-            found.update(
-                score_group(
-                    group,
-                    loaded.model,
-                    loaded.state.params,
-                    x_NxD,
-                    ds.y_train,
-                    seed=int(loaded.meta.get("seed", ds.seed)),
-                    train_config=stored_train_config(loaded.meta),
-                    margin_ExN=margin_ExN,
-                    curvature=curvature,
-                    detection=detection,
-                )
-            )
+            found.update(score_group(group, inp))
         timings.append({"stage": "score", "name": "+".join(group), **watch.timing.as_dict()})
         info = found[group[0]].info
         if info.get("curvature"):
@@ -196,8 +199,8 @@ def score_run(
     budget: str = "oracle",
     ratio: float | None = None,
     history_path: PathLike | None = None,
-    curvature: Mapping | None = None,
-    detection: Mapping | None = None,
+    curvature: Mapping | CurvatureSettings | None = None,
+    detection: Mapping | DetectionSettings | None = None,
     with_metrics: bool = False,
     log=print,
 ) -> list[dict]:
@@ -251,8 +254,8 @@ def score_samples(
     budget: str | None = "oracle",
     ratio: float | None = None,
     history_path: PathLike | None = None,
-    curvature: Mapping | None = None,
-    detection: Mapping | None = None,
+    curvature: Mapping | CurvatureSettings | None = None,
+    detection: Mapping | DetectionSettings | None = None,
     with_metrics: bool = True,
     log=print,
 ) -> dict:

@@ -34,7 +34,7 @@ SUMMARIES: dict[str, Summary] = {
     "config": Summary("config.yaml"),
 }
 
-# Tables 5.1-5.3 of the paper (`mislabel.report.tables`).
+# Tables 5.1-5.3 of the paper (`mislabel.report.render`).
 PAPER_TABLES: tuple[str, ...] = ("table_5_1", "table_5_2", "table_5_3")
 # Paper figure number of each detector's score histogram (figures 5.1-5.4); any other
 # detector's histogram is EXTRA_HISTOGRAM_PREFIX + its name (`histogram_stem`).
@@ -60,10 +60,11 @@ RESULTS_HTML = "results.html"
 # The table that chooses the repair's default unlearner on validation splits
 # (`mislabel.report.selection`); the docs include it.
 DEFAULT_SELECTION_MD = "table_ext_default_selection.md"
-# The paper's closed-form updates at every pseudo-inverse cut-off (`mislabel.report.rtol`).
+# The paper's closed-form updates at every pseudo-inverse cut-off
+# (`mislabel.report.curvature_tables`).
 RTOL_MD = "table_ext_rtol.md"
 
-# Beyond the paper (`mislabel.report.extensions`), in the order they are written.
+# Beyond the paper (`mislabel.report.render`), in the order they are written.
 EXTENSION_TABLE_PREFIX = "table_ext_"
 EXTENSION_FIGURE_PREFIX = "fig_ext_"
 EXTENSION_TABLES: tuple[str, ...] = tuple(

@@ -25,7 +25,7 @@ from mislabel.settings import (
 )
 from mislabel.workflow.paths import PAPER, SUMMARY
 
-# The settings groups whose fields are config keys (a rule hands its job `config_values`).
+# The settings groups whose fields are config keys (a rule builds each with `from_config`).
 SETTINGS_GROUPS = (TrainConfig, CurvatureSettings, DetectionSettings, UnlearningSettings)
 
 

@@ -1,11 +1,12 @@
-"""Entry point of rule render_extensions: every table and figure beyond the paper.
+"""Entry points of the rules that write the tables: `render_tables` (the paper's Tables
+5.1-5.3 as LaTeX, booktabs) and `render_extensions` (every table and figure beyond the paper).
 
-The paper's Tables 5.1-5.3 show only its own detectors, unlearners and forget sets; this writes
-the rest, built where their kind is built: more detectors and the estimated budget
-(`detection_tables`), more unlearners compared with retraining and Experiment 3
-with the estimated budget (`unlearning_tables`), full-network curvature next to the last
-layer and the leave-k-out validation (`curvature_tables`), and their figures (`curves`,
-`estimated_ratio`).
+The paper's Tables 5.1-5.3 show only its own detectors, unlearners and forget sets; their rows
+and captions are built in `detection_tables` (5.1) and `unlearning_tables` (5.2, 5.3).
+`render_extensions` writes the rest, built where their kind is built: more detectors and
+the estimated budget (`detection_tables`), more unlearners compared with retraining and
+Experiment 3 with the estimated budget (`unlearning_tables`), full-network curvature next to
+the last layer and the leave-k-out validation (`curvature_tables`), and their figures (`curves`).
 
 Every file in `EXTENSION_FILES` is always written, so the workflow can declare them all: where
 a configuration did not produce the data, a table holds one "not run in this configuration"
@@ -20,23 +21,24 @@ from pathlib import Path
 import pandas as pd
 
 from mislabel.files import atomic
-from mislabel.report.captions import budget_phrase
 from mislabel.report.curvature_tables import curvature_table, loo_table
-from mislabel.report.curves import auc_panel, unlearners_panel
-from mislabel.report.detection_tables import budget_table, detectors_table
-from mislabel.report.estimated_ratio import estimated_ratio_panel
+from mislabel.report.curves import auc_panel, estimated_ratio_panel, unlearners_panel
+from mislabel.report.detection_tables import budget_table, detectors_table, table_5_1_tex
 from mislabel.report.figure_style import save_figure
 from mislabel.report.frames import (
     DETECTION_COLUMNS,
     UNLEARNING_COLUMNS,
     load_loo,
     load_results,
+    paper_detection,
     with_numeric,
     with_timing,
 )
-from mislabel.report.labels import dataset_label
+from mislabel.report.labels import budget_phrase, check_metric, dataset_label
 from mislabel.report.unlearning_tables import (
     estimated_table,
+    table_5_2_tex,
+    table_5_3_tex,
     unlearners_accuracy_table,
     unlearners_table,
 )
@@ -44,6 +46,7 @@ from mislabel.workflow.artifacts import (
     EXTENSION_FIGURES,
     EXTENSION_FILES,
     EXTENSION_TABLES,
+    PAPER_TABLE_FILES,
     table_files,
 )
 
@@ -108,3 +111,32 @@ def render_extensions(
     if [p.name for p in written] != list(EXTENSION_FILES):
         raise RuntimeError(f"wrote {[p.name for p in written]}, expected {EXTENSION_FILES}")
     return written
+
+
+def render_tables(
+    detection_csv: str | os.PathLike,
+    unlearning_csv: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    dataset: str = "mnist",
+    metric: str = "accuracy",
+) -> list[Path]:
+    """Write `table_5_1.tex`, `table_5_2.tex` and `table_5_3.tex` into `out_dir`.
+
+    `metric` is the test metric of Tables 5.2-5.3 (`mislabel.report.labels.TEST_METRICS`).
+
+    Returns:
+      The three written paths, in table order.
+    """
+    value = check_metric(metric)[0]
+    det = load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset)
+    unl = load_results(unlearning_csv, (*UNLEARNING_COLUMNS, value), dataset=dataset)
+    texts = (
+        table_5_1_tex(det, dataset),
+        table_5_2_tex(unl, dataset, metric),
+        table_5_3_tex(unl, dataset, metric, budget_phrase(paper_detection(det))),
+    )
+    paths = [Path(out_dir) / name for name in PAPER_TABLE_FILES]
+    for path, text in zip(paths, texts, strict=True):
+        atomic.write_text(path, text)
+    return paths
