@@ -1,4 +1,4 @@
-"""A softmax head's curvature and Newton steps (`mislabel.repair.softmax_head`,
+"""A softmax head's curvature and Newton steps (`mislabel.curvature.softmax_head`,
 `mislabel.repair.newton`), each against an independent truth: JAX's dense autodiff
 Hessian and gradient, dense linear solves, and exact refits by scikit-learn."""
 
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from mislabel.curvature import softmax_head as head
 from mislabel.network.precision import float64
 from mislabel.repair import newton
-from mislabel.repair import softmax_head as head
 
 
 def problem(seed=0, n=41, d=5, c=3):

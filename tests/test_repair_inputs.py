@@ -138,3 +138,26 @@ def test_pack_refuses_class_ids_that_are_not_indices(tmp_path, capsys):
         "--classes",
     )
     assert not (tmp_path / "p.npz").exists()
+
+
+def test_a_head_too_large_for_the_memory_budget_is_refused_before_any_work(files, capsys):
+    """The cross-fit's removal and the closed-form steps need the dense (P, P) Hessian; the
+    influence detectors need their curvature: each is sized against --memory-budget first."""
+    tiny = " --memory-budget 0.00001"  # GiB: about 10 kB
+    fails(
+        head_command(files) + tiny,
+        capsys,
+        "removing each cross-fit fold",
+        "P = 70 parameters",
+        "--holdout-features",
+        "--memory-budget of at least",
+    )
+    holdout = head_command(files, **{"holdout-features": "x.npy", "holdout-labels": "y.npy"})
+    fails(holdout + " --unlearner ssse" + tiny, capsys, "the ssse step", "dense Hessian")
+    fails(
+        holdout + " --detector if_self --unlearner neggrad_plus" + tiny,
+        capsys,
+        "curvature of a head with P = 60 parameters",
+        "more than the memory budget",
+    )
+    assert not (files / "out.npz").exists()

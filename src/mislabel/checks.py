@@ -27,6 +27,10 @@ class IndefiniteHessianError(NumericalError, ValueError):
 RATIO_RANGE = (0.0, 0.5)
 
 
+class MemoryBudgetError(ValueError):
+    """The work would not fit the memory budget; the message names the need and the fix."""
+
+
 def check_ratio(ratio: float | None, what: str = "ratio") -> None:
     """Raise a ValueError unless `ratio` is None or lies in `RATIO_RANGE`."""
     low, high = RATIO_RANGE

@@ -16,6 +16,10 @@ from typing import Any, NamedTuple, TypeVar
 T = TypeVar("T", bound=tuple)
 
 
+# The curvatures of a bare softmax head (`mislabel.curvature.head`).
+HEAD_CURVATURES = ("auto", "exact", "ekfac")
+
+
 class TrainConfig(NamedTuple):
     """Optimiser settings (the paper: SGD, lr 0.01, momentum 0.9, batch 32, 20 epochs)."""
 
@@ -35,6 +39,10 @@ class CurvatureSettings(NamedTuple):
     sample use the ``lanczos_rank`` largest-magnitude eigenpairs of H (ARPACK's restarted
     Lanczos, converged to `mislabel.curvature.full.EIG_TOL`), each of whose eigenvalues
     must lie above ``-full_damping``.
+    A bare softmax head (`mislabel repair-head`) is scored from its structure
+    (`mislabel.curvature.head`): ``head_curvature`` is ``exact`` (dense Hessian), ``ekfac``
+    (Kronecker-factored, eigenvalue-corrected) or ``auto`` (exact while it fits); the work
+    must fit ``memory_budget`` GiB (0: half the memory available).
     """
 
     damping: float = 0.0
@@ -43,6 +51,8 @@ class CurvatureSettings(NamedTuple):
     lanczos_rank: int = 100
     cg_tol: float = 1e-6
     cg_maxiter: int = 500
+    head_curvature: str = "auto"
+    memory_budget: float = 0.0
 
     def check(self) -> None:
         """Raise a ValueError naming the bad setting."""
@@ -59,6 +69,17 @@ class CurvatureSettings(NamedTuple):
             raise ValueError("lanczos_rank and cg_maxiter must be at least 1")
         if not 0 < self.cg_tol < 1:
             raise ValueError(f"cg_tol must be in (0, 1), got {self.cg_tol}")
+        if self.head_curvature not in HEAD_CURVATURES:
+            raise ValueError(
+                f"head_curvature must be one of {', '.join(HEAD_CURVATURES)}, "
+                f"got {self.head_curvature!r}"
+            )
+        if not self.memory_budget >= 0:
+            raise ValueError(f"memory_budget must be >= 0 GiB, got {self.memory_budget}")
+
+    def budget_bytes(self) -> int | None:
+        """`memory_budget` in bytes (None: the default, half the memory available)."""
+        return int(self.memory_budget * 2**30) if self.memory_budget > 0 else None
 
     def damping_for(self, scope: str) -> float:
         """The damping of a curvature scope: ``damping`` (last layer) or ``full_damping``."""

@@ -21,6 +21,7 @@ from mislabel.cli.inputs import (
 )
 from mislabel.registry import DETECTORS
 from mislabel.settings import (
+    HEAD_CURVATURES,
     CurvatureSettings,
     DetectionSettings,
     RepairSettings,
@@ -36,6 +37,13 @@ DATASETS = BUILT_IN  # fetch and noise: the built-in datasets (own features: pac
 PAPER = TrainConfig()  # SGD, lr 0.01, momentum 0.9, batch 32, 20 epochs
 PAPER_HIDDEN = (50, 50)
 REPAIR = RepairSettings()  # the repair commands' defaults
+
+
+def head_curvature(text: str) -> str:
+    """One of `HEAD_CURVATURES` (an argparse type)."""
+    if text not in HEAD_CURVATURES:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(HEAD_CURVATURES)}, not {text!r}")
+    return text
 
 
 # Each settings field as an option --field-name: (type, help). The default is the field's.
@@ -65,6 +73,16 @@ CURVATURE_OPTIONS: dict[str, tuple] = {
     "cg_maxiter": (
         positive_int,
         "full-network updates: at most this many conjugate-gradient iterations",
+    ),
+    "head_curvature": (
+        head_curvature,
+        "a bare softmax head (repair-head): exact (dense Hessian), ekfac (Kronecker-factored, "
+        "eigenvalue-corrected) or auto (exact while it fits the memory budget)",
+    ),
+    "memory_budget": (
+        nonneg_float,
+        "GiB the head's curvature may use; refused in one line before any work when it "
+        "would not fit (0: half the memory available)",
     ),
 }
 UNLEARNING_OPTIONS: dict[str, tuple] = {

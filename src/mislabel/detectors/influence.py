@@ -9,14 +9,19 @@ sign, highest first, as the authors' code. ``H`` is the mean Hessian over the wh
 training set, restricted to the curvature scope, built once by `mislabel.curvature.inverse` for all
 three: the last layer's exact (pseudo-)inverse (the paper), or, for the ``_full`` names,
 ``(H + damping I)^-1`` over every parameter on the span of H's K largest-magnitude
-eigenpairs.
+eigenpairs. A model that is only a softmax head (no hidden layer: `mislabel repair-head`) is
+scored from the head's structure (`mislabel.curvature.head`), exact or EK-FAC, in chunks
+of samples and within a memory budget.
 """
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from mislabel.checks import check_finite, check_name
+from mislabel.curvature.head import head_influence_scores
 from mislabel.curvature.inverse import make_inverse
 from mislabel.detectors.base import Detection, DetectorInput
 from mislabel.detectors.loss import float64_loss_scores
@@ -85,12 +90,36 @@ def score(names: tuple[str, ...], inp: DetectorInput) -> dict[str, Detection]:
     if len(scopes) != 1:
         raise ValueError(f"{names} mix curvature scopes; score each scope on its own")
     (scope,) = scopes
-    inverse = make_inverse(
-        scope, inp.model, inp.params, inp.x_NxD, inp.y_N, curvature=inp.curvature
-    )
-    scores, info = inverse.influence_scores()
+    if scope == "last_layer" and not inp.model.hidden:
+        scores, info = _bare_head_scores(inp)
+    else:
+        inverse = make_inverse(
+            scope, inp.model, inp.params, inp.x_NxD, inp.y_N, curvature=inp.curvature
+        )
+        scores, info = inverse.influence_scores()
     where = " (full network)" if scope == "full" else ""
     for entry in entries:
         check_finite(scores[entry.base], f"{entry.base} scores{where}")
     row = curvature_row(scope, info)
     return {entry.name: Detection(scores[entry.base], None, row) for entry in entries}
+
+
+def _bare_head_scores(inp: DetectorInput) -> tuple[dict[str, np.ndarray], dict]:
+    """A model that is only a softmax head (`mislabel repair-head`), scored from its
+    structure (`mislabel.curvature.head`): the same kernel-only curvature as the last layer
+    of any other model, without per-sample gradients of every sample at once, exact or
+    EK-FAC as `inp.curvature.head_curvature` says, within `memory_budget`."""
+    layer = inp.params["params"]["head"]
+    c = inp.curvature
+    return head_influence_scores(
+        layer["kernel"],
+        layer["bias"],
+        inp.x_NxD,
+        inp.y_N,
+        bias=False,
+        kind=c.head_curvature,
+        damping=c.damping,
+        pinv_rtol=c.pinv_rtol,
+        budget_bytes=c.budget_bytes(),
+        log=logging.getLogger(__name__).info,
+    )

@@ -3,7 +3,8 @@ keep the result only if it is shown not to be worse.
 
 - `head_repair.repair_head`: any classifier, through its last linear layer (features,
   labels and ``W``, ``b`` exported from any framework); `head`: that layer's files and
-  input checks; `softmax_head` and `newton`: its curvature and damped Newton steps.
+  input checks; `newton`: its damped Newton steps (its curvature:
+  `mislabel.curvature.softmax_head`).
 - `model_repair.repair_model`: a model file of `mislabel train` with its dataset file.
 - `procedure`: detect, set the budget and forget, shared by both; `crossfit`: the same
   procedure on K folds, for out-of-fold predictions when no holdout is given;

@@ -28,12 +28,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from mislabel.checks import check_ratio
+from mislabel.checks import MemoryBudgetError, check_ratio
+from mislabel.curvature import softmax_head as head_maths
+from mislabel.curvature.head import default_budget, gib
 from mislabel.network.mlp import make_model, predict
 from mislabel.network.train import TrainState, make_optimizer
 from mislabel.registry import HEAD_DETECTORS, HEAD_UNLEARNERS
 from mislabel.repair import newton
-from mislabel.repair import softmax_head as head_maths
 from mislabel.repair.crossfit import (
     FoldStart,
     choice_summary,
@@ -98,6 +99,28 @@ def check_folds(folds: int, y_N: np.ndarray) -> None:
         )
 
 
+def check_dense_memory(
+    n_features: int, n_classes: int, have_holdout: bool, unlearner: str, curvature
+) -> None:
+    """Refuse, before any work, a repair that needs the head's dense (P, P) Hessian when
+    that will not fit the memory budget (`CurvatureSettings.memory_budget`): removing each
+    cross-fit fold and the closed-form steps use it; a holdout with a training-based
+    unlearner does not."""
+    if have_holdout and not is_grid_search(unlearner):
+        return
+    p = (n_features + 1) * n_classes
+    need = 3 * 8 * p * p  # the Hessian, its eigenvectors or Cholesky factor, a workspace
+    budget = curvature.budget_bytes() or default_budget()
+    if need > budget:
+        why = f"the {unlearner} step" if have_holdout else "removing each cross-fit fold"
+        raise MemoryBudgetError(
+            f"{why} uses the head's dense Hessian over its P = {p:,} parameters, about "
+            f"{gib(need)}, more than the memory budget of {gib(budget)}: give a holdout "
+            "(--holdout-features, --holdout-labels) and a training-based unlearner "
+            f"(neggrad_plus, finetune, relabel), or a --memory-budget of at least {gib(need)}"
+        )
+
+
 def repair_head(
     features_NxD: Any,
     labels_N: Any,
@@ -154,6 +177,8 @@ def repair_head(
         )
     if holdout is None or is_grid_search(unlearner):
         check_folds(folds, y)
+    curvature = curvature or CurvatureSettings()
+    check_dense_memory(x.shape[1], n_classes, holdout is not None, unlearner, curvature)
     config = train_config or TrainConfig()
     plan = Plan(
         detector,
@@ -161,7 +186,7 @@ def repair_head(
         ratio,
         int(seed),
         config,
-        curvature or CurvatureSettings(),
+        curvature,
         detection or DetectionSettings(),
         unlearning or UnlearningSettings(),
         tuple(sorted(dampings)),

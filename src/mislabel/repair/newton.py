@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.linalg
 
-from mislabel.repair import softmax_head as head
+from mislabel.curvature import softmax_head as head
 
 NEWTON_UNLEARNERS = ("influence", "ssse")
 

@@ -21,12 +21,12 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from mislabel.curvature import softmax_head as head
 from mislabel.detect import budget, flag_top, score_detector
 from mislabel.network.mlp import MLP
 from mislabel.network.train import TrainState
 from mislabel.registry import UNLEARNERS
 from mislabel.repair import newton
-from mislabel.repair import softmax_head as head
 from mislabel.settings import (
     CurvatureSettings,
     DetectionSettings,
