@@ -141,3 +141,29 @@ def test_removing_samples_approximates_an_exact_refit():
     assert np.linalg.norm(removed - refit) < 0.08 * np.linalg.norm(Wb - refit)
     with pytest.raises(ValueError, match="damping > 0"):
         newton.remove_samples(Wb, x, y, remove, 0.0)
+
+
+@pytest.mark.parametrize("kind", ["influence", "ssse"])
+def test_forget_steps_without_the_dense_hessian_are_the_same_steps(kind):
+    """A budget too small for the dense Hessian switches to conjugate gradients on exact
+    Hessian-vector products; the candidates agree with the dense ones (and so with the
+    formula checked above)."""
+    x, y, Wb = problem(6, n=120)
+    forget = np.zeros(len(y), bool)
+    forget[::9] = True
+    assert not newton.dense_fits(Wb.size, budget_bytes=100)
+    dense_steps = newton.forget_steps(kind, Wb, x, y, forget, (0.03, 1.0))
+    free_steps = newton.forget_steps(kind, Wb, x, y, forget, (0.03, 1.0), budget_bytes=100)
+    for want, got in zip(dense_steps, free_steps, strict=True):
+        assert got.damping == pytest.approx(want.damping, rel=1e-12)
+        np.testing.assert_allclose(got.Wb, want.Wb, atol=1e-9)
+
+
+def test_removing_samples_without_the_dense_hessian_lands_on_the_same_head():
+    x, y, _ = problem(7, n=400, d=4, c=3)
+    Wb = mean_ridge_fit(x, y, 0.05)
+    remove = np.zeros(len(y), bool)
+    remove[::5] = True
+    dense_head = newton.remove_samples(Wb, x, y, remove, 0.05)
+    free_head = newton.remove_samples(Wb, x, y, remove, 0.05, budget_bytes=100)
+    np.testing.assert_allclose(free_head, dense_head, atol=1e-8)

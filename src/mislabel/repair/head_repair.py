@@ -30,7 +30,7 @@ import numpy as np
 
 from mislabel.checks import MemoryBudgetError, check_ratio
 from mislabel.curvature import softmax_head as head_maths
-from mislabel.curvature.head import default_budget, gib
+from mislabel.curvature.head import default_budget, gib, need_bytes
 from mislabel.network.mlp import make_model, predict
 from mislabel.network.train import TrainState, make_optimizer
 from mislabel.registry import HEAD_DETECTORS, HEAD_UNLEARNERS
@@ -99,25 +99,29 @@ def check_folds(folds: int, y_N: np.ndarray) -> None:
         )
 
 
-def check_dense_memory(
-    n_features: int, n_classes: int, have_holdout: bool, unlearner: str, curvature
+def check_memory(
+    n: int, n_features: int, n_classes: int, have_holdout: bool, unlearner: str, curvature
 ) -> None:
-    """Refuse, before any work, a repair that needs the head's dense (P, P) Hessian when
-    that will not fit the memory budget (`CurvatureSettings.memory_budget`): removing each
-    cross-fit fold and the closed-form steps use it; a holdout with a training-based
-    unlearner does not."""
+    """Refuse, before any work, a repair whose Newton steps will not fit the memory budget
+    (`CurvatureSettings.memory_budget`). Removing each cross-fit fold and the closed-form
+    steps use the head's dense Hessian while it fits, else conjugate gradients, which hold
+    a few float64 copies of the features; a holdout with a training-based unlearner needs
+    neither."""
     if have_holdout and not is_grid_search(unlearner):
         return
     p = (n_features + 1) * n_classes
-    need = 3 * 8 * p * p  # the Hessian, its eigenvectors or Cholesky factor, a workspace
     budget = curvature.budget_bytes() or default_budget()
+    if newton.dense_fits(p, budget):
+        return
+    need = 3 * 8 * n * (n_features + 1) + need_bytes(n, n_features + 1, n_classes, "ekfac")
     if need > budget:
         why = f"the {unlearner} step" if have_holdout else "removing each cross-fit fold"
+        fix = "" if have_holdout else "give a holdout (--holdout-features, --holdout-labels) and "
         raise MemoryBudgetError(
-            f"{why} uses the head's dense Hessian over its P = {p:,} parameters, about "
-            f"{gib(need)}, more than the memory budget of {gib(budget)}: give a holdout "
-            "(--holdout-features, --holdout-labels) and a training-based unlearner "
-            f"(neggrad_plus, finetune, relabel), or a --memory-budget of at least {gib(need)}"
+            f"{why} on a head with P = {p:,} parameters and N = {n:,} samples needs about "
+            f"{gib(need)} (conjugate gradients), more than the memory budget of {gib(budget)}: "
+            f"{fix}choose a training-based unlearner (neggrad_plus, finetune, relabel), or a "
+            f"--memory-budget of at least {gib(need)}"
         )
 
 
@@ -178,7 +182,7 @@ def repair_head(
     if holdout is None or is_grid_search(unlearner):
         check_folds(folds, y)
     curvature = curvature or CurvatureSettings()
-    check_dense_memory(x.shape[1], n_classes, holdout is not None, unlearner, curvature)
+    check_memory(y.size, x.shape[1], n_classes, holdout is not None, unlearner, curvature)
     config = train_config or TrainConfig()
     plan = Plan(
         detector,
@@ -200,7 +204,9 @@ def repair_head(
         state,
         x,
         y,
-        fold_start=_removed_start(model, config, W, b, x, y, removal["removal_damping"]),
+        fold_start=_removed_start(
+            model, config, W, b, x, y, removal["removal_damping"], curvature.budget_bytes()
+        ),
         n_folds=folds,
         have_holdout=holdout is not None,
         log=log,
@@ -260,12 +266,12 @@ def _removal(W, b, x, y) -> dict:
     }
 
 
-def _removed_start(model, config: TrainConfig, W, b, x, y, damping: float):
+def _removed_start(model, config: TrainConfig, W, b, x, y, damping: float, budget_bytes):
     """`FoldStart`s of an exported head: one damped Newton step removes the fold."""
     Wb = head_maths.stack(W, b)
 
     def start(keep_N: np.ndarray) -> FoldStart:
-        new = newton.remove_samples(Wb, x, y, ~keep_N, damping)
+        new = newton.remove_samples(Wb, x, y, ~keep_N, damping, budget_bytes=budget_bytes)
         _, params = head_model(*head_maths.unstack(new))
         return FoldStart(model, TrainState(params, make_optimizer(config).init(params)))
 

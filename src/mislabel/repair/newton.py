@@ -16,19 +16,49 @@ holds the grid; the repair picks from it on held-out data, `mislabel.repair.cros
   approximate-cross-validation step ``(1/n_R) (H_R + lambda I)^-1 sum_removed (grad L - g)``;
   for a ridge head (scikit-learn's) F_R is exactly the refit's objective, the bias aside.
   lambda is the head's implied ridge (`implied_ridge`), floored.
+
+Both solve with the head's dense Hessian while it fits the memory budget (`dense_fits`),
+else by conjugate gradients on exact Hessian-vector products, preconditioned by EK-FAC
+(`mislabel.curvature.head.damped_solve`): the same steps, to a relative residual of 1e-10.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg
 
+from mislabel.checks import NumericalError
 from mislabel.curvature import softmax_head as head
+from mislabel.curvature.head import damped_solve, default_budget
 
 NEWTON_UNLEARNERS = ("influence", "ssse")
+DENSE_BYTES = 3 * 8  # per Hessian entry: the Hessian, its eigenvectors or factor, a workspace
+_log = logging.getLogger(__name__).info
+
+
+def dense_fits(n_params: int, budget_bytes: int | None = None) -> bool:
+    """Whether the dense (P, P) Hessian of a head with `n_params` parameters fits the
+    budget (None: half the memory available)."""
+    budget = default_budget() if budget_bytes is None else budget_bytes
+    return DENSE_BYTES * n_params**2 <= budget
+
+
+def _matrix_free_solve(Wb, x_NxD, y_N, weights_N, rhs_P, damping: float) -> np.ndarray:
+    """``(sum_i w_i H_i + damping I)^-1 rhs`` by `damped_solve`, flattened as `rhs_P`."""
+    Wb = np.asarray(Wb, np.float64)
+    solution, info = damped_solve(
+        Wb[:-1], Wb[-1], x_NxD, y_N, weights_N, rhs_P.reshape(Wb.shape), damping, log=_log
+    )
+    if not info.converged:
+        raise NumericalError(
+            f"conjugate gradients did not reach a relative residual of 1e-10 in "
+            f"{info.iterations} iterations ({info.relative_residual:.1e}); raise the damping"
+        )
+    return solution.reshape(-1)
 
 
 class Candidate(NamedTuple):
@@ -48,8 +78,10 @@ def forget_steps(
     y_N: np.ndarray,
     forget_N: np.ndarray,
     relative_dampings: Sequence[float],
+    budget_bytes: int | None = None,
 ) -> list[Candidate]:
-    """One `Candidate` per relative damping of the ``influence`` or ``ssse`` step."""
+    """One `Candidate` per relative damping of the ``influence`` or ``ssse`` step (dense
+    while `dense_fits` the budget, else matrix-free)."""
     if kind not in NEWTON_UNLEARNERS:
         raise ValueError(f"unknown Newton step {kind!r}; allowed: {', '.join(NEWTON_UNLEARNERS)}")
     forget_N = np.asarray(forget_N, bool)
@@ -61,12 +93,19 @@ def forget_steps(
     else:
         weights_N, scale = (~forget_N) / (n - m), 1.0 / (n - m)
     g_P = head.gradient_sum(Wb_D1xC, x_NxD, y_N, forget_N.astype(np.float64))
-    spec = head.spectrum(Wb_D1xC, x_NxD, weights_N)
-    tau = spec.mean_eigenvalue
+    if dense_fits(np.size(Wb_D1xC), budget_bytes):
+        spec = head.spectrum(Wb_D1xC, x_NxD, weights_N)
+        tau, solve = spec.mean_eigenvalue, spec.damped_solve
+    else:
+        tau = head.mean_eigenvalue(Wb_D1xC, x_NxD, weights_N)
+
+        def solve(b_P, damping):
+            return _matrix_free_solve(Wb_D1xC, x_NxD, y_N, weights_N, b_P, damping)
+
     norm = float(np.linalg.norm(Wb_D1xC))
     out = []
     for rel in relative_dampings:
-        step_P = scale * spec.damped_solve(g_P, rel * tau) if m else np.zeros_like(g_P)
+        step_P = scale * solve(g_P, rel * tau) if m else np.zeros_like(g_P)
         new = np.asarray(Wb_D1xC, np.float64) + step_P.reshape(np.shape(Wb_D1xC))
         out.append(
             Candidate(float(rel), float(rel * tau), new, float(np.linalg.norm(step_P)) / norm)
@@ -101,10 +140,12 @@ def remove_samples(
     *,
     max_steps: int = 25,
     tol: float = 1e-7,
+    budget_bytes: int | None = None,
 ) -> np.ndarray:
     """The head as if trained without the `remove_N` samples: the minimiser of ``F_R``
     (see the module docstring), Newton steps with a backtracking line search until a step
-    moves the head by less than ``tol ||Wb||``."""
+    moves the head by less than ``tol ||Wb||`` (dense while `dense_fits` the budget, else
+    matrix-free)."""
     if not damping > 0:
         raise ValueError(f"removal needs damping > 0, got {damping}")
     remove_N = np.asarray(remove_N, bool)
@@ -124,13 +165,17 @@ def remove_samples(
 
     theta = start.reshape(-1).copy()
     value = objective(theta)
+    dense = dense_fits(start.size, budget_bytes)
     for _ in range(max_steps):
         current = theta.reshape(start.shape)
         grad = head.gradient_sum(current, x_NxD, y_N, w_keep) - mean_P
         grad += damping * (theta - start.reshape(-1))
-        hess = head.dense_hessian(current, x_NxD, w_keep)
-        hess[np.diag_indices_from(hess)] += damping
-        step = -scipy.linalg.cho_solve(scipy.linalg.cho_factor(hess), grad)
+        if dense:
+            hess = head.dense_hessian(current, x_NxD, w_keep)
+            hess[np.diag_indices_from(hess)] += damping
+            step = -scipy.linalg.cho_solve(scipy.linalg.cho_factor(hess), grad)
+        else:
+            step = -_matrix_free_solve(current, x_NxD, y_N, w_keep, grad, damping)
         t = 1.0
         while True:  # Armijo backtracking: F_R is convex, so a short enough step descends
             trial = objective(theta + t * step)

@@ -145,7 +145,13 @@ def forget(plan: Plan, model: MLP, state: TrainState, x_NxD, y_N, flagged_N) -> 
         kernel, bias = params["params"]["head"]["kernel"], params["params"]["head"]["bias"]
         Wb = head.stack(kernel, bias)
         steps = newton.forget_steps(
-            entry.base, Wb, features, y_N, flagged_N, plan.relative_dampings
+            entry.base,
+            Wb,
+            features,
+            y_N,
+            flagged_N,
+            plan.relative_dampings,
+            budget_bytes=plan.curvature.budget_bytes(),
         )
         options = []
         for c in steps:  # the step's size over every parameter, as for the other unlearners
