@@ -149,7 +149,7 @@ def test_all_sources_fail(tmp_path, isolated):
         )
     msg = str(err.value)
     cache = tmp_path / "cache" / "mnist.npz"
-    assert f"cache {cache}: not present" in msg
+    assert f"cache {cache}: not fetched yet" in msg
     assert f"local dir {truncated}: " in msg and "is truncated" in msg
     assert f"mirror {urls[0]}: network error:" in msg
     assert f"mirror {urls[1]}: checksum mismatch for train_images: expected sha256" in msg
@@ -275,3 +275,20 @@ def test_real_fashion_mnist_hashes(tmp_path, monkeypatch):
     assert np.bincount(raw.train_labels).tolist() == [6000] * 10
     assert np.bincount(raw.test_labels).tolist() == [1000] * 10
     assert (tmp_path / "fashion_mnist.npz").is_file()
+
+
+def test_a_source_that_is_not_there_is_not_reported_as_a_failure(tmp_path, caplog):
+    """A first fetch finds no cache and no $MNIST_DIR: that is the normal path, logged as
+    "no copy in ...; trying the next source", never as "failed"."""
+    import logging
+
+    from mislabel.data.sources import DataUnavailableError, load_dataset
+
+    with caplog.at_level(logging.INFO, logger="mislabel"):
+        try:  # a system folder may hold MNIST; the cache is looked at first either way
+            load_dataset("mnist", cache_dir=tmp_path, mirrors=[], installed=None, pip_fetch=None)
+        except DataUnavailableError:
+            pass
+    text = caplog.text
+    assert f"no copy in cache {tmp_path / 'mnist.npz'} (not fetched yet)" in text
+    assert "failed: not fetched yet" not in text and "failed: $MNIST_DIR" not in text

@@ -66,3 +66,17 @@ def test_csv_text_writes_what_pandas_writes():
     want = pd.DataFrame(rows, columns=columns).to_csv(index=False, float_format="%.6g")
     assert csv_text(rows, columns) == want
     assert csv_text([], columns) == pd.DataFrame(columns=columns).to_csv(index=False)
+
+
+def test_json_files_are_valid_json_with_null_for_nan(tmp_path):
+    import json
+
+    import numpy as np
+
+    from mislabel.files.atomic import write_json
+
+    path = tmp_path / "info.json"
+    write_json(path, {"estimated_ratio": float("nan"), "x": [np.float64(np.inf), np.float32(0.5)]})
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"estimated_ratio": None, "x": [None, 0.5]}

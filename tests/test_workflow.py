@@ -166,8 +166,10 @@ def test_logs_show_progress_and_curvature(tiny_run):
     train_log = (logs / "train/mnist/r0.3/s0.log").read_text()
     assert "epoch   1/3" in train_log and "epoch   3/3" in train_log
     score_log = (logs / "score/mnist/r0.3/s0.log").read_text()
-    assert "curvature (last_layer)" in score_log and '"hessian_method": "pinv"' in score_log
-    assert "curvature (full)" in score_log and '"hessian_rank": 5' in score_log
+    assert "scored if_self, if_train, if_train_minus_z in" in score_log
+    assert "curvature last_layer" in score_log and "hessian_method pinv" in score_log
+    assert "curvature full" in score_log and "hessian_rank 5," in score_log
+    assert '"hessian_' not in score_log  # human-readable facts, not raw JSON
     cg_log = (logs / "unlearn/mnist/r0.3/s0/influence_full.log").read_text()
     assert "conjugate gradients took" in cg_log
     ssse_log = (logs / "unlearn/mnist/r0.3/s0/ssse.log").read_text()

@@ -98,7 +98,7 @@ class DataUnavailableError(RuntimeError):
 def read_cache(path: Path) -> Arrays:
     """Load the four arrays from a cache `.npz` (no pickles allowed)."""
     if not path.is_file():
-        raise FileNotFoundError("not present")
+        raise FileNotFoundError("not fetched yet")
     with np.load(path, allow_pickle=False) as npz:
         return {k: npz[k] for k in ARRAY_KEYS if k in npz.files}
 
@@ -266,7 +266,10 @@ def load_dataset(
             arrays = load()
             verify_arrays(arrays, expected)
         except Exception as exc:  # every failure is reported below
-            log.info("%s: %s failed: %s", name, desc, _describe(exc))
+            if isinstance(exc, FileNotFoundError):  # a source that is not there: expected
+                log.info("%s: no copy in %s (%s); trying the next source", name, desc, exc)
+            else:
+                log.info("%s: %s failed: %s", name, desc, _describe(exc))
             failures.append(f"  - {desc}: {_describe(exc)}")
             continue
         log.info("%s: loaded from %s", name, desc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -64,8 +65,21 @@ def jsonable(value: Any) -> Any:
 
 
 def write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Write `obj` as pretty, key-sorted JSON to `path` atomically."""
-    write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    """Write `obj` as pretty, key-sorted JSON to `path` atomically; a NaN or infinite float
+    is written as ``null`` (JSON has no NaN)."""
+    text = json.dumps(_finite(obj), indent=2, sort_keys=True, allow_nan=False)
+    write_text(path, text + "\n")
+
+
+def _finite(obj: Any) -> Any:
+    """`obj` with every non-finite float (NumPy's included) replaced by None."""
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {key: _finite(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(value) for value in obj]
+    return obj
 
 
 def save_npz(path: str | os.PathLike, **arrays: Any) -> None:

@@ -56,3 +56,16 @@ def read_score_file(path: PathLike | None, key: str, what: str) -> np.ndarray:
         ) from err
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
         raise ValueError(f"score file {path} is corrupt or truncated ({err})") from err
+
+
+def facts_text(facts: Mapping) -> str:
+    """Facts for a progress line: ``name value`` pairs, numbers to 4 significant digits,
+    empty values left out (``rank 49, max_eigenvalue 0.01234``)."""
+    parts = []
+    for key, value in facts.items():
+        if value is None or value == "":
+            continue
+        if isinstance(value, float):
+            value = f"{value:.4g}"
+        parts.append(f"{key} {value}")
+    return ", ".join(parts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from mislabel.data import to_float
@@ -10,7 +9,7 @@ from mislabel.files.atomic import csv_text, write_text
 from mislabel.files.dataset import load_dataset_file
 from mislabel.loo import validate_influence
 from mislabel.settings import CurvatureSettings, TrainConfig, from_mapping
-from mislabel.stages.common import PathLike
+from mislabel.stages.common import PathLike, facts_text
 
 LOO_COLUMNS = (
     "dataset",
@@ -56,7 +55,7 @@ def loo_run(
             train_config=from_mapping(TrainConfig, training),
             curvature=from_mapping(CurvatureSettings, curvature),
         )
-        log(f"leave-one-out run: {json.dumps(facts)}")
+        log(f"leave-one-out run: {facts_text(facts)}")
         for row in found:
             rows.append({"dataset": ds.dataset, "ratio": ds.ratio, "seed": ds.seed, **row})
             log(

@@ -8,7 +8,6 @@ Hessian, or the top eigenpairs of the full-network Hessian) are computed togethe
 
 from __future__ import annotations
 
-import json
 import zipfile
 from collections.abc import Mapping, Sequence
 
@@ -27,7 +26,7 @@ from mislabel.files.atomic import save_npz, write_json
 from mislabel.metrics import detection_metrics
 from mislabel.registry import DETECTORS
 from mislabel.settings import CurvatureSettings, DetectionSettings, from_mapping
-from mislabel.stages.common import PathLike, load_run, stored_train_config
+from mislabel.stages.common import PathLike, facts_text, load_run, stored_train_config
 from mislabel.stopwatch import Stopwatch
 
 
@@ -93,11 +92,11 @@ def _detect(
         with Stopwatch() as watch:
             found.update(score_group(group, inp))
         timings.append({"stage": "score", "name": "+".join(group), **watch.timing.as_dict()})
-        info = found[group[0]].info
-        if info.get("curvature"):
-            log(f"curvature ({info['curvature']}) for {', '.join(group)}: {json.dumps(info)}")
-        elif info:
-            log(f"{group[0]}: {json.dumps(info)}")
+        facts = facts_text(found[group[0]].info)
+        log(
+            f"scored {', '.join(group)} in {watch.timing.wall:.1f} s"
+            + (f": {facts}" if facts else "")
+        )
     return ds, chosen, found, timings
 
 
