@@ -52,7 +52,7 @@ def test_workflow_paths_are_built_from_the_artifact_names() -> None:
     files = wc.paper_files(["loss", "aum"], "p")
     assert files[:3] == [f"p/{name}" for name in PAPER_TABLE_FILES]
     assert f"p/{CURVES[0]}.png" in files and "p/fig_extra_aum.tex" in files
-    assert files[-2:] == ["p/fig_1_1.pdf", "p/paper.tex"]
+    assert files[-3:] == ["p/fig_1_1.pdf", "p/fig_1_1.png", "p/paper.tex"]
     assert wc.extension_stems() == [*EXTENSION_TABLES, *EXTENSION_FIGURES]
-    assert len(files) == len(set(files)) == 3 + 3 * (2 + len(CURVES)) + len(EXTENSION_FILES) + 2
+    assert len(files) == len(set(files)) == 3 + 3 * (2 + len(CURVES)) + len(EXTENSION_FILES) + 3
     assert len(PAPER_TABLES) == 3

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -179,3 +180,23 @@ def test_the_main_command_leaves_the_committed_reference_intact():
             assert not path.startswith(config["paper_dir"].rstrip("/") + "/"), (doc, path)
     first = (REPO / REFERENCE / "results.md").read_text().splitlines()[0]
     assert first.endswith("--config seeds=[0,1,2,3,4] paper_dir=paper_tables`.")
+
+
+def test_the_html_page_embeds_the_figures_with_plain_captions_and_no_raw_markdown(tmp_path):
+    png = tmp_path / "fig_5_1.png"
+    shutil.copy(TINY.parent / "tiny_tables" / "fig_5_1.tex", tmp_path / "fig_5_1.tex")
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 16)
+    config = {"dataset": "mnist", "classes": [0, 1], "noise_ratios": [0.3], "seeds": [0, 1]}
+    render_results_page(
+        TINY / "detection.csv",
+        TINY / "unlearning.csv",
+        config,
+        tmp_path / "r.md",
+        tmp_path / "b.md",
+        tmp_path / "r.html",
+        figures=[png],
+    )
+    page = (tmp_path / "r.html").read_text()
+    assert 'src="data:image/png;base64,' in page and "<figcaption>Histogram of the anomaly" in page
+    assert "noise ratio r = 0.273438" in page and "$" not in page and "\\math" not in page
+    assert "`" not in page and "<code>config.yaml</code>" in page

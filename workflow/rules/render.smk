@@ -25,6 +25,7 @@ rule render_results:
         unlearning=summary_file("unlearning"),
         loo=summary_file("loo"),
         timing=summary_file("timing"),
+        figures=wc.figure_pngs(config["detectors"], PAPER),
     output:
         md=f"{PAPER}/{artifacts.RESULTS_MD}",
         beyond=f"{PAPER}/{artifacts.RESULTS_BEYOND_MD}",
@@ -194,6 +195,11 @@ rule render_rulegraph:
     """Figure 1.1: the method's overview, drawn as this workflow's rule graph (Graphviz)."""
     output:
         pdf=f"{PAPER}/{artifacts.RULEGRAPH}",
+        png=report(
+            f"{PAPER}/{artifacts.RULEGRAPH_PNG}",
+            caption="../report/rulegraph.rst",
+            category="Figure 1.1",
+        ),
     log:
         res(paths.log_file("render_rulegraph", per_run=False)),
     conda:

@@ -16,5 +16,6 @@ with job_log(sm.log[0], "render_results", exit_when_done=True) as log:
         timing_csv=sm.input.timing,
         config_name=sm.params.config_name,
         metric=sm.params.metric,
+        figures=list(sm.input.figures),
     )
     log(f"wrote {[str(p) for p in paths]}")

@@ -9,8 +9,10 @@ docs/paper.md) and `RESULTS_HTML` (all of it, for `snakemake --report`).
 
 from __future__ import annotations
 
+import base64
 import html
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -212,7 +214,53 @@ STYLE = (
     "table{border-collapse:collapse;margin-bottom:2em}"
     "th,td{padding:.2em .8em;text-align:right;border-bottom:1px solid #ddd}"
     "td:first-child,th:first-child{text-align:left}td.sub{padding-left:2em}"
+    "figure{margin:0 0 2em}figure img{max-width:100%}figcaption{font-size:.9em}"
 )
+
+
+_LATEX_TEXT = (
+    (r"\pm", "±"),
+    (r"\%", "%"),
+    (r"\_", "_"),
+    (r"\setminus", "\\"),
+    (r"\hat{m}", "m̂"),
+    (r"\ldots", "..."),
+)
+
+
+def latex_text(latex: str) -> str:
+    """A figure caption's LaTeX as plain text: math kept as its letters (``$D_{\\mathrm{
+    clean}}$`` -> ``D_clean``), the few symbols the captions use spelled out."""
+    text = latex
+    for macro, plain in _LATEX_TEXT:
+        text = text.replace(macro, plain)
+    text = re.sub(r"\\(?:mathrm|text|mathbf|emph)\{([^{}]*)\}", r"\1", text)
+    text = re.sub(r"_\{([^{}]*)\}", r"_\1", text)
+    return text.replace("$", "").replace("{", "").replace("}", "").replace("--", "–")
+
+
+def figure_caption(png: Path) -> str:
+    """The caption of a rendered figure, from the `.tex` beside its `.png`, as plain text."""
+    tex = png.with_suffix(".tex")
+    if not tex.is_file():
+        return ""
+    for line in tex.read_text().splitlines():
+        if "\\caption{" in line:
+            return latex_text(line.split("\\caption{", 1)[1].rsplit("}", 1)[0])
+    return ""
+
+
+def _html_figure(png: Path, caption: str) -> str:
+    data = base64.b64encode(png.read_bytes()).decode("ascii")
+    return (
+        f'<figure><img alt="{html.escape(png.stem)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def _code_spans(text: str) -> str:
+    """Escaped `text` with its Markdown code spans as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def results_html(
@@ -222,24 +270,27 @@ def results_html(
     config: Mapping,
     config_name: str,
     metric: str,
+    figures: Sequence[tuple[Path, str]] = (),
 ) -> str:
-    """The results page as a standalone HTML document: Tables 5.1-5.3, then the tables
-    beyond the paper."""
+    """The results page as a standalone HTML document: Tables 5.1-5.3, the tables beyond
+    the paper, then `figures` ((PNG, caption) pairs, embedded)."""
     source, command = provenance(config, config_name)
     headline = [_html_table(*t) for t in headline_tables(det, unl, metric, PLAIN)]
     beyond = [_html_table(*t) for t in beyond_tables(det, unl, loo, PLAIN)]
+    shown = ["<h2>Figures</h2>", *(_html_figure(*f) for f in figures)] if figures else []
     return "\n".join(
         [
             "<!DOCTYPE html>",
             '<html><head><meta charset="utf-8"><title>mislabel results</title>',
             f"<style>{STYLE}</style></head><body>",
             "<h1>Results</h1>",
-            f"<p>From {html.escape(source)}<br>Rebuild them with "
+            f"<p>From {_code_spans(source)}<br>Rebuild them with "
             f"<code>{html.escape(command)}</code>.</p>",
             "<h2>The paper's tables</h2>",
             *headline,
             "<h2>Beyond the paper</h2>",
             *beyond,
+            *shown,
             "</body></html>",
             "",
         ]
@@ -258,10 +309,12 @@ def render_results_page(
     timing_csv: str | os.PathLike | None = None,
     config_name: str = "config.yaml",
     metric: str = "accuracy",
+    figures: Sequence[str | os.PathLike] = (),
 ) -> list[Path]:
     """Write the results page: Tables 5.1-5.3 in Markdown, the tables beyond the paper in
-    Markdown, and both in one HTML page. `loo_csv` and `timing_csv` (the leave-k-out and
-    timing summaries) feed the validation table and the time column, when given."""
+    Markdown, and both in one HTML page with the `figures` (PNGs, each captioned from the
+    `.tex` beside it) embedded. `loo_csv` and `timing_csv` (the leave-k-out and timing
+    summaries) feed the validation table and the time column, when given."""
     dataset = config["dataset"]
     det = load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset)
     det = with_numeric(det, ["flipped_ratio", "estimated_ratio"])
@@ -270,5 +323,6 @@ def render_results_page(
     loo = load_loo(loo_csv, dataset=dataset)
     write_text(out_md, results_markdown(det, unl, config, config_name, metric))
     write_text(out_beyond_md, beyond_markdown(det, unl, loo, config, config_name))
-    write_text(out_html, results_html(det, unl, loo, config, config_name, metric))
+    shown = [(Path(png), figure_caption(Path(png))) for png in figures]
+    write_text(out_html, results_html(det, unl, loo, config, config_name, metric, shown))
     return [Path(out_md), Path(out_beyond_md), Path(out_html)]

@@ -66,9 +66,13 @@ def rulegraph_dot(snakefile: str | os.PathLike) -> str:
 
 
 def render_rulegraph(
-    snakefile: str | os.PathLike, out_pdf: str | os.PathLike, log: Callable[[str], None] = print
+    snakefile: str | os.PathLike,
+    out_pdf: str | os.PathLike,
+    log: Callable[[str], None] = print,
+    out_png: str | os.PathLike | None = None,
 ) -> Path:
-    """Render the rule graph to PDF with Graphviz's `dot` (Debian package graphviz)."""
+    """Render the rule graph to PDF (and, given `out_png`, to a 150 dpi PNG) with
+    Graphviz's `dot` (Debian package graphviz)."""
     dot = shutil.which("dot")
     if dot is None:
         raise RuntimeError(
@@ -78,6 +82,9 @@ def render_rulegraph(
     text = keep_rules(rulegraph_dot(snakefile))
     log(f"the method's {len(METHOD_STAGES)} stages, {text.count('->')} edges between them")
     env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "0")}
-    with atomic_path(out_pdf) as tmp:
-        subprocess.run([dot, "-Tpdf", "-o", str(tmp)], input=text, text=True, check=True, env=env)
+    outputs = [(out_pdf, ["-Tpdf"])] + ([(out_png, ["-Tpng", "-Gdpi=150"])] if out_png else [])
+    for out, how in outputs:
+        with atomic_path(out) as tmp:
+            command = [dot, *how, "-o", str(tmp)]
+            subprocess.run(command, input=text, text=True, check=True, env=env)
     return Path(out_pdf)

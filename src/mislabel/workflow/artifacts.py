@@ -50,6 +50,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 CURVES: tuple[str, ...] = ("fig_accuracy_vs_ratio", "fig_auc_vs_ratio")
 # Figure 1.1 (the workflow's rule graph, `mislabel.report.rulegraph`) and the paper itself.
 RULEGRAPH = "fig_1_1.pdf"
+RULEGRAPH_PNG = "fig_1_1.png"  # the same, for the Snakemake report and the results page
 PAPER_TEX = "paper.tex"
 PAPER_PDF = "paper.pdf"
 # The results pages: Tables 5.1-5.3 in Markdown (included in the README), the tables beyond

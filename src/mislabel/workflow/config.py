@@ -92,6 +92,7 @@ def paper_files(detectors: list[str], paper_dir: str = PAPER) -> list[str]:
         PAPER_TABLE_FILES,
         PAPER_TEX,
         RULEGRAPH,
+        RULEGRAPH_PNG,
         figure_files,
     )
 
@@ -99,8 +100,17 @@ def paper_files(detectors: list[str], paper_dir: str = PAPER) -> list[str]:
     return (
         [f"{paper_dir}/{name}" for name in (*PAPER_TABLE_FILES, *figures)]
         + extension_files(paper_dir)
-        + [f"{paper_dir}/{RULEGRAPH}", f"{paper_dir}/{PAPER_TEX}"]
+        + [f"{paper_dir}/{RULEGRAPH}", f"{paper_dir}/{RULEGRAPH_PNG}", f"{paper_dir}/{PAPER_TEX}"]
     )
+
+
+def figure_pngs(detectors: list[str], paper_dir: str = PAPER) -> list[str]:
+    """The PNG of every rendered figure (the results page embeds them): the histograms, the
+    curves, the figures beyond the paper and Figure 1.1."""
+    from mislabel.workflow.artifacts import CURVES, EXTENSION_FIGURES, RULEGRAPH_PNG
+
+    stems = [*histogram_stems(detectors), *CURVES, *EXTENSION_FIGURES]
+    return [f"{paper_dir}/{stem}.png" for stem in stems] + [f"{paper_dir}/{RULEGRAPH_PNG}"]
 
 
 def compares_with_paper(config: Mapping[str, Any]) -> bool:
