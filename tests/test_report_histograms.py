@@ -12,17 +12,19 @@ from mislabel.report import render_histograms
 from mislabel.report.histograms import histogram_figure
 
 
-def test_histogram_figure_caps_y_axis() -> None:
+def test_histogram_figure_shows_every_count_and_labels_the_threshold_with_m() -> None:
     flipped = np.arange(300) < 15
     scores = np.where(flipped, 3.0, 0.0) + np.linspace(0, 1, 300)
-    fig = histogram_figure(scores, flipped, label="Loss", ratio=0.05, seed=0, threshold=2.5)
+    fig = histogram_figure(scores, flipped, label="Loss", ratio=0.05, seed=0, threshold=2.5, m=15)
     (ax,) = fig.axes
-    assert ax.get_ylim() == (0.0, 50.0)
+    assert ax.get_yscale() == "log" and ax.get_ylim()[0] < 1  # a bin of one sample shows
+    tallest = max(p.get_height() for c in ax.containers for p in c.patches)
+    assert ax.get_ylim()[1] >= tallest  # and so does the tallest (no cap)
     assert ax.get_xlabel() == "anomaly score: Loss"
-    assert ax.get_ylabel() == "number of training samples"
-    assert "r = 0.05" in ax.get_title()
+    assert ax.get_ylabel() == "training samples (log scale)"
+    assert "r = 0.05; 15 of 300 labels flipped, 5.0%; seed 0" in ax.get_title()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels[:2] == ["clean (n = 285)", "mislabeled (n = 15)"]
+    assert labels == ["clean (n = 285)", "mislabeled (n = 15)", "top-m threshold (m = 15)"]
     # Both histograms share the same bin edges.
     clean, mis = ax.containers[:2]
     assert [p.get_x() for p in clean.patches] == [p.get_x() for p in mis.patches]
@@ -46,16 +48,19 @@ def test_render_histograms(tmp_path: Path) -> None:
     assert "\\includegraphics[width=0.7\\linewidth]{fig_5_2.pdf}" in tex
     assert (
         "Histogram of the anomaly score $I_{\\mathrm{up,loss}}(z, z)$ for mislabeled and clean "
-        "training samples at noise ratio $r = 0.05$ (seed 0, first of 3 seeds); "
-        "y axis capped at 50."
+        "training samples at noise ratio $r = 0.05$ ("
     ) in tex
+    assert "seed 0, first of 3 seeds); counts on a log scale; the dashed line is the " in tex
+    assert "top-$m$ threshold ($m = " in tex and "labels flipped, " in tex
     assert (out / "fig_5_1.png").read_bytes()[:4] == b"\x89PNG"
     # Reruns give identical bytes.
     before = {p.name: p.read_bytes() for p in written}
     render_histograms(paths, out, seed=0, n_seeds=3)
     assert {p.name: p.read_bytes() for p in written} == before
     one = render_histograms({"loss": paths["loss"]}, tmp_path / "one", seed=4)
-    assert "(seed 4); y axis" in one[2].read_text()
+    assert "; seed 4); counts on a log scale" in one[2].read_text()
+    configured = render_histograms({"loss": paths["loss"]}, tmp_path / "r", seed=0, ratio=0.1)
+    assert "noise ratio $r = 0.1$" in configured[2].read_text()
 
 
 def test_render_histograms_checks_detector(tmp_path: Path) -> None:

@@ -120,6 +120,7 @@ rule render_histograms:
     params:
         seed=int(SEEDS[0]),
         n_seeds=len(SEEDS),
+        ratio=config["histogram_ratio"],
     script:
         "../scripts/render_histograms.py"
 

@@ -12,5 +12,6 @@ with job_log(sm.log[0], "render_histograms", exit_when_done=True) as log:
         str(Path(sm.output[0]).parent),
         seed=sm.params.seed,
         n_seeds=sm.params.n_seeds,
+        ratio=sm.params.ratio,
     )
     log(f"wrote {[str(p) for p in paths]}")

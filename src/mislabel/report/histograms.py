@@ -16,10 +16,15 @@ from mislabel.report.labels import DETECTOR_LABELS, label_of, ordered
 from mislabel.workflow.artifacts import HISTOGRAM_FIGURES, histogram_stem
 
 SCORE_KEYS = ("scores", "flipped", "flagged", "detector", "ratio", "m")
-Y_CAP = 50
 HIST_BINS = 50
 CLEAN_COLOR = "tab:blue"
 MISLABELED_COLOR = "tab:red"
+
+
+def flipped_phrase(flipped: np.ndarray) -> str:
+    """``28 of 128 labels flipped, 21.9%``: the realised noise, beside the configured r."""
+    k, n = int(np.sum(flipped)), int(np.size(flipped))
+    return f"{k} of {n} labels flipped, {100 * k / max(n, 1):.1f}%"
 
 
 def histogram_figure(
@@ -30,16 +35,18 @@ def histogram_figure(
     ratio: float,
     seed: int,
     threshold: float | None = None,
+    m: int | None = None,
     bins: int = HIST_BINS,
-    ymax: float = Y_CAP,
 ) -> Figure:
-    """Histogram of anomaly scores, mislabeled vs clean, on shared bins, y axis capped.
+    """Histogram of anomaly scores, mislabeled vs clean, on shared bins, with a log-scale
+    count axis so that every bin shows, however tall.
 
     Args:
       scores: (n,) anomaly scores; non-finite values are left out.
       flipped: (n,) bool, True for mislabeled samples.
       label: detector name for the axis label and title (mathtext allowed).
-      threshold: optional top-m threshold, drawn as a dashed vertical line.
+      ratio: the configured noise ratio r (the realised fraction is stated beside it).
+      threshold, m: the top-m threshold, drawn as a dashed vertical line labelled with m.
     """
     scores = np.asarray(scores, dtype=float)
     flipped = np.asarray(flipped, dtype=bool)
@@ -63,11 +70,15 @@ def histogram_figure(
         label=f"mislabeled (n = {mislabeled.size})",
     )
     if threshold is not None:
-        ax.axvline(threshold, color="black", linestyle="--", linewidth=0.8, label="top-m threshold")
-    ax.set_ylim(0, ymax)
+        what = "top-m threshold" if m is None else f"top-m threshold (m = {m})"
+        ax.axvline(threshold, color="black", linestyle="--", linewidth=0.8, label=what)
+    ax.set_yscale("log")
+    ax.set_ylim(bottom=0.7)  # a bin of one sample shows
     ax.set_xlabel(f"anomaly score: {label}")
-    ax.set_ylabel("number of training samples")
-    ax.set_title(f"{label}\nnoise ratio r = {ratio:g} (seed {seed})", fontsize="medium")
+    ax.set_ylabel("training samples (log scale)")
+    ax.set_title(
+        f"{label}\nr = {ratio:g}; {flipped_phrase(flipped)}; seed {seed}", fontsize="medium"
+    )
     ax.legend(loc="upper right", fontsize="small")
     return fig
 
@@ -90,13 +101,17 @@ def load_scores(path: str | os.PathLike) -> dict[str, Any]:
     return data
 
 
-def histogram_caption(detector: str, *, ratio: float, seed: int, n_seeds: int) -> str:
+def histogram_caption(
+    detector: str, *, ratio: float, seed: int, n_seeds: int, flipped: np.ndarray, m: int
+) -> str:
     """The paper's caption for a score histogram (LaTeX)."""
     seeds = f"seed {seed}" + (f", first of {n_seeds} seeds" if n_seeds > 1 else "")
+    flips = flipped_phrase(flipped).replace("%", r"\%")
     return (
         f"Histogram of the anomaly score {label_of(detector, DETECTOR_LABELS, LATEX)} for "
-        f"mislabeled and clean training samples at noise ratio $r = {ratio:g}$ ({seeds}); "
-        f"y axis capped at {Y_CAP}."
+        f"mislabeled and clean training samples at noise ratio $r = {ratio:g}$ "
+        f"({flips}; {seeds}); counts on a log "
+        f"scale; the dashed line is the top-$m$ threshold ($m = {m}$)."
     )
 
 
@@ -106,6 +121,7 @@ def render_histograms(
     *,
     seed: int,
     n_seeds: int = 1,
+    ratio: float | None = None,
 ) -> list[Path]:
     """Figures 5.1-5.4 (+ fig_extra_<name> for other detectors) from score files.
 
@@ -113,6 +129,8 @@ def render_histograms(
       score_paths: detector name -> score `.npz` path.
       seed: the seed the scores come from (named in the caption).
       n_seeds: how many seeds the run has; captions say "first of N seeds" when > 1.
+      ratio: the configured noise ratio of the scores (default: the ratio their budget
+        assumed, from the score file).
 
     Returns:
       pdf, png and tex paths per detector, detectors in paper order then by name.
@@ -132,14 +150,18 @@ def render_histograms(
             )
         flagged = data["flagged"]
         threshold = float(np.min(data["scores"][flagged])) if flagged.any() else None
+        r = data["ratio"] if ratio is None else float(ratio)
         fig = histogram_figure(
             data["scores"],
             data["flipped"],
             label=mpl_label(detector, DETECTOR_LABELS),
-            ratio=data["ratio"],
+            ratio=r,
             seed=seed,
             threshold=threshold,
+            m=data["m"],
         )
-        caption = histogram_caption(detector, ratio=data["ratio"], seed=seed, n_seeds=n_seeds)
+        caption = histogram_caption(
+            detector, ratio=r, seed=seed, n_seeds=n_seeds, flipped=data["flipped"], m=data["m"]
+        )
         written += save_figure(fig, out_dir, stem, caption=caption)
     return written
