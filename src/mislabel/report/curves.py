@@ -58,6 +58,9 @@ from mislabel.workflow.artifacts import CURVES
 TWINS_DASHED = "a dashed line is the full-network variant of the solid line of the same color"
 
 
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+
+
 def curve_stats(df: pd.DataFrame, by: str, value: str) -> pd.DataFrame:
     """Mean, sample std (0 for one seed) and count of `value` per (`by`, ratio)."""
     stats = df.groupby([by, "ratio"])[value].agg(["mean", "std", "count"]).reset_index()
@@ -76,7 +79,9 @@ def plot_curves(
     colors: Mapping[str, str] | None = None,
     linestyles: Mapping[str, str] | None = None,
 ) -> None:
-    """One mean line with a shaded +-std band per name, in the order of `names`."""
+    """One mean line with a shaded +-std band per name, in the order of `names`; each name
+    has its own hollow marker, drawn smaller than the one before, so that a line lying on
+    another still shows."""
     for i, name in enumerate(names):
         rows = stats[stats[by] == name]
         if rows.empty:
@@ -88,8 +93,9 @@ def plot_curves(
         ax.plot(
             x,
             mean,
-            marker="o",
-            markersize=3,
+            marker=MARKERS[i % len(MARKERS)],
+            markersize=max(7.0 - 0.8 * i, 3.0),
+            markerfacecolor="none",
             color=color,
             linestyle=(linestyles or {}).get(name, "-"),
             label=mpl_label(name, labels),
@@ -309,17 +315,16 @@ def estimated_ratio_figure(det: pd.DataFrame, names: Sequence[str]) -> Figure:
         stats = points.groupby("ratio")[["x", "y"]].agg(["mean", "std"]).fillna(0.0)
         x, y = stats[("x", "mean")], stats[("y", "mean")]
         xerr, yerr = stats[("x", "std")], stats[("y", "std")]
-        ax.errorbar(
-            x,
-            y,
-            xerr=xerr,
-            yerr=yerr,
-            marker="o",
-            markersize=3,
-            capsize=2,
-            color=f"C{i % 10}",
-            label=mpl_label(name, DETECTOR_LABELS),
-        )
+        style = {
+            "marker": MARKERS[i % len(MARKERS)],
+            "markersize": 4,
+            "color": f"C{i % 10}",
+            "label": mpl_label(name, DETECTOR_LABELS),
+        }
+        if (xerr > 0).any() or (yerr > 0).any():
+            ax.errorbar(x, y, xerr=xerr, yerr=yerr, capsize=2, **style)
+        else:  # one seed: no bars to draw, so no error-bar symbol in the legend either
+            ax.plot(x, y, **style)
         right = max(right, float(np.nanmax(x + xerr)))
         top = max(top, float(np.nanmax(y + yerr)))
     # Each axis spans its own data: the actual fractions stop at the largest ratio, while
