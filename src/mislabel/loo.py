@@ -1,4 +1,4 @@
-"""Does influence predict reality? Predicted vs actual leave-one-out loss change, small MLP.
+"""Does the damped influence predict leave-one-out retraining of a damped objective? Small MLP.
 
 Setting (all float64). A small MLP (`LOO_HIDDEN`) is trained with SGD on a subsample of a
 run's noisy training set to ``theta_0``; then the objective
