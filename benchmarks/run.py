@@ -196,17 +196,20 @@ def bench_unlearn(report: Report, model, state, x, y, flipped, repeats: int) -> 
     from mislabel.unlearn import unlearn
 
     rows = []
-    for method in UNLEARNERS:
+    for unlearner in UNLEARNERS:
         t = time_calls(
-            lambda m=method: unlearn(
+            lambda m=unlearner: unlearn(
                 m, model, state, x, y, flipped, seed=0, train_config=TrainConfig(**PAPER)
             ),
             repeats,
         )
-        rows.append((method, fmt_s(t.first), t.steady()))
-        if method in ("influence", "ssse"):
+        rows.append((unlearner, fmt_s(t.first), t.steady()))
+        if unlearner in ("influence", "ssse"):
             report.target(
-                f"{method} update, after compilation", "<= 0.5 s", fmt_s(t.median), t.median <= 0.5
+                f"{unlearner} update, after compilation",
+                "<= 0.5 s",
+                fmt_s(t.median),
+                t.median <= 0.5,
             )
     report.add(
         f"## 4. Unlearning D_mislabeled (m = {int(flipped.sum())} of n = {flipped.size}; "
@@ -328,7 +331,7 @@ def job_kwargs(kind: str, d: Path, out: Path) -> tuple[str, str, dict]:
     kind, _, variant = kind.partition(" ")
     if kind == "train":
         files = {"model_path": out / "model.msgpack", "history_path": out / "history.npz"}
-        kwargs = {"hidden": list(HIDDEN), "seed": 0, **PAPER}
+        kwargs = {"hidden": list(HIDDEN), "seed": 0, "training": dict(PAPER)}
         func, modules = "train_model", "mislabel.network.train"
     elif kind == "score":
         files = {"scores_path": out / "scores.npz", "metrics_path": out / "metrics.json"}
@@ -342,7 +345,7 @@ def job_kwargs(kind: str, d: Path, out: Path) -> tuple[str, str, dict]:
             "model_paths": {"mislabeled": str(out / "model.msgpack")},
             "info_paths": {"mislabeled": str(out / "info.json")},
             "timing_path": None,
-            "method": variant,
+            "unlearner": variant,
             "training": dict(PAPER),
         }
         func, modules = "unlearn_run", "mislabel.unlearn"
