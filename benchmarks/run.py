@@ -103,7 +103,7 @@ def load_problem(cache_dir: str):
 
 
 def bench_train(report: Report, model, x, y, repeats: int):
-    """2. One paper model with `mislabel.train.train`; returns the trained state."""
+    """2. One paper model with `mislabel.network.train.train`; returns the trained state."""
     import jax
 
     from mislabel.network.train import train
@@ -116,7 +116,8 @@ def bench_train(report: Report, model, x, y, repeats: int):
 
     t = time_calls(call, repeats)
     report.add(
-        "## 2. Training one paper model (`mislabel.train.train`, 20 epochs, 62 steps each)\n\n"
+        "## 2. Training one paper model (`mislabel.network.train.train`, 20 epochs, "
+        "62 steps each)\n\n"
         + md_table(
             ["", "first call (compile + run)", "steady median (min)"],
             [("train", fmt_s(t.first), t.steady())],
