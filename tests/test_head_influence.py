@@ -198,7 +198,7 @@ def test_the_damped_solve_equals_a_dense_solve(damping):
     """Conjugate gradients on exact Hessian-vector products, EK-FAC preconditioned, against
     `numpy.linalg.solve` with the dense weighted Hessian (`softmax_head.dense_hessian`)."""
     from mislabel.curvature import softmax_head
-    from mislabel.curvature.head import damped_solve
+    from mislabel.curvature.head_solve import damped_solve
 
     W, b, x, y = small_head(n=90, d=5, c=4)
     rng = np.random.default_rng(3)
@@ -213,3 +213,36 @@ def test_the_damped_solve_equals_a_dense_solve(damping):
     np.testing.assert_allclose(got.reshape(-1), want, rtol=1e-8, atol=1e-10)
     with pytest.raises(ValueError, match="damping > 0"):
         damped_solve(W, b, x, y, weights, rhs, 0.0)
+
+
+def test_a_moved_system_multiplies_by_the_hessian_at_its_new_head_and_warm_starts_converge():
+    """`HeadSystem.at` keeps the samples but evaluates H at the new head (against the dense
+    `softmax_head.dense_hessian` there); a solve started from the answer stops at once, and
+    one started nearby takes fewer iterations than one from zero."""
+    from mislabel.curvature import softmax_head
+    from mislabel.curvature.head_solve import HeadSystem
+
+    W, b, x, y = small_head(n=90, d=5, c=4)
+    weights = np.full(90, 1 / 90)
+    rng = np.random.default_rng(4)
+    W2, b2 = W + 0.3 * rng.normal(size=W.shape), b - 0.2
+    system = HeadSystem(W, b, x, y, weights, chunk=16).at(W2, b2)
+    hess = softmax_head.dense_hessian(softmax_head.stack(W2, b2), x, weights)
+    V = rng.normal(size=(6, 4))
+    np.testing.assert_allclose(system.matvec(V).reshape(-1), hess @ V.reshape(-1), atol=1e-12)
+    rhs = rng.normal(size=(6, 4))
+    want = np.linalg.solve(hess + 0.01 * np.eye(24), rhs.reshape(-1)).reshape(6, 4)
+    cold, cold_info = system.solve(rhs, 0.01, tol=1e-11)
+    np.testing.assert_allclose(cold, want, rtol=1e-8, atol=1e-10)
+    _, info = system.solve(rhs, 0.01, x0=want, tol=1e-8)
+    assert info.iterations == 0 and info.converged
+    _, warm_info = system.solve(rhs, 0.01, x0=want * 1.01, tol=1e-11)
+    assert warm_info.converged and warm_info.iterations < cold_info.iterations
+
+
+def test_the_dense_hessian_is_chosen_only_where_it_is_cheaper_and_fits():
+    from mislabel.repair.newton import dense_is_cheaper
+
+    assert dense_is_cheaper(60_000, 34, solves=5)  # an MLP of the paper: 16 features, 2 classes
+    assert not dense_is_cheaper(40_000, 5_130, solves=5)  # 512 features, 10 classes
+    assert not dense_is_cheaper(60_000, 34, solves=5, budget_bytes=100)  # does not fit

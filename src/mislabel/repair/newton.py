@@ -17,9 +17,13 @@ holds the grid; the repair picks from it on held-out data, `mislabel.repair.cros
   for a ridge head (scikit-learn's) F_R is exactly the refit's objective, the bias aside.
   lambda is the head's implied ridge (`implied_ridge`), floored.
 
-Both solve with the head's dense Hessian while it fits the memory budget (`dense_fits`),
-else by conjugate gradients on exact Hessian-vector products, preconditioned by EK-FAC
-(`mislabel.curvature.head.damped_solve`): the same steps, to a relative residual of 1e-10.
+Both solve with the head's dense Hessian where it fits the memory budget and costs less
+(`dense_is_cheaper`: small heads), else by conjugate gradients on exact Hessian-vector
+products, preconditioned by EK-FAC (`mislabel.curvature.head_solve.HeadSystem`): the same
+steps. The closed-form steps solve to a relative residual of 1e-10, largest damping first,
+each solve starting from the previous one's solution; the removal's Newton steps solve
+inexactly, to a residual of ``min(1e-2, ||grad|| / ||grad_0||)`` times the gradient (at
+least 1e-10), which keeps Newton's fast convergence, and stop as the dense ones do.
 """
 
 from __future__ import annotations
@@ -33,10 +37,13 @@ import scipy.linalg
 
 from mislabel.checks import NumericalError
 from mislabel.curvature import softmax_head as head
-from mislabel.curvature.head import damped_solve, default_budget
+from mislabel.curvature.head import default_budget
+from mislabel.curvature.head_solve import HeadSystem
 
 NEWTON_UNLEARNERS = ("influence", "ssse")
 DENSE_BYTES = 3 * 8  # per Hessian entry: the Hessian, its eigenvectors or factor, a workspace
+CG_ITERATIONS = 50  # a typical preconditioned solve of a head (the cost model)
+FORCING_FLOOR = 1e-8  # the tightest relative residual of a removal's Newton step
 _log = logging.getLogger(__name__).info
 
 
@@ -47,15 +54,28 @@ def dense_fits(n_params: int, budget_bytes: int | None = None) -> bool:
     return DENSE_BYTES * n_params**2 <= budget
 
 
-def _matrix_free_solve(Wb, x_NxD, y_N, weights_N, rhs_P, damping: float) -> np.ndarray:
-    """``(sum_i w_i H_i + damping I)^-1 rhs`` by `damped_solve`, flattened as `rhs_P`."""
+def dense_is_cheaper(n: int, n_params: int, solves: int, budget_bytes: int | None = None) -> bool:
+    """Whether the dense Hessian fits the budget and building and factoring it (about
+    ``N P^2 + 10 P^3`` multiply-adds) costs less than `solves` conjugate-gradient solves of
+    about `CG_ITERATIONS` Hessian-vector products (``4 N P`` each)."""
+    if not dense_fits(n_params, budget_bytes):
+        return False
+    return n * n_params**2 + 10 * n_params**3 <= solves * CG_ITERATIONS * 4 * n * n_params
+
+
+def _system(Wb, x_NxD, y_N, weights_N) -> HeadSystem:
     Wb = np.asarray(Wb, np.float64)
-    solution, info = damped_solve(
-        Wb[:-1], Wb[-1], x_NxD, y_N, weights_N, rhs_P.reshape(Wb.shape), damping, log=_log
-    )
+    return HeadSystem(Wb[:-1], Wb[-1], x_NxD, y_N, weights_N)
+
+
+def _solved(system: HeadSystem, rhs_P, damping: float, tol: float, x0=None) -> np.ndarray:
+    """``(H + damping I)^-1 rhs`` by `HeadSystem.solve`, flattened as `rhs_P`."""
+    shape = (-1, system.n_classes)
+    start = None if x0 is None else x0.reshape(shape)
+    solution, info = system.solve(rhs_P.reshape(shape), damping, x0=start, tol=tol, log=_log)
     if not info.converged:
         raise NumericalError(
-            f"conjugate gradients did not reach a relative residual of 1e-10 in "
+            f"conjugate gradients did not reach a relative residual of {tol:.0e} in "
             f"{info.iterations} iterations ({info.relative_residual:.1e}); raise the damping"
         )
     return solution.reshape(-1)
@@ -81,7 +101,7 @@ def forget_steps(
     budget_bytes: int | None = None,
 ) -> list[Candidate]:
     """One `Candidate` per relative damping of the ``influence`` or ``ssse`` step (dense
-    while `dense_fits` the budget, else matrix-free)."""
+    where `dense_is_cheaper`, else matrix-free)."""
     if kind not in NEWTON_UNLEARNERS:
         raise ValueError(f"unknown Newton step {kind!r}; allowed: {', '.join(NEWTON_UNLEARNERS)}")
     forget_N = np.asarray(forget_N, bool)
@@ -93,19 +113,25 @@ def forget_steps(
     else:
         weights_N, scale = (~forget_N) / (n - m), 1.0 / (n - m)
     g_P = head.gradient_sum(Wb_D1xC, x_NxD, y_N, forget_N.astype(np.float64))
-    if dense_fits(np.size(Wb_D1xC), budget_bytes):
+    steps = {}
+    if not m:
+        steps = {rel: np.zeros_like(g_P) for rel in relative_dampings}
+    elif dense_is_cheaper(n, np.size(Wb_D1xC), len(relative_dampings), budget_bytes):
         spec = head.spectrum(Wb_D1xC, x_NxD, weights_N)
-        tau, solve = spec.mean_eigenvalue, spec.damped_solve
+        tau = spec.mean_eigenvalue
+        steps = {rel: scale * spec.damped_solve(g_P, rel * tau) for rel in relative_dampings}
     else:
         tau = head.mean_eigenvalue(Wb_D1xC, x_NxD, weights_N)
-
-        def solve(b_P, damping):
-            return _matrix_free_solve(Wb_D1xC, x_NxD, y_N, weights_N, b_P, damping)
-
+        system, previous = _system(Wb_D1xC, x_NxD, y_N, weights_N), None
+        for rel in sorted(set(relative_dampings), reverse=True):  # the easiest solve first
+            previous = _solved(system, g_P, rel * tau, 1e-10, x0=previous)
+            steps[rel] = scale * previous
+    if not m:
+        tau = head.mean_eigenvalue(Wb_D1xC, x_NxD, weights_N)
     norm = float(np.linalg.norm(Wb_D1xC))
     out = []
     for rel in relative_dampings:
-        step_P = scale * solve(g_P, rel * tau) if m else np.zeros_like(g_P)
+        step_P = steps[rel]
         new = np.asarray(Wb_D1xC, np.float64) + step_P.reshape(np.shape(Wb_D1xC))
         out.append(
             Candidate(float(rel), float(rel * tau), new, float(np.linalg.norm(step_P)) / norm)
@@ -144,7 +170,7 @@ def remove_samples(
 ) -> np.ndarray:
     """The head as if trained without the `remove_N` samples: the minimiser of ``F_R``
     (see the module docstring), Newton steps with a backtracking line search until a step
-    moves the head by less than ``tol ||Wb||`` (dense while `dense_fits` the budget, else
+    moves the head by less than ``tol ||Wb||`` (dense where `dense_is_cheaper`, else
     matrix-free)."""
     if not damping > 0:
         raise ValueError(f"removal needs damping > 0, got {damping}")
@@ -165,7 +191,9 @@ def remove_samples(
 
     theta = start.reshape(-1).copy()
     value = objective(theta)
-    dense = dense_fits(start.size, budget_bytes)
+    dense = dense_is_cheaper(n, start.size, 5, budget_bytes)  # Newton takes a few steps
+    system = None if dense else _system(start, x_NxD, y_N, w_keep)
+    first_norm = None
     for _ in range(max_steps):
         current = theta.reshape(start.shape)
         grad = head.gradient_sum(current, x_NxD, y_N, w_keep) - mean_P
@@ -175,7 +203,10 @@ def remove_samples(
             hess[np.diag_indices_from(hess)] += damping
             step = -scipy.linalg.cho_solve(scipy.linalg.cho_factor(hess), grad)
         else:
-            step = -_matrix_free_solve(current, x_NxD, y_N, w_keep, grad, damping)
+            grad_norm = float(np.linalg.norm(grad))
+            first_norm = first_norm or grad_norm
+            forcing = max(FORCING_FLOOR, min(1e-2, grad_norm / first_norm)) if first_norm else 1.0
+            step = -_solved(system.at(current[:-1], current[-1]), grad, damping, forcing)
         t = 1.0
         while True:  # Armijo backtracking: F_R is convex, so a short enough step descends
             trial = objective(theta + t * step)
