@@ -1,22 +1,28 @@
 """Confident learning: cross-validation folds, vmapped fold models vs a loop of `train`,
-cleanlab's count against a numpy confident joint (checked by hand), and a memorising model
-whose own training loss misses the flips that the cross-validated scores find."""
+the calibrated confident-joint count checked by hand (and against cleanlab where it is
+installed), and a memorising model whose own training loss misses the flips that the
+cross-validated scores find."""
 
 from __future__ import annotations
-
-import warnings
 
 import jax
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-import mislabel.detectors.confident_learning as confident
 from mislabel.detectors.confident_learning import (
     confident_learning,
     confident_scores,
     cross_val_probs,
     fold_assignment,
+)
+from mislabel.detectors.probabilities import (
+    calibrate_joint,
+    calibrated_count,
+    check_probs,
+    class_thresholds,
+    confident_joint,
+    round_row,
 )
 from mislabel.network.mlp import make_model, per_sample_loss
 from mislabel.network.train import train
@@ -71,33 +77,6 @@ def test_own_label_does_not_change_own_probs(problem):
     assert np.abs(changed[fold != 2] - probs[fold != 2]).max() > 1e-3  # the others saw it
 
 
-def calibrated_count(y, probs):
-    """Northcutt et al.'s calibrated confident-joint estimate of the number of label issues.
-
-    Threshold t_j = mean p_j over samples labelled j (2 for an absent label, floored at
-    2e-6); sample i is confidently of class j if p_ij >= t_j - 1e-6 (the most probable one if
-    several); C[given, confident] counts them, its diagonal at least 1; each row is scaled
-    to its label count, rounded by largest remainders to keep the row total; the count is
-    n - trace.
-    """
-    n, c = probs.shape
-    counts = np.bincount(y, minlength=c)
-    thresholds = np.array([probs[y == j, j].mean() if counts[j] else 2.0 for j in range(c)])
-    confident = probs >= np.maximum(thresholds, 2e-6) - 1e-6
-    joint = np.zeros((c, c))
-    for i in np.flatnonzero(confident.any(axis=1)):
-        classes = np.flatnonzero(confident[i])
-        guess = classes[0] if classes.size == 1 else np.argmax(probs[i])
-        joint[y[i], guess] += 1
-    np.fill_diagonal(joint, np.maximum(joint.diagonal(), 1))
-    scaled = joint / joint.sum(axis=1, keepdims=True) * counts[:, None]
-    rounded = np.floor(scaled)
-    for row in range(c):
-        short = int(round(counts[row] - rounded[row].sum()))
-        rounded[row, np.argsort(rounded[row] - scaled[row])[:short]] += 1
-    return int(n - np.trace(rounded))
-
-
 def test_calibrated_count_by_hand():
     """Thresholds 0.63 (class 0) and 0.625 (class 1). Confident classes: samples 0-3 -> 0,
     4 -> 1 (a flip), 5, 6 -> 1, 7 none, 8 -> 0 (a flip). C = [[4, 1], [1, 2]]; row 1 scaled to
@@ -105,6 +84,9 @@ def test_calibrated_count_by_hand():
     y = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1])
     p1 = np.array([0.1, 0.2, 0.3, 0.35, 0.9, 0.8, 0.9, 0.6, 0.2])
     probs = np.stack([1 - p1, p1], axis=1)
+    np.testing.assert_allclose(class_thresholds(y, probs), [0.63, 0.625])
+    np.testing.assert_array_equal(confident_joint(y, probs), [[4, 1], [1, 2]])
+    np.testing.assert_array_equal(calibrate_joint(confident_joint(y, probs), y), [[4, 1], [1, 3]])
     assert calibrated_count(y, probs) == 2
     assert confident_scores(y, probs)[1] == 2
     # Five more class-1 samples at [0.5, 0.5]: class 1's threshold drops to 5/9, so sample 7
@@ -120,11 +102,16 @@ def test_confident_learning_scores_and_count_are_exact(problem):
     scores, count = confident_scores(y, probs)
     np.testing.assert_allclose(scores, 1 - probs[np.arange(300), y], rtol=0, atol=1e-15)
     assert isinstance(count, int) and count == calibrated_count(y, probs)
+    assert count == hand_count(y, probs)
     assert abs(count - flipped.sum()) <= 6  # 30 planted of 300
     s2, c2, ratio, info = confident_learning([16], x, y, 3, SEED, CONFIG, 5)
     np.testing.assert_array_equal(s2, scores)
     assert c2 == count and ratio == count / 300
-    assert info["folds"] == 5 and info["seconds"] > 0 and info["warnings"] == []
+    assert (
+        info["folds"] == 5
+        and info["seconds"] > 0
+        and info["count_method"] == "off_diagonal_calibrated"
+    )
 
 
 def test_cross_validated_scores_find_the_flips_a_memorising_model_fits():
@@ -154,25 +141,77 @@ def test_degenerate_predictions_are_handled():
     np.testing.assert_allclose(scores, np.where(y == 1, 0.99, 0.02))
     # Every sample is confidently class 0: C = [[30, 0, 0], [30, 1, 0], [0, 0, 1]] (diagonal
     # floored at 1); row 1 scaled to 30 samples: [29.03, 0.97, 0] -> [29, 1, 0]; 29 issues.
-    assert count == calibrated_count(y, never_one) == 29
+    assert count == calibrated_count(y, never_one) == hand_count(y, never_one) == 29
     assert confident_scores(y, np.eye(3)[y])[1] == 0
     assert confident_scores(y, np.eye(2)[1 - y])[1] == calibrated_count(y, np.eye(2)[1 - y])
 
 
-def test_cleanlab_warnings_are_reissued_once(monkeypatch):
-    def noisy(labels, pred_probs, estimation_method):
-        warnings.warn("odd confident joint", stacklevel=1)
-        warnings.warn("odd confident joint", stacklevel=1)
-        return 1000
+def hand_count(y, probs):
+    """The calibrated count written out loop by loop, from the paper's definitions: t_j the
+    mean p_j of class j; sample i counted at [y_i, most probable confident class]; the
+    joint's diagonal at least 1; rows scaled to label counts, rounded keeping row totals
+    (ties aside); n - trace."""
+    n, c = probs.shape
+    joint = np.zeros((c, c))
+    thresholds = [probs[y == j, j].mean() if (y == j).any() else 2.0 for j in range(c)]
+    for i in range(n):
+        confident = [j for j in range(c) if probs[i, j] >= max(thresholds[j], 2e-6) - 1e-6]
+        if confident:
+            joint[y[i], max(confident, key=lambda j: probs[i, j])] += 1
+    for j in range(c):
+        joint[j, j] = max(joint[j, j], 1)
+    trace = 0
+    for j in range(c):
+        scaled = joint[j] / joint[j].sum() * (y == j).sum()
+        rounded = np.floor(scaled)
+        short = int(round(scaled.sum() - rounded.sum()))
+        rounded[np.argsort(rounded - scaled)[:short]] += 1  # largest remainders
+        trace += rounded[j]
+    return int(n - trace)
 
-    monkeypatch.setattr(confident, "num_label_issues", noisy)
-    y = np.arange(10) % 2
-    with pytest.warns(UserWarning, match="^cleanlab: odd confident joint$") as record:
-        _, count = confident_scores(y, np.eye(2)[y])
-    assert len(record) == 1 and count == 10  # clipped to n
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        confident_scores(y, np.eye(2)[y], quiet=True)
+
+def test_rounding_keeps_row_totals():
+    np.testing.assert_array_equal(round_row(np.array([1 / 3, 1 / 3, 1 / 3])), [0, 0, 1])
+    np.testing.assert_array_equal(round_row(np.array([2.6, 2.6, 2.8])), [2, 3, 3])
+    np.testing.assert_array_equal(round_row(np.array([0.5, 1.5, 1.0])), [0, 2, 1])  # to even
+    np.testing.assert_array_equal(round_row(np.array([4.0, 0.0])), [4, 0])
+
+
+def random_probs(rng, kind, n, c):
+    """Dirichlet, quantised (ties), one-hot, float32-rounded or uniform rows (unnormalised)."""
+    if kind == 0:
+        return rng.dirichlet(np.full(c, rng.choice([0.1, 1.0, 5.0])), size=n)
+    if kind == 1:
+        return rng.integers(0, 4, size=(n, c)) + 1e-9
+    if kind == 2:
+        return np.eye(c)[rng.integers(0, c, n)]
+    if kind == 3:
+        return rng.dirichlet(np.ones(c), size=n).astype(np.float32)
+    return np.ones((n, c))
+
+
+def test_the_count_equals_cleanlab_on_random_inputs():
+    """Dirichlet, quantised (ties), one-hot, float32-rounded and uniform probabilities, 2 to
+    10 classes, some classes never given; the count and the scores to the last bit."""
+    cleanlab_count = pytest.importorskip("cleanlab.count")
+    cleanlab_rank = pytest.importorskip("cleanlab.rank")
+    rng = np.random.default_rng(0)
+    for trial in range(1500):
+        c, n = int(rng.choice([2, 2, 3, 5, 10])), int(rng.choice([3, 9, 20, 50, 400]))
+        probs = random_probs(rng, trial % 5, n, c)
+        probs = probs / probs.sum(axis=1, keepdims=True)
+        used = rng.choice(c, size=int(rng.integers(2, c + 1)), replace=False)
+        y = rng.choice(used, size=n)
+        if np.unique(y).size < 2:
+            continue
+        scores, count = confident_scores(y, probs)
+        _, probs = check_probs(y, probs)  # float64, renormalised, as confident_scores does
+        expected = cleanlab_count.num_label_issues(
+            y, probs, estimation_method="off_diagonal_calibrated"
+        )
+        quality = cleanlab_rank.get_label_quality_scores(y, probs, method="self_confidence")
+        assert count == expected, (trial, count, expected)
+        np.testing.assert_array_equal(scores, 1 - quality)
 
 
 def test_bad_input_is_refused():

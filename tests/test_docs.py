@@ -50,6 +50,8 @@ def test_every_code_block_runs_in_a_test_or_says_why_not():
         cli_walkthrough(),
         readme_repair_head(),
         features_snippet(),
+        own_probs_library(),
+        own_probs_command(),
     }
     unaccounted = [
         f"{doc.relative_to(REPO)}: {code.splitlines()[0]}"
@@ -133,3 +135,39 @@ def test_the_readme_is_a_quick_start_and_every_relative_link_exists():
         links = re.findall(r"\]\(([^)#:]+)\)", doc.read_text())
         broken += [f"{doc.name}: {link}" for link in links if not (doc.parent / link).exists()]
     assert broken == []
+
+
+def own_probs_library() -> str:
+    return block_after("docs/usage.md", "## Bring your own probabilities", "python")
+
+
+def own_probs_command() -> str:
+    return block_after("docs/usage.md", "## Bring your own probabilities", "bash")
+
+
+def test_bring_your_own_probabilities_runs(tmp_path):
+    """The library snippet saves the arrays the command then reads; both run as printed."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    run = subprocess.run(
+        [sys.executable, "-c", own_probs_library()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "of the 40 planted" in run.stdout
+    command = own_probs_command().replace("\\\n", " ").split()
+    assert command[0] == "mislabel"
+    run = subprocess.run(
+        [sys.executable, "-m", "mislabel", *command[1:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    files = sorted(p.name for p in (tmp_path / "issues").iterdir())
+    assert files == ["flagged.csv", "flagged.png", "summary.json"]

@@ -198,5 +198,9 @@ def test_the_html_page_embeds_the_figures_with_plain_captions_and_no_raw_markdow
     )
     page = (tmp_path / "r.html").read_text()
     assert 'src="data:image/png;base64,' in page and "<figcaption>Histogram of the anomaly" in page
-    assert "noise ratio r = 0.3 (35 of 128 labels flipped, 27.3%" in page and "$" not in page and "\\math" not in page
+    assert (
+        "noise ratio r = 0.3 (35 of 128 labels flipped, 27.3%" in page
+        and "$" not in page
+        and "\\math" not in page
+    )
     assert "`" not in page and "<code>config.yaml</code>" in page

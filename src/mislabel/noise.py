@@ -91,3 +91,33 @@ def inject_noise(
     noisy = y.copy()
     noisy[flipped] = _other_class(y[flipped], n_classes, rng)
     return noisy.astype(np.int32), flipped
+
+
+def flip_class_dependent(
+    labels: np.ndarray, ratio: float, shift: int = 1, seed: int = 0
+) -> np.ndarray:
+    """Class-dependent noise with a fixed transition: each label y flips, with probability
+    `ratio`, to class (y + shift) mod C (C = labels.max() + 1). Returns the noisy labels."""
+    y = np.asarray(labels, np.int64)
+    c = int(y.max()) + 1
+    flip = np.random.default_rng(seed).random(y.shape) < ratio
+    return np.where(flip, (y + shift) % c, y)
+
+
+def flip_instance_dependent(
+    labels: np.ndarray, probs_NxC: np.ndarray, ratio: float, temperature: float = 0.3, seed: int = 0
+) -> np.ndarray:
+    """Instance-dependent noise: round(N ratio) samples, drawn without replacement with
+    weight exp(-margin / temperature) (margin = p(label) - the best other p, from a model
+    of the clean labels), flip to that best other class, the model's second choice."""
+    y = np.asarray(labels, np.int64)
+    n = len(y)
+    others_NxC = np.array(probs_NxC, np.float64)
+    p_y = others_NxC[np.arange(n), y].copy()
+    others_NxC[np.arange(n), y] = -np.inf
+    weight_N = np.exp(-(p_y - others_NxC.max(axis=1)) / temperature)
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(n, n_flips(ratio, n), replace=False, p=weight_N / weight_N.sum())
+    noisy = y.copy()
+    noisy[idx] = others_NxC.argmax(axis=1)[idx]
+    return noisy

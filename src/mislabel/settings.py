@@ -87,7 +87,7 @@ class CurvatureSettings(NamedTuple):
 
 
 class DetectionSettings(NamedTuple):
-    """AUM's threshold percentile and cleanlab's cross-validation folds."""
+    """AUM's threshold percentile and confident learning's (`cleanlab`) cross-validation folds."""
 
     aum_percentile: float = 99.0
     cv_folds: int = 5

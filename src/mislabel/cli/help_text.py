@@ -51,6 +51,9 @@ EPILOG = example(
       mislabel repair --data mine.npz --model model.msgpack --ratio 0.05 \\
           --out repaired.msgpack --scores-out flags.npz
 
+    example: flag label issues from out-of-sample predicted probabilities you already have
+      mislabel find-issues --pred-probs probs.npy --labels labels.npy --report-dir issues
+
     Run `mislabel COMMAND --help` for each command's options. Errors in the inputs exit
     with status 2 and a one-line message; --json prints each command's result on stdout.
 

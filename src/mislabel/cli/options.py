@@ -52,7 +52,10 @@ DETECTION_OPTIONS: dict[str, tuple] = {
         positive_float,
         "aum: cut-off at this percentile of the threshold samples' AUM",
     ),
-    "cv_folds": (positive_int, "cleanlab: cross-validation folds for out-of-sample probabilities"),
+    "cv_folds": (
+        positive_int,
+        "cleanlab (confident learning): cross-validation folds for out-of-sample probabilities",
+    ),
 }
 CURVATURE_OPTIONS: dict[str, tuple] = {
     "damping": (
@@ -141,7 +144,8 @@ def add_detector(p: argparse.ArgumentParser) -> None:
         help="anomaly score: loss = cross-entropy of the given label; if_self, if_train, "
         "if_train_minus_z = influence with z_test = z, D, D minus z (suffix _full: Hessian "
         "over all parameters); aum = area under the margin (needs --history); cleanlab = "
-        "confident learning on cross-validated probabilities. aum and cleanlab also "
+        "confident learning (the package's own implementation) on cross-validated "
+        "probabilities. aum and cleanlab also "
         "estimate how many samples are mislabeled",
     )
     p.add_argument("--history", help="training history from train (needed by --detector aum)")

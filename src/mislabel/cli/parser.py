@@ -16,6 +16,7 @@ from mislabel import __version__
 from mislabel.cli.commands import (
     evaluate,
     fetch,
+    find_issues,
     noise,
     pack,
     repair,
@@ -37,6 +38,7 @@ COMMANDS = {
     "evaluate": evaluate,
     "repair": repair,
     "repair-head": repair_head,
+    "find-issues": find_issues,
 }
 # Old option names still accepted (with a note on stderr), per command.
 RENAMED = {name: module.RENAMED for name, module in COMMANDS.items() if hasattr(module, "RENAMED")}

@@ -1,7 +1,8 @@
-"""Confident learning (Northcutt et al. 2021) with `cleanlab`, on K-fold cross-validation.
+"""Confident learning (Northcutt et al. 2021), the package's own implementation, on K-fold
+cross-validation.
 
-Cleanlab needs out-of-sample predicted probabilities: each sample's probabilities come
-from a model that never saw it. `cross_val_probs` trains the K fold models as one
+Confident learning needs out-of-sample predicted probabilities: each sample's
+probabilities come from a model that never saw it. `cross_val_probs` trains the K fold models as one
 vectorised program (`jax.vmap` of `mislabel.network.train.fit` over keep masks), then
 `confident_scores` ranks the samples and estimates how many are mislabeled, so no known
 noise ratio is needed. Higher score = more likely mislabeled, as every detector here.
@@ -10,18 +11,16 @@ noise ratio is needed. Higher score = more likely mislabeled, as every detector 
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Sequence
 from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from cleanlab.count import num_label_issues
-from cleanlab.rank import get_label_quality_scores
 
-from mislabel.checks import check_labeled, check_labels
+from mislabel.checks import check_labeled
 from mislabel.detectors.base import Detection, DetectorInput
+from mislabel.detectors.probabilities import calibrated_count, check_probs, self_confidence
 from mislabel.network.mlp import MLP
 from mislabel.network.train import TrainState, check_config, fit, fresh_start
 from mislabel.settings import TrainConfig
@@ -136,64 +135,27 @@ def cross_val_probs(
     return probs_NxC / probs_NxC.sum(axis=1, keepdims=True)
 
 
-def check_probs(y_N: np.ndarray, probs_NxC: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Validate labels and probabilities; return (y int64, probs float64, rows renormalised)."""
-    probs_NxC = np.asarray(probs_NxC, np.float64)
-    if probs_NxC.ndim != 2 or probs_NxC.shape[1] < 2:
-        raise ValueError(f"probs must have shape (N, C >= 2), got {probs_NxC.shape}")
-    y_N = check_labels(y_N, probs_NxC.shape[0], probs_NxC.shape[1])
-    if np.unique(y_N).size < 2:
-        raise ValueError("confident learning needs labels of at least two distinct classes")
-    if not np.all(np.isfinite(probs_NxC)) or probs_NxC.min() < 0:
-        raise ValueError("probs must be finite and non-negative")
-    sums_N = probs_NxC.sum(axis=1)
-    if np.abs(sums_N - 1).max() > 1e-3:
-        raise ValueError(f"probs rows must sum to 1, found sums {sums_N.min()}..{sums_N.max()}")
-    return y_N.astype(np.int64), probs_NxC / sums_N[:, None]
+def confident_scores(y_N: np.ndarray, probs_NxC: np.ndarray) -> tuple[np.ndarray, int]:
+    """Self-confidence scores and the calibrated confident-joint count of label issues.
 
+    scores = 1 - p(given label) in [0, 1] (`mislabel.detectors.probabilities.self_confidence`);
+    the count is `mislabel.detectors.probabilities.calibrated_count`, the cut-off for the
+    ranking (flag the `count` highest scores with `mislabel.detect.flag_top`). The
+    calibrated count rather than the plain off-diagonal one, which underestimates with few
+    classes (the paper's task is binary). Both equal cleanlab 2.x's
+    ``get_label_quality_scores(method="self_confidence")`` (as 1 - quality) and
+    ``num_label_issues(estimation_method="off_diagonal_calibrated")``.
 
-def confident_scores(
-    y_N: np.ndarray, probs_NxC: np.ndarray, *, quiet: bool = False
-) -> tuple[np.ndarray, int]:
-    """Cleanlab's label-quality ranking and its estimate of the number of label issues.
-
-    scores = 1 - ``cleanlab.rank.get_label_quality_scores(labels, probs,
-    method="self_confidence")``, i.e. 1 - p(given label), in [0, 1]. The count is
-    ``cleanlab.count.num_label_issues(labels, probs,
-    estimation_method="off_diagonal_calibrated")``: cleanlab recommends `num_label_issues`
-    over counting `find_label_issues` when only the number is needed, the calibrated
-    confident joint as the cut-off for a ranking score (here: flag the `count` highest
-    scores with `mislabel.detect.flag_top`), and notes that plain ``off_diagonal``
-    underestimates with fewer than 4 classes (the paper's task is binary).
-
-    Classes that no sample is predicted as (or labelled with) are legal: cleanlab's
-    confident joint simply has empty rows/columns. Its warnings (e.g. a class with too few
-    examples) are re-issued once each, prefixed "cleanlab:", unless `quiet`.
+    Classes that no sample is predicted as (or labelled with) are legal: the confident
+    joint simply has empty rows/columns. Labels of a single class are refused.
 
     Returns:
       (scores (N,) float64, estimated number of mislabeled samples, an int in [0, N]).
     """
-    scores_N, count, messages = _cleanlab(y_N, probs_NxC)
-    if not quiet:
-        _reissue(messages)
-    return scores_N, count
-
-
-def _cleanlab(y_N: np.ndarray, probs_NxC: np.ndarray) -> tuple[np.ndarray, int, list[str]]:
-    """(scores, count, cleanlab's distinct warning messages) for `confident_scores`."""
     y_N, probs_NxC = check_probs(y_N, probs_NxC)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        quality_N = get_label_quality_scores(y_N, probs_NxC, method=QUALITY_METHOD)
-        count = int(num_label_issues(y_N, probs_NxC, estimation_method=COUNT_METHOD))
-    messages = list(dict.fromkeys(str(w.message) for w in caught))
-    scores_N = 1.0 - np.asarray(quality_N, np.float64)
-    return scores_N, min(max(count, 0), y_N.shape[0]), messages
-
-
-def _reissue(messages: list[str]) -> None:
-    for message in messages:
-        warnings.warn(f"cleanlab: {message}", UserWarning, stacklevel=3)
+    if np.unique(y_N).size < 2:
+        raise ValueError("confident learning needs labels of at least two distinct classes")
+    return self_confidence(y_N, probs_NxC), calibrated_count(y_N, probs_NxC)
 
 
 def confident_learning(
@@ -209,18 +171,16 @@ def confident_learning(
 
     Returns:
       (scores (N,), estimated count, estimated ratio = count / N,
-       info {"folds", "seconds", "quality_method", "count_method", "warnings"}).
+       info {"folds", "seconds", "quality_method", "count_method"}).
     """
     start = time.perf_counter()
     probs_NxC = cross_val_probs(hidden, x_NxD, y_N, n_classes, seed, config, folds)
-    scores_N, count, messages = _cleanlab(y_N, probs_NxC)
-    _reissue(messages)
+    scores_N, count = confident_scores(y_N, probs_NxC)
     info = {
         "folds": int(folds),
         "seconds": time.perf_counter() - start,
         "quality_method": QUALITY_METHOD,
         "count_method": COUNT_METHOD,
-        "warnings": messages,
     }
     return scores_N, count, count / len(scores_N), info
 

@@ -168,8 +168,8 @@ def fresh_start(
 
     The recipe of `train` (same weights, same batch order for the same seed), for detectors
     that train extra models the way the detection model was trained: AUM's threshold-sample
-    run, cleanlab's cross-validation folds. Check `config` first (`check_config` for the
-    training-set size): only its optimiser settings are used here.
+    run, confident learning's (`cleanlab`) cross-validation folds. Check `config` first
+    (`check_config` for the training-set size): only its optimiser settings are used here.
     """
     model = make_model(hidden, n_classes)
     state = new_state(model, seed, n_features, config)

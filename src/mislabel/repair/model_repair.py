@@ -85,7 +85,7 @@ def repair_model(
       dataset_path, model_path: the training data and the model trained on it.
       out_path: the repaired model file to write.
       ratio: the noise ratio r in [0, 0.5]: flag the top round(n r). None: an estimate
-        (the detector's own, aum and cleanlab; else cleanlab's).
+        (the detector's own, aum and cleanlab; else confident learning's).
       detector, unlearner: names from `mislabel.registry`; history_path: the training history
         (needed by aum).
       scores_path, info_path: where to write the scores and flags (.npz, as `mislabel

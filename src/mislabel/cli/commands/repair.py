@@ -60,7 +60,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
         type=ratio_value,
         help=f"estimated noise ratio r {RATIO_TEXT}, e.g. from auditing a sample of labels: "
         "flag round(n r); without it the budget is estimated (by the detector if it can, "
-        "else by cleanlab)",
+        "else by confident learning)",
     )
     add_detector(p)
     p.add_argument(

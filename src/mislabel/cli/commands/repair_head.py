@@ -87,7 +87,7 @@ def add_options(p: argparse.ArgumentParser) -> None:
         "--ratio",
         type=ratio_value,
         help=f"assumed noise ratio r {RATIO_TEXT}: flag round(n r); without it the budget is "
-        "estimated (by the detector if it can, else by cleanlab)",
+        "estimated (by the detector if it can, else by confident learning)",
     )
     add_judge_options(p, "--holdout-features/--holdout-labels")
     add_curvature(p)
