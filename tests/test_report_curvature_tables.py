@@ -72,7 +72,7 @@ def test_loo_table(rendered, tmp_path: Path) -> None:
         "20",
         pm("0.90", "0.07"),
         pm("0.85", "0.14"),
-        pm("1.5", "0"),
+        pm("1.5", "0.0"),
     ]
     assert rows["Last layer"][3:5] == [pm("-0.55", "0.07"), pm("-0.60", "0.14")]
     # Without a slope column; rows of another dataset only -> not run.

@@ -35,11 +35,10 @@ def test_paper_curves_are_paper_only(tmp_path: Path, monkeypatch) -> None:
     shown: dict[str, list[str]] = {}
 
     def capture(fig, out_dir, stem, **kwargs):
-        shown[stem] = [
-            text.get_text()
-            for ax in fig.axes
-            for text in (ax.get_legend().get_texts() if ax.get_legend() else [])
-        ] + [ax.get_title() for ax in fig.axes]
+        legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
+        shown[stem] = [text.get_text() for legend in legends for text in legend.get_texts()] + [
+            ax.get_title() for ax in fig.axes
+        ]
         return []
 
     monkeypatch.setattr(curves, "save_figure", capture)

@@ -85,7 +85,7 @@ def test_figures_show_every_name(tmp_path: Path, monkeypatch) -> None:
 
     shown: dict[str, tuple[list[str], str]] = {}
 
-    def capture(fig, out_dir, stem, *, caption, width=0.7):
+    def capture(fig, out_dir, stem, *, caption):
         legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend())]
         texts = [t.get_text() for legend in legends for t in legend.get_texts()]
         shown[stem] = (texts + [ax.get_title() for ax in fig.axes], caption)
@@ -104,7 +104,9 @@ def test_figures_show_every_name(tmp_path: Path, monkeypatch) -> None:
     assert sorted(est[:3]) == ["AUM", "Confident learning (cleanlab)", "y = x"]
     acc, caption = shown["fig_ext_unlearners_vs_ratio"]
     assert {"NegGrad+", "Relabel + fine-tune", "Influence (full)", "SSSE (full)"} <= set(acc)
-    assert "forget $D_{\\mathrm{detected}}$, estimated $m$" in acc
+    titles = [t for t in acc if t.startswith("forget ")]
+    assert len(titles) == len(set(titles)) == 6  # 3 forget sets x 2 groups of unlearners
+    assert any(t.startswith("forget $D_{\\mathrm{detected}}$, estimated $m$:") for t in titles)
     assert "over 2 seeds" in caption
 
 

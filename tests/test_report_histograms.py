@@ -22,7 +22,7 @@ def test_histogram_figure_shows_every_count_and_labels_the_threshold_with_m() ->
     assert ax.get_ylim()[1] >= tallest  # and so does the tallest (no cap)
     assert ax.get_xlabel() == "anomaly score: Loss"
     assert ax.get_ylabel() == "training samples (log scale)"
-    assert "r = 0.05; 15 of 300 labels flipped, 5.0%; seed 0" in ax.get_title()
+    assert ax.get_title() == "Loss\nr = 0.05, seed 0\n15 of 300 labels flipped, 5.0%"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["clean (n = 285)", "mislabeled (n = 15)", "top-m threshold (m = 15)"]
     # Both histograms share the same bin edges.

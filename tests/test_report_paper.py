@@ -17,7 +17,7 @@ from mislabel.report import (
     render_tables,
     write_paper_tex,
 )
-from mislabel.report.figure_style import new_figure, save_figure
+from mislabel.report.figure_style import placed_figure, save_figure
 from mislabel.report.paper import paper_tex
 
 
@@ -151,7 +151,7 @@ def test_write_paper_tex_and_compile_paper(csvs, tmp_path: Path) -> None:
     out = tmp_path / "paper"
     _render_all(csvs, out)
     render_curves(*csvs, out)
-    fig = new_figure()
+    fig = placed_figure("single", 2.0)
     fig.add_subplot().text(0.5, 0.5, "rule graph")
     save_figure(fig, out, "fig_1_1", caption="unused")
     tex = write_paper_tex(

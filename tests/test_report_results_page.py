@@ -103,6 +103,70 @@ def test_the_html_is_well_formed_without_latex(page):
     assert not re.search(r"\\[a-z]+|\$", html)  # no LaTeX left
 
 
+class Tables(HTMLParser):
+    """The rows of each table of a page: the cells of each row, a spanning row as None."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[list[list[str] | None]] = []
+        self.row: list[str] | None = None
+        self.cell: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th"):
+            self.cell = ""
+            if any(k == "colspan" for k, _ in attrs):
+                self.row = None
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.row is not None:
+            self.row.append(self.cell)
+        elif tag == "tr":
+            self.tables[-1].append(self.row)
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+NUMBER = re.compile(r"^[+-]?\d+(?:\.(\d+))?$")
+
+
+def number_formats(cell: str) -> set[int]:
+    """The decimals of each number of a cell (`mean ± std` or one value); none if no
+    number."""
+    parts = [p.strip() for p in cell.split("±")]
+    found = [NUMBER.match(p) for p in parts]
+    return {len(m.group(1) or "") for m in found if m} if all(found) else set()
+
+
+def test_every_column_of_the_html_has_one_number_format(page):
+    """Each column of each table (of one metric: between two spanning rows) prints its
+    numbers, means and stds alike, with one number of decimals."""
+    _, html, _ = page
+    parser = Tables()
+    parser.feed(html)
+    checked = 0
+    for table in parser.tables:
+        blocks: list[list[list[str]]] = [[]]
+        for row in table[1:]:
+            if row is None:
+                blocks.append([])
+            else:
+                blocks[-1].append(row)
+        for block in blocks:
+            for column in zip(*(row[1:] for row in block), strict=True):
+                formats = set().union(*(number_formats(cell) for cell in column))
+                assert len(formats) <= 1, column
+                checked += bool(formats)
+    assert checked >= 20
+    assert number_formats("0.27 ± 0.0642") == {2, 4} and number_formats("1 ± 0") == {0}
+
+
 def test_one_seed_is_not_called_a_mean():
     source, command = provenance(
         {"dataset": "mnist", "classes": [0, 1], "noise_ratios": [0.1], "seeds": [3]},
@@ -157,7 +221,7 @@ def test_beyond_cells_equal_those_of_the_rendered_latex_tables(page):
     # 6 columns (4 metrics, 2 of conjugate gradients); pre-trained, 7 unlearners x 3 targets
     assert len(markdown_cells(sections[3])) == 6 * (1 + 7 * 3)
     # the reference itself: retraining on the clean data is 0 away from itself
-    reference = "| &nbsp;&nbsp;Retrained on D_clean | +0.0 ± 0.0 | 100.0 ± 0.0 | 0 ± 0 |"
+    reference = "| &nbsp;&nbsp;Retrained on D_clean | +0.0 ± 0.0 | 100.0 ± 0.0 | 0.000 ± 0.000 |"
     assert reference in sections[3]
 
 
@@ -198,9 +262,6 @@ def test_the_html_page_embeds_the_figures_with_plain_captions_and_no_raw_markdow
     )
     page = (tmp_path / "r.html").read_text()
     assert 'src="data:image/png;base64,' in page and "<figcaption>Histogram of the anomaly" in page
-    assert (
-        "noise ratio r = 0.3 (35 of 128 labels flipped, 27.3%" in page
-        and "$" not in page
-        and "\\math" not in page
-    )
+    assert "noise ratio r = 0.3 (35 of 128 labels flipped, 27.3%" in page
+    assert "$" not in page and "\\math" not in page
     assert "`" not in page and "<code>config.yaml</code>" in page

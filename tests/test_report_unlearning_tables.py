@@ -47,20 +47,21 @@ def test_unlearners_table(rendered) -> None:
     rows = list(rows_of(tex).items())
     assert [k for k, _ in rows[:3]] == ["Pre-trained", "Influence function", "SSSE"]
     assert rows[4][0] == "Retrained on $D_{\\mathrm{clean}}$"
-    # Pooled over 2 ratios x 2 seeds: l2 in {2, 3, 2, 3}; time 0.1 (1 + s).
-    l2 = pm("2.5", f"{np.std([2, 3, 2, 3], ddof=1):.3g}")
-    time = pm("0.15", f"{np.std([0.1, 0.2, 0.1, 0.2], ddof=1):.3g}")
+    # Pooled over 2 ratios x 2 seeds: l2 in {2, 3, 2, 3}; time 0.1 (1 + s). Each column
+    # has one number of decimals: two significant digits of its smallest value.
+    l2 = pm("2.5", f"{np.std([2, 3, 2, 3], ddof=1):.1f}")
+    time = pm("0.15", f"{np.std([0.1, 0.2, 0.1, 0.2], ddof=1):.2f}")
     assert rows[0][1][:4] == [pm("-10.0", "0.0"), pm("95.5", "0.6"), l2, time]
     assert rows[1][1] == [
         pm("-5.0", "0.0"),
         pm("95.5", "0.6"),
         l2,
         time,
-        pm("10.5", "0.577"),
+        pm("10", "1"),
         pm("50.0", "57.7"),
     ]
     assert rows[2][1][4:] == ["--", "--"]  # SSSE does not solve with CG
-    assert rows[4][1][0] == pm("+0.0", "0.0") and rows[4][1][3] == pm("1", "0")
+    assert rows[4][1][0] == pm("+0.0", "0.0") and rows[4][1][3] == pm("1.00", "0.00")
     assert rows_of(tex)["Influence (full)"][0] == pm("-3.0", "0.0")
 
 

@@ -19,24 +19,28 @@ PM_PLAIN = " ± "
 
 
 class CellFormat(NamedTuple):
-    """How one kind of cell is printed: value x scale, mean/std formats, allowed range."""
+    """How one kind of cell is printed: value x scale, mean/std formats, allowed range.
+    A format of None takes its decimals from the column (`column_decimals`)."""
 
     scale: float
-    mean: str
-    std: str
+    mean: str | None
+    std: str | None
     bounds: tuple[float, float] | None
     expected: str
 
 
-# auc: 0.93; percent: 93.5 (of a fraction); fraction: 0.051; corr: -0.42 (a correlation);
-# pp: +1.3 (difference of two fractions, in percentage points); real: 3 significant digits.
+# Every cell of a column has one format, mean and std alike: auc: 0.93; percent: 93.5 (of a
+# fraction); fraction: 0.051; corr: -0.42 (a correlation); pp: +1.3 (difference of two
+# fractions, in percentage points); count: 37 (a mean count, to the unit); real: the
+# decimals of its column.
 CELL_FORMATS: dict[str, CellFormat] = {
     "auc": CellFormat(1.0, ".2f", ".2f", (0.0, 1.0), "fractions in [0, 1]"),
     "percent": CellFormat(100.0, ".1f", ".1f", (0.0, 1.0), "fractions in [0, 1]"),
     "fraction": CellFormat(1.0, ".3f", ".3f", (0.0, 1.0), "fractions in [0, 1]"),
     "corr": CellFormat(1.0, ".2f", ".2f", (-1.0, 1.0), "correlations in [-1, 1]"),
     "pp": CellFormat(100.0, "+.1f", ".1f", (-1.0, 1.0), "differences of fractions in [-1, 1]"),
-    "real": CellFormat(1.0, ".3g", ".3g", None, "real numbers"),
+    "count": CellFormat(1.0, ".0f", ".0f", (0.0, np.inf), "counts >= 0"),
+    "real": CellFormat(1.0, None, None, None, "real numbers"),
 }
 CELL_KINDS = tuple(CELL_FORMATS)
 
@@ -88,26 +92,46 @@ MARKDOWN = Style(which=1, pm=PM_PLAIN, escape=markdown_escape)
 PLAIN = Style(which=1, pm=PM_PLAIN, escape=str)
 
 
+def column_decimals(values: Iterable[float], *, digits: int = 2, most: int = 4) -> int:
+    """The decimals of a column of real numbers: enough for `digits` significant digits of
+    its smallest non-zero magnitude, at most `most`."""
+    arr = np.abs(np.asarray(list(values), dtype=float))
+    arr = arr[np.isfinite(arr) & (arr > 0)]
+    if arr.size == 0:
+        return 0
+    return int(np.clip(digits - 1 - np.floor(np.log10(arr.min())), 0, most))
+
+
 def format_cell(
-    values: Iterable[float], kind: str, *, pm: str = PM_LATEX, missing: str = MISSING
+    values: Iterable[float],
+    kind: str,
+    *,
+    pm: str = PM_LATEX,
+    missing: str = MISSING,
+    decimals: int | None = None,
 ) -> str:
     """Format the per-seed values of one table cell.
 
     Args:
       values: one per seed; NaNs are ignored. Fractions in [0, 1] for "auc" (two decimals),
         "percent" (x100, one decimal) and "fraction" (three decimals); values in [-1, 1]
-        for "corr" (two decimals) and "pp" (x100, signed, one decimal); anything for
-        "real" (three significant digits).
+        for "corr" (two decimals) and "pp" (x100, signed, one decimal); counts for
+        "count" (no decimals); anything for "real" (`decimals`, the column's).
       kind: one of `CELL_KINDS`.
       pm: separator between mean and std (LaTeX `$\\pm$` or plain `±`).
       missing: text for a cell without any finite value.
+      decimals: the decimals of a "real" cell (its column's, `column_decimals`).
 
     Returns:
-      `missing`; the plain value for one seed; `mean{pm}std` (sample std, ddof=1) otherwise.
+      `missing`; the plain value for one seed; `mean{pm}std` (sample std, ddof=1) otherwise;
+      mean and std with the same decimals.
     """
     if kind not in CELL_FORMATS:
         raise ValueError(f"kind must be one of {CELL_KINDS}, got {kind!r}")
     fmt = CELL_FORMATS[kind]
+    if (fmt.mean is None) != (decimals is not None):
+        raise ValueError(f"decimals are given for a real cell and only for one, got {decimals}")
+    mean_fmt, std_fmt = (fmt.mean, fmt.std) if decimals is None else (f".{decimals}f",) * 2
     arr = np.asarray(list(values), dtype=float)
     arr = arr[np.isfinite(arr)]
     if arr.size == 0:
@@ -118,9 +142,9 @@ def format_cell(
             raise ValueError(f"expected {fmt.expected} for a {kind} cell, got {arr.tolist()}")
     mean = fmt.scale * arr.mean()
     if arr.size == 1:
-        return f"{mean:{fmt.mean}}"
+        return f"{mean:{mean_fmt}}"
     std = fmt.scale * arr.std(ddof=1)
-    return f"{mean:{fmt.mean}}{pm}{std:{fmt.std}}"
+    return f"{mean:{mean_fmt}}{pm}{std:{std_fmt}}"
 
 
 def count_cell(values: Iterable[float]) -> str:

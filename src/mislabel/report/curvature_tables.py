@@ -22,6 +22,7 @@ from mislabel.report.cells import (
     Row,
     Style,
     cells_by_ratio,
+    column_decimals,
     count_cell,
     format_cell,
     grid_markdown,
@@ -137,6 +138,7 @@ def loo_header(with_slope: bool, style: Style = LATEX) -> list[str]:
 def loo_rows(loo: pd.DataFrame, with_slope: bool, style: Style = LATEX) -> list[Row]:
     """One row per (scope, number removed): seeds, retrainings per seed, correlations."""
     out = []
+    slope_decimals = column_decimals(loo["slope"]) if with_slope else None
     for scope in ordered(loo["scope"], list(SCOPE_LABELS)):
         rows = loo[loo["scope"] == scope]
         for k in sorted(rows["n_removed"].unique()):
@@ -149,7 +151,9 @@ def loo_rows(loo: pd.DataFrame, with_slope: bool, style: Style = LATEX) -> list[
                 format_cell(sub["spearman"], "corr", pm=style.pm),
             ]
             if with_slope:
-                cells.append(format_cell(sub["slope"], "real", pm=style.pm))
+                cells.append(
+                    format_cell(sub["slope"], "real", pm=style.pm, decimals=slope_decimals)
+                )
             out.append(Row(label_of(scope, SCOPE_LABELS, style), tuple(cells)))
     return out
 

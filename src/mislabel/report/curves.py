@@ -21,12 +21,17 @@ from matplotlib.figure import Figure
 
 from mislabel.registry import FULL_SUFFIX
 from mislabel.report.figure_style import (
+    FONT_RC,
     MAX_SERIES,
+    PANEL_HEIGHT_IN,
+    PLACED_WIDTH_IN,
     add_legend,
+    grid_shape,
     mpl_label,
-    new_figure,
+    placed_figure,
     placeholder_figure,
     save_figure,
+    with_fonts,
 )
 from mislabel.report.frames import (
     DETECTION_COLUMNS,
@@ -137,34 +142,73 @@ def _target_title(target: str) -> str:
     return "forget " + target.replace("$", r"\$")
 
 
+def group_title(names: Sequence[str], labels: Mapping[str, tuple[str, str]], ncols: int) -> str:
+    """The title of a panel showing `names`: their labels (a full-network variant under its
+    last-layer twin's), comma-separated, wrapped to the width of one of `ncols` panels
+    across the text."""
+    bases = list(dict.fromkeys(name.removesuffix(FULL_SUFFIX) for name in names))
+    shown = [mpl_label(base, labels) for base in bases]
+    plain = [labels[b][1] if b in labels else b for b in bases]
+    # characters of a line: the panel's width over an average glyph (0.6 em)
+    width = int(72 * PLACED_WIDTH_IN["text"] / ncols / (0.6 * FONT_RC["axes.titlesize"]))
+    lines: list[tuple[list[str], int]] = []
+    for label, text in zip(shown, plain, strict=True):
+        if lines and lines[-1][1] + len(text) + 2 <= width:
+            lines[-1][0].append(label)
+            lines[-1] = (lines[-1][0], lines[-1][1] + len(text) + 2)
+        else:
+            lines.append(([label], len(text)))
+    return ",\n".join(", ".join(line) for line, _ in lines)
+
+
+def _grid(n_panels: int, placement: str, *, sharey: bool = True) -> tuple[Figure, list[Axes]]:
+    """A figure of `n_panels` panels at `placement` (a grid of `GRID_COLUMNS` at the text
+    width), the spare cells of the grid left empty (axes off); the panels first."""
+    rows, cols = grid_shape(n_panels) if placement == "text" else (1, 1)
+    fig = placed_figure(placement, PANEL_HEIGHT_IN * rows + 0.9)
+    axes = list(fig.subplots(rows, cols, sharey=sharey, squeeze=False).ravel())
+    for spare in axes[n_panels:]:
+        spare.set_axis_off()
+    return fig, axes
+
+
+def _finish(fig: Figure, axes: Sequence[Axes], n_panels: int, ncols: int, ylabel: str) -> None:
+    """Axis labels (y on the first panel of each row), then one legend: in the first
+    spare cell of the grid, or below it."""
+    for i, ax in enumerate(axes[:n_panels]):
+        ax.set_xlabel("noise ratio r")
+        if i % ncols == 0:
+            ax.set_ylabel(ylabel)
+    add_legend(fig, spare=axes[n_panels] if len(axes) > n_panels else None)
+
+
+@with_fonts
 def accuracy_figure(
     unl: pd.DataFrame,
     *,
     colors: Mapping[str, str] | None = None,
     linestyles: Mapping[str, str] | None = None,
-    legend_outside: bool = False,
     groups: Sequence[Sequence[str]] | None = None,
 ) -> Figure:
     """Test accuracy (%) vs noise ratio, the pre-trained model in each panel: one panel per
-    forget set in a row, or, with `groups`, a row per forget set and a column per group.
+    forget set, or, with `groups`, one per forget set and group, forget set by forget set;
+    one panel at the single width, more in a grid across the text, one legend.
 
     Args:
       colors, linestyles: per unlearner; default one color per unlearner, solid lines.
-      legend_outside: one legend at the right of the figure instead of one in the first
-        panel.
-      groups: the unlearners of each column of panels (none: every unlearner in each panel).
+      groups: the unlearners of each panel of a forget set (none: every unlearner in
+        each panel).
     """
     targets = [t for t in ordered(unl["target"], list(TARGET_LABELS)) if t != "none"]
     unlearners = ordered(unl["unlearner"], list(UNLEARNER_LABELS))
     colors = colors or {m: f"C{i % 10}" for i, m in enumerate(unlearners)}
     pretrained = is_pretrained(unl)
-    panels = targets or ["none"]
     columns = [list(g) for g in groups] if groups else [unlearners]
-    shape = (len(panels), len(columns)) if groups else (1, len(panels))
-    fig = new_figure(ncols=shape[1], nrows=shape[0], extra_width=2.5 if legend_outside else 0.0)
-    grid = fig.subplots(*shape, sharey=True, squeeze=False)
-    cells = [(target, column) for target in panels for column in columns]
-    for ax, (target, column) in zip(grid.ravel(), cells, strict=True):
+    cells = [(target, column) for target in targets or ["none"] for column in columns]
+    placement = "text" if len(cells) > 1 else "single"
+    fig, axes = _grid(len(cells), placement)
+    ncols = grid_shape(len(cells))[1] if placement == "text" else 1
+    for ax, (target, column) in zip(axes, cells, strict=False):
         rows = unl[pretrained | (unl["target"] == target)]
         plot_curves(
             ax,
@@ -176,31 +220,33 @@ def accuracy_figure(
             colors=colors,
             linestyles=linestyles,
         )
-        ax.set_title(_target_title(target) if target != "none" else "pre-trained only")
-        ax.set_xlabel("noise ratio r")
-    for row in grid:
-        row[0].set_ylabel("test accuracy (%)")
-    add_legend(fig, grid[0][0], outside=legend_outside)
+        title = _target_title(target) if target != "none" else "pre-trained only"
+        if len(columns) > 1:
+            title += ":\n" + group_title(column, UNLEARNER_LABELS, ncols)
+        ax.set_title(title)
+    _finish(fig, axes, len(cells), ncols, "test accuracy (%)")
     return fig
 
 
+@with_fonts
 def auc_figure(
     det: pd.DataFrame,
     *,
     colors: Mapping[str, str] | None = None,
     linestyles: Mapping[str, str] | None = None,
-    legend_outside: bool = False,
     order: Sequence[str] = tuple(DETECTOR_LABELS),
     groups: Sequence[Sequence[str]] | None = None,
 ) -> Figure:
     """Detection ROC AUC vs noise ratio, one line per detector (known ones in `order`),
-    chance level dashed; one panel per group of detectors (none: one panel)."""
+    chance level dashed; one panel (at the single width) per group of detectors (none: one
+    panel), more than one in a grid across the text; one legend."""
     detectors = ordered(det["detector"], order)
     panels = [[d for d in g if d in detectors] for g in groups] if groups else [detectors]
-    fig = new_figure(ncols=len(panels), extra_width=2.5 if legend_outside else 0.0)
-    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    placement = "text" if len(panels) > 1 else "single"
+    fig, axes = _grid(len(panels), placement)
+    ncols = grid_shape(len(panels))[1] if placement == "text" else 1
     stats = curve_stats(det, "detector", "roc_auc")
-    for ax, shown in zip(axes, panels, strict=True):
+    for ax, shown in zip(axes, panels, strict=False):
         plot_curves(
             ax,
             stats,
@@ -211,9 +257,8 @@ def auc_figure(
             linestyles=linestyles,
         )
         ax.axhline(0.5, color="gray", linestyle="--", linewidth=0.8, label="chance")
-        ax.set_xlabel("noise ratio r")
-    axes[0].set_ylabel("ROC AUC")
-    add_legend(fig, axes[0], outside=legend_outside)
+        ax.set_title(group_title(shown, DETECTOR_LABELS, ncols) if groups else "detection")
+    _finish(fig, axes, len(panels), ncols, "ROC AUC")
     return fig
 
 
@@ -259,7 +304,6 @@ def render_curves(
         out_dir,
         accuracy_stem,
         caption=accuracy_caption(name, n_seeds(unl)) + " Not in the paper.",
-        width=0.95,
     ) + save_figure(
         auc_figure(det),
         out_dir,
@@ -268,25 +312,24 @@ def render_curves(
     )
 
 
-def auc_panel(det: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
-    """ROC AUC of every detector: figure, caption and width (fraction of the line). The
-    detectors are split into panels of at most `MAX_SERIES` lines, chance included."""
+def auc_panel(det: pd.DataFrame, name: str) -> tuple[Figure, str]:
+    """ROC AUC of every detector: figure and caption. The detectors are split into panels
+    of at most `MAX_SERIES` lines, chance included."""
     detectors = ordered(det["detector"], EXT_DETECTORS)
     colors, styles = twin_styles(detectors)
     fig = auc_figure(
         det,
         colors=colors,
         linestyles=styles,
-        legend_outside=True,
         order=EXT_DETECTORS,
         groups=series_groups(detectors, MAX_SERIES - 1),
     )
-    return fig, auc_caption(name, n_seeds(det), every=True), 0.95
+    return fig, auc_caption(name, n_seeds(det), every=True)
 
 
-def unlearners_panel(unl: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
-    """Test accuracy of every unlearner: figure, caption and width. The unlearners
-    are split into columns of panels of at most `MAX_SERIES` lines, the pre-trained model
+def unlearners_panel(unl: pd.DataFrame, name: str) -> tuple[Figure, str]:
+    """Test accuracy of every unlearner: figure and caption. The unlearners of each forget
+    set are split into panels of at most `MAX_SERIES` lines, the pre-trained model
     included."""
     unlearners = ordered(unl["unlearner"], list(UNLEARNER_LABELS))
     colors, styles = twin_styles(unlearners)
@@ -295,16 +338,16 @@ def unlearners_panel(unl: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
         unl,
         colors=colors,
         linestyles=styles,
-        legend_outside=True,
         groups=series_groups(unlearners, MAX_SERIES - 1),
     )
-    return fig, accuracy_caption(name, n_seeds(unl), every=True), 0.95
+    return fig, accuracy_caption(name, n_seeds(unl), every=True)
 
 
+@with_fonts
 def estimated_ratio_figure(det: pd.DataFrame, names: Sequence[str]) -> Figure:
     """Estimated vs actual flipped fraction per nominal ratio (mean +- std), y = x dashed."""
     x_col = "flipped_ratio" if has_values(det, "flipped_ratio") else "ratio"
-    fig = new_figure(height=4.0, width=4.5)
+    fig = placed_figure("single", 3.0)
     ax = fig.add_subplot()
     right = top = 0.0
     for i, name in enumerate(names):
@@ -337,18 +380,18 @@ def estimated_ratio_figure(det: pd.DataFrame, names: Sequence[str]) -> Figure:
     ax.set_xlabel(
         "actual fraction of flipped labels" if x_col == "flipped_ratio" else "noise ratio r"
     )
-    ax.set_ylabel("estimated fraction of mislabeled samples")
-    ax.legend(loc="upper left", fontsize="small")
+    ax.set_ylabel("estimated fraction mislabeled")
+    ax.set_title("the noise ratio, estimated")
+    ax.legend(loc="upper left")
     return fig
 
 
-def estimated_ratio_panel(det: pd.DataFrame, name: str) -> tuple[Figure, str, float]:
-    """The figure, its caption and width (fraction of the line), or a placeholder if no
-    detector estimated the ratio."""
+def estimated_ratio_panel(det: pd.DataFrame, name: str) -> tuple[Figure, str]:
+    """The figure and its caption, or a placeholder if no detector estimated the ratio."""
     names = estimators(det)
     if not names:
         caption = f"Estimated versus actual fraction of mislabeled samples on {name}."
-        return placeholder_figure(f"Budget estimation {NOT_RUN}."), with_note(caption, True), 0.6
+        return placeholder_figure(f"Budget estimation {NOT_RUN}."), with_note(caption, True)
     against = (
         "the actual fraction of flipped labels"
         if has_values(det, "flipped_ratio")
@@ -360,4 +403,4 @@ def estimated_ratio_panel(det: pd.DataFrame, name: str) -> tuple[Figure, str, fl
         "seeds, the dashed line is $y = x$ "
         f"({seed_phrase(n_seeds(det[det['detector'].isin(names)]))})."
     )
-    return estimated_ratio_figure(det, names), caption, 0.6
+    return estimated_ratio_figure(det, names), caption

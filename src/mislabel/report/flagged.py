@@ -51,7 +51,7 @@ def flagged_figure(images_NxHxW: np.ndarray, rows: Sequence[dict], class_names=N
     shown = [r for r in rows if r["flagged"]][:MAX_IMAGES]
     cols = min(6, max(1, len(shown)))
     lines = max(1, -(-len(shown) // cols))
-    fig = new_figure(1.6, 1.9, cols, nrows=lines)
+    fig = new_figure(1.6 * cols, 1.9 * lines)
     axes = fig.subplots(lines, cols, squeeze=False)
     name = (lambda c: str(class_names[c])) if class_names is not None else str
     for ax in axes.ravel():

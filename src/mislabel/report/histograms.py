@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from mislabel.report.cells import LATEX
-from mislabel.report.figure_style import mpl_label, new_figure, save_figure
+from mislabel.report.figure_style import mpl_label, placed_figure, save_figure, with_fonts
 from mislabel.report.labels import DETECTOR_LABELS, label_of, ordered
 from mislabel.workflow.artifacts import HISTOGRAM_FIGURES, histogram_stem
 
@@ -27,6 +27,7 @@ def flipped_phrase(flipped: np.ndarray) -> str:
     return f"{k} of {n} labels flipped, {100 * k / max(n, 1):.1f}%"
 
 
+@with_fonts
 def histogram_figure(
     scores: np.ndarray,
     flipped: np.ndarray,
@@ -59,7 +60,7 @@ def histogram_figure(
         raise ValueError("no finite scores to plot")
     edges = np.histogram_bin_edges(scores[finite], bins=bins)
     clean, mislabeled = scores[finite & ~flipped], scores[finite & flipped]
-    fig = new_figure()
+    fig = placed_figure("single", 2.8)
     ax = fig.add_subplot()
     ax.hist(clean, bins=edges, color=CLEAN_COLOR, alpha=0.5, label=f"clean (n = {clean.size})")
     ax.hist(
@@ -76,10 +77,8 @@ def histogram_figure(
     ax.set_ylim(bottom=0.7)  # a bin of one sample shows
     ax.set_xlabel(f"anomaly score: {label}")
     ax.set_ylabel("training samples (log scale)")
-    ax.set_title(
-        f"{label}\nr = {ratio:g}; {flipped_phrase(flipped)}; seed {seed}", fontsize="medium"
-    )
-    ax.legend(loc="upper right", fontsize="small")
+    ax.set_title(f"{label}\nr = {ratio:g}, seed {seed}\n{flipped_phrase(flipped)}")
+    ax.legend(loc="upper right")
     return fig
 
 

@@ -111,7 +111,12 @@ def finish_table(
     )
 
 
-def figure_tex(*, graphic: str, caption: str, label: str, width: float = 0.7) -> str:
-    """A LaTeX figure environment including `graphic` (a path relative to the .tex)."""
+def figure_tex(*, graphic: str, caption: str, label: str, width: float) -> str:
+    """A LaTeX figure environment including `graphic` (a path relative to the .tex) at
+    `width`, a fraction of the line width."""
+    if not 0 < width <= 1:
+        raise ValueError(f"width must be a fraction of the line width in (0, 1], got {width}")
     template = template_env().get_template("figure.tex.j2")
-    return template.render(graphic=graphic, caption=caption, label=label, width=width)
+    return template.render(
+        graphic=graphic, caption=caption, label=label, width=f"{round(width, 3):g}"
+    )

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from mislabel import __version__
 from mislabel.files import atomic
 from mislabel.report.cells import latex_escape
+from mislabel.report.figure_style import PAPER_FONT_PT
 from mislabel.report.latex import template_env
 from mislabel.workflow.artifacts import (
     EXTENSION_FIGURE_PREFIX,
@@ -150,6 +151,7 @@ def paper_tex(
         .get_template("paper.tex.j2")
         .render(
             title=latex_escape(title),
+            font_pt=PAPER_FONT_PT,
             version=__version__,
             sections=group_sections(items),
             rulegraph=rulegraph,

@@ -58,8 +58,8 @@ def render_figures(
     name = dataset_label(dataset)
     panels = (auc_panel(det, name), estimated_ratio_panel(det, name), unlearners_panel(unl, name))
     written: list[Path] = []
-    for stem, (fig, caption, width) in zip(EXTENSION_FIGURES, panels, strict=True):
-        written += save_figure(fig, out_dir, stem, caption=caption, width=width)
+    for stem, (fig, caption) in zip(EXTENSION_FIGURES, panels, strict=True):
+        written += save_figure(fig, out_dir, stem, caption=caption)
     return written
 
 

@@ -18,6 +18,7 @@ from mislabel.report.cells import (
     Row,
     Style,
     cells_by_ratio,
+    column_decimals,
     format_cell,
     grid_markdown,
 )
@@ -64,7 +65,7 @@ UNLEARNER_METRICS: tuple[tuple[str, str, tuple[str, str]], ...] = (
     ("time_vs_retrain", "real", ("Time / retrain", "time / retrain")),
 )
 CG_METRICS: tuple[tuple[str, str, tuple[str, str]], ...] = (
-    ("cg_iterations", "real", ("CG iter.", "CG iterations")),
+    ("cg_iterations", "count", ("CG iter.", "CG iterations")),
     ("cg_converged", "percent", (r"CG conv.\ (\%)", "CG converged (%)")),
 )
 
@@ -170,8 +171,13 @@ def pooled_rows(
     """Pre-trained, then per forget set one sub-row per unlearner; each cell pools all ratios
     and seeds of a metric."""
 
+    decimals = {col: column_decimals(unl[col]) for col, kind, _ in metrics if kind == "real"}
+
     def cells(rows: pd.DataFrame) -> tuple[str, ...]:
-        return tuple(format_cell(rows[col], kind, pm=style.pm) for col, kind, _ in metrics)
+        return tuple(
+            format_cell(rows[col], kind, pm=style.pm, decimals=decimals.get(col))
+            for col, kind, _ in metrics
+        )
 
     pre = unl[is_pretrained(unl)]
     label = UNLEARNER_LABELS["pretrained"][style.which]
