@@ -111,3 +111,27 @@ def test_learns_real_mnist_zero_vs_one_without_noise(tmp_path):
     pred = predict(model, state.params, to_float(sub.x_test))
     assert accuracy(sub.y_test, np.asarray(pred)) > 0.99
     assert float(hist.accuracy_E[-1]) > 0.99
+
+
+def test_epochs_are_reported_as_they_end_without_changing_the_training():
+    """`progress=True` inside `epoch_progress` logs one line per epoch, in order, with that
+    epoch's loss and accuracy from the history; the trained state is bit-identical."""
+    from mislabel.network.train import epoch_progress
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 5)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int32)
+    config = TrainConfig(epochs=4, batch_size=20)
+    lines = []
+    with epoch_progress(lines.append, config.epochs):
+        state, hist = train(make_model([8], 2), x, y, 0, config, progress=True)
+    quiet_state, quiet_hist = train(make_model([8], 2), x, y, 0, config)
+    assert len(lines) == 4
+    for e, line in enumerate(lines):
+        assert line.startswith(f"epoch {e + 1:3d}/4: train loss {float(hist.loss_E[e]):.4f}, ")
+        assert f"train accuracy (noisy labels) {float(hist.accuracy_E[e]):.4f}" in line
+        assert line.endswith("s left")
+    np.testing.assert_array_equal(np.asarray(hist.loss_E), np.asarray(quiet_hist.loss_E))
+    for a, b in zip(jax.tree_util.tree_leaves(state), jax.tree_util.tree_leaves(quiet_state)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    train(make_model([8], 2), x, y, 0, config, progress=True)  # no sink open: silent

@@ -13,7 +13,9 @@ each forget-set size).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -81,7 +83,37 @@ def kept_batches(key_e: jax.Array, keep_N: jax.Array, size: int) -> tuple[jax.Ar
     return batches_SxB, jnp.arange(slots) < jnp.sum(keep_N) // size
 
 
-@partial(jax.jit, static_argnames=("model", "config"))
+_EPOCH_SINKS: list[Callable[[int, float, float], None]] = []
+
+
+def _report_epoch(e, loss, acc) -> None:
+    """Host side of an epoch's end (a `jax.debug.callback`): to the innermost sink."""
+    if _EPOCH_SINKS:
+        _EPOCH_SINKS[-1](int(e), float(loss), float(acc))
+
+
+@contextmanager
+def epoch_progress(log: Callable[[str], None], epochs: int):
+    """While open, a `fit` with ``progress=True`` logs each epoch as it finishes: its loss
+    and accuracy on the kept samples, the time so far and the time left."""
+    start = time.perf_counter()
+
+    def sink(e: int, loss: float, acc: float) -> None:
+        elapsed = time.perf_counter() - start
+        left = elapsed / (e + 1) * (epochs - e - 1)
+        log(
+            f"epoch {e + 1:3d}/{epochs}: train loss {loss:.4f}, train accuracy (noisy labels) "
+            f"{acc:.4f}, {elapsed:.1f} s, ~{left:.0f} s left"
+        )
+
+    _EPOCH_SINKS.append(sink)
+    try:
+        yield
+    finally:
+        _EPOCH_SINKS.remove(sink)
+
+
+@partial(jax.jit, static_argnames=("model", "config", "progress"))
 def fit(
     model: MLP,
     state: TrainState,
@@ -90,11 +122,13 @@ def fit(
     keep_N: jax.Array,
     key: jax.Array,
     config: TrainConfig,
+    progress: bool = False,
 ) -> tuple[TrainState, History]:
     """Train `state` for `config.epochs` epochs on the samples where `keep_N` is True.
 
     Returns the new state and the history; epoch loss/accuracy are over kept samples,
-    per-sample loss and margin are reported for all N samples.
+    per-sample loss and margin are reported for all N samples. With `progress`, each
+    epoch's end is reported as it happens (inside `epoch_progress`; a no-op outside it).
     """
     optimizer = make_optimizer(config)
     size = config.batch_size
@@ -110,17 +144,21 @@ def fit(
         new = TrainState(optax.apply_updates(carry.params, updates), opt_state)
         return jax.tree_util.tree_map(lambda a, b: jnp.where(valid, a, b), new, carry), None
 
-    def epoch(carry: TrainState, key_e: jax.Array):
+    def epoch(carry: TrainState, key_and_index):
+        key_e, e = key_and_index
         carry, _ = jax.lax.scan(step, carry, kept_batches(key_e, keep_N, size))
         logits_NxC = model.apply(carry.params, x_NxD)
         loss_N = per_sample_loss(logits_NxC, y_N)
         correct_N = jnp.argmax(logits_NxC, axis=1) == y_N
         loss = jnp.sum(jnp.where(keep_N, loss_N, 0.0)) / n_keep
         acc = jnp.sum(jnp.where(keep_N, correct_N, False)) / n_keep
+        if progress:
+            jax.debug.callback(_report_epoch, e, loss, acc, ordered=True)
         return carry, (loss, acc, loss_N, margins(logits_NxC, y_N))
 
+    keys_E = jax.random.split(key, config.epochs)
     state, (loss_E, acc_E, loss_ExN, margin_ExN) = jax.lax.scan(
-        epoch, state, jax.random.split(key, config.epochs)
+        epoch, state, (keys_E, jnp.arange(config.epochs))
     )
     return state, History(loss_E, acc_E, loss_ExN, margin_ExN)
 
@@ -184,13 +222,18 @@ def train(
     seed: int,
     config: TrainConfig,
     keep_N: np.ndarray | None = None,
+    *,
+    progress: bool = False,
 ) -> tuple[TrainState, History]:
-    """Train a freshly initialised model from scratch (on the kept samples, default all)."""
+    """Train a freshly initialised model from scratch (on the kept samples, default all);
+    `progress`: report each epoch as it ends (see `epoch_progress`)."""
     keep_N = np.ones(len(y_N), bool) if keep_N is None else np.asarray(keep_N, bool)
     check_config(config, int(keep_N.sum()))
     _, data_key = seed_keys(seed)
     state = new_state(model, seed, np.shape(x_NxD)[1], config)
-    return continue_training(model, state, x_NxD, y_N, keep_N, data_key, config)
+    return continue_training(
+        model, state, x_NxD, y_N, keep_N, data_key, config, progress=progress
+    )
 
 
 def continue_training(
@@ -201,6 +244,8 @@ def continue_training(
     keep_N: np.ndarray,
     key: jax.Array,
     config: TrainConfig,
+    *,
+    progress: bool = False,
 ) -> tuple[TrainState, History]:
     """Train an existing state further on the kept samples (fine-tuning)."""
     check_config(config, int(np.sum(keep_N)))
@@ -212,4 +257,5 @@ def continue_training(
         jnp.asarray(keep_N, bool),
         key,
         config,
+        progress,
     )

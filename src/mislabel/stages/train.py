@@ -14,9 +14,15 @@ from mislabel.files.atomic import save_npz
 from mislabel.files.checkpoint import save_model
 from mislabel.files.dataset import load_dataset_file
 from mislabel.network.mlp import make_model
-from mislabel.network.train import train
+from mislabel.network.train import epoch_progress, train
 from mislabel.settings import TrainConfig, from_mapping
 from mislabel.stages.common import PathLike
+
+# Samples x epochs from which each epoch is logged as it ends (below, the lines come after
+# training: a program that reports while it runs is compiled in every process, as JAX's
+# persistent cache does not keep programs with host callbacks: the paper's training,
+# 2,000 samples x 20 epochs, took 2.5 s live against 0.8 s cached, measured on 2 cores).
+LIVE_PROGRESS_WORK = 1_000_000
 
 
 def train_model(
@@ -37,11 +43,15 @@ def train_model(
     config = from_mapping(TrainConfig, training)
     model = make_model(hidden, ds.n_classes)
     start = time.perf_counter()
-    state, hist = train(model, to_float(ds.x_train), ds.y_train, int(seed), config)
-    state, hist = jax.block_until_ready((state, hist))
+    live = len(ds.y_train) * config.epochs >= LIVE_PROGRESS_WORK
+    with epoch_progress(log, config.epochs):  # each epoch logged as it ends, when live
+        state, hist = train(
+            model, to_float(ds.x_train), ds.y_train, int(seed), config, progress=live
+        )
+        state, hist = jax.block_until_ready((state, hist))
     hist = jax.device_get(hist)  # numpy: indexing a device array is a compiled program each
     seconds = time.perf_counter() - start
-    for e in range(config.epochs):
+    for e in range(0 if live else config.epochs):
         log(
             f"epoch {e + 1:3d}/{config.epochs}: train loss {float(hist.loss_E[e]):.4f}, "
             f"train accuracy (noisy labels) {float(hist.accuracy_E[e]):.4f}"
