@@ -132,6 +132,7 @@ def test_epochs_are_reported_as_they_end_without_changing_the_training():
         assert f"train accuracy (noisy labels) {float(hist.accuracy_E[e]):.4f}" in line
         assert line.endswith("s left")
     np.testing.assert_array_equal(np.asarray(hist.loss_E), np.asarray(quiet_hist.loss_E))
-    for a, b in zip(jax.tree_util.tree_leaves(state), jax.tree_util.tree_leaves(quiet_state)):
+    leaves = jax.tree_util.tree_leaves(state), jax.tree_util.tree_leaves(quiet_state)
+    for a, b in zip(*leaves, strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     train(make_model([8], 2), x, y, 0, config, progress=True)  # no sink open: silent
