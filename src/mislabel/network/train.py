@@ -231,9 +231,7 @@ def train(
     check_config(config, int(keep_N.sum()))
     _, data_key = seed_keys(seed)
     state = new_state(model, seed, np.shape(x_NxD)[1], config)
-    return continue_training(
-        model, state, x_NxD, y_N, keep_N, data_key, config, progress=progress
-    )
+    return continue_training(model, state, x_NxD, y_N, keep_N, data_key, config, progress=progress)
 
 
 def continue_training(
