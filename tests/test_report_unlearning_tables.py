@@ -37,32 +37,50 @@ def test_unlearners_table(rendered) -> None:
     tex = rendered["table_ext_unlearners"]
     assert "\\begin{tabular}{lrrrrrr}" in tex  # 4 metrics + 2 CG columns
     assert "CG iter. & CG conv.\\ (\\%) \\\\" in tex
-    assert "over all 2 noise ratios and 2 seeds together" in tex
-    heads = spanning(tex)
-    assert heads == [
+    assert "per noise ratio $r$ (mean $\\pm$ std over 2 seeds)" in tex
+    forget = [
         "\\textit{Forget $D_{\\mathrm{mislabeled}}$}",
         "\\textit{Forget $D_{\\mathrm{detected}}$}",
         "\\textit{Forget $D_{\\mathrm{detected}}$, estimated $m$}",
     ]
+    ratios = ["\\textit{Noise ratio $r = 0.05$}", "\\textit{Noise ratio $r = 0.1$}"]
+    assert spanning(tex) == [ratios[0], *forget, ratios[1], *forget]
     rows = list(rows_of(tex).items())
     assert [k for k, _ in rows[:3]] == ["Pre-trained", "Influence function", "SSSE"]
     assert rows[4][0] == "Retrained on $D_{\\mathrm{clean}}$"
-    # Pooled over 2 ratios x 2 seeds: l2 in {2, 3, 2, 3}; time 0.1 (1 + s). Each column
-    # has one number of decimals: two significant digits of its smallest value.
-    l2 = pm("2.5", f"{np.std([2, 3, 2, 3], ddof=1):.1f}")
-    time = pm("0.15", f"{np.std([0.1, 0.2, 0.1, 0.2], ddof=1):.2f}")
-    assert rows[0][1][:4] == [pm("-10.0", "0.0"), pm("95.5", "0.6"), l2, time]
+    # 2 seeds at one ratio: l2 in {2, 3}; time 0.1 (1 + s). Each column has one number of
+    # decimals: two significant digits of its smallest value.
+    l2 = pm("2.5", f"{np.std([2, 3], ddof=1):.1f}")
+    time = pm("0.15", f"{np.std([0.1, 0.2], ddof=1):.2f}")
+    assert rows[0][1][:4] == [pm("-10.0", "0.0"), pm("95.5", "0.7"), l2, time]
     assert rows[1][1] == [
         pm("-5.0", "0.0"),
-        pm("95.5", "0.6"),
+        pm("95.5", "0.7"),
         l2,
         time,
         pm("10", "1"),
-        pm("50.0", "57.7"),
+        pm("50.0", "70.7"),
     ]
     assert rows[2][1][4:] == ["--", "--"]  # SSSE does not solve with CG
     assert rows[4][1][0] == pm("+0.0", "0.0") and rows[4][1][3] == pm("1.00", "0.00")
     assert rows_of(tex)["Influence (full)"][0] == pm("-3.0", "0.0")
+
+
+def test_unlearners_table_never_pools_noise_ratios(tmp_path: Path) -> None:
+    """Each mean ± std is a spread over the seeds at one noise ratio: with a distance of
+    10 r + s (seed s), every cell reads 10 r + 0.5 ± 0.7, never the pooled ± 0.6."""
+    unl = unlearning_df()
+    unl["param_l2_to_retrain_clean"] = 10 * unl["ratio"] + unl["seed"]
+    render(tmp_path / "out", unl=unl)
+    tex = texts(tmp_path / "out")["table_ext_unlearners"]
+    body = tex.split("\\midrule", 1)[1].split("\\bottomrule")[0]
+    blocks = body.split("Noise ratio $r = ")[1:]
+    assert [b.split("$", 1)[0] for b in blocks] == ["0.05", "0.1"]
+    for block, mean in zip(blocks, ["1.00", "1.50"], strict=True):
+        cells = [line.split(" & ")[3] for line in block.splitlines() if " & " in line]
+        assert len(cells) == 1 + 3 * 8
+        assert set(cells) == {pm(mean, "0.71")}
+    assert "together" not in tex
 
 
 def test_unlearners_table_without_cg(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ from mislabel.report.labels import (
 from mislabel.report.unlearning_tables import (
     accuracy_rows,
     full_method_rows,
-    pooled_rows,
+    retrained_rows,
     unlearner_metrics,
     unlearning_rows,
 )
@@ -154,9 +154,9 @@ def beyond_tables(
         tables.append(
             (
                 "Every unlearner against the model retrained on the clean data (each cell: "
-                "all noise ratios and seeds together)",
+                "mean ± std over the seeds at one noise ratio)",
                 ["unlearner", *(head[style.which] for _, _, head in metrics)],
-                pooled_rows(unl, metrics, all_targets, style),
+                retrained_rows(unl, metrics, all_targets, style),
             )
         )
     if not loo.empty:

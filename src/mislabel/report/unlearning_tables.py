@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from mislabel.report.cells import (
@@ -46,8 +47,9 @@ from mislabel.report.labels import (
     label_of,
     ordered,
     per_ratio,
-    plural,
+    ratio_heading,
     ratio_label,
+    seed_phrase,
     unlearner_label,
 )
 from mislabel.report.latex import finish_table, ratio_header, render_table_tex
@@ -162,14 +164,15 @@ def rows_by_target(
     return out
 
 
-def pooled_rows(
+def retrained_rows(
     unl: pd.DataFrame,
     metrics: Sequence[tuple[str, str, tuple[str, str]]],
     targets: Sequence[str],
     style: Style = LATEX,
 ) -> list[Row]:
-    """Pre-trained, then per forget set one sub-row per unlearner; each cell pools all ratios
-    and seeds of a metric."""
+    """Per noise ratio (under a heading when there are several): Pre-trained, then per forget
+    set one sub-row per unlearner; each cell is the mean ± std over the seeds at that ratio,
+    never across ratios."""
 
     decimals = {col: column_decimals(unl[col]) for col, kind, _ in metrics if kind == "real"}
 
@@ -179,10 +182,18 @@ def pooled_rows(
             for col, kind, _ in metrics
         )
 
-    pre = unl[is_pretrained(unl)]
+    ratios = sorted_ratios(unl)
     label = UNLEARNER_LABELS["pretrained"][style.which]
-    out = [Row(label, cells(pre))] if not pre.empty else []
-    return out + rows_by_target(unl, targets, cells, style)
+    out: list[Row] = []
+    for ratio in ratios:
+        at = unl[np.isclose(unl["ratio"], ratio)]
+        if len(ratios) > 1:
+            out.append(Row(ratio_heading(ratio, style), kind="group"))
+        pre = at[is_pretrained(at)]
+        out += [Row(label, cells(pre))] if not pre.empty else []
+        present = [t for t in targets if (at["target"] == t).any()]
+        out += rows_by_target(at, present, cells, style)
+    return out
 
 
 def unlearner_metrics(unl: pd.DataFrame) -> list[tuple[str, str, tuple[str, str]]]:
@@ -259,16 +270,18 @@ def estimated_table(unl: pd.DataFrame, dataset: str, budget: str) -> str:
 
 
 def unlearners_table(unl: pd.DataFrame, dataset: str) -> str:
-    """Every unlearner vs retraining on D_clean: gap, agreement, distance, time (pooled)."""
+    """Every unlearner vs retraining on D_clean: gap, agreement, distance, time; a block of
+    rows per noise ratio, each cell a spread over the seeds at one ratio."""
     metrics = unlearner_metrics(unl)
     cg = metrics[len(UNLEARNER_METRICS) :]
     unl = with_numeric(unl, [col for col, _, _ in metrics])
     missing = not any(has_values(unl, col) for col, _, _ in UNLEARNER_METRICS)
     absent = [head[0] for col, _, head in UNLEARNER_METRICS if not has_values(unl, col)]
     targets = [t for t in ordered(unl["target"], list(TARGET_LABELS)) if t != "none"]
-    rows = None if missing else pooled_rows(unl, metrics, targets)
+    rows = None if missing else retrained_rows(unl, metrics, targets)
     header = ["Method", *(head[0] for _, _, head in metrics)]
     n_ratios = unl["ratio"].nunique()
+    ratio = ratio_label(sorted_ratios(unl)[0]) if n_ratios else ""
     caption = (
         f"Unlearning methods compared with retraining on the clean data, on "
         f"{dataset_label(dataset)}, per forget set: test-accuracy gap to the model retrained on "
@@ -280,8 +293,8 @@ def unlearners_table(unl: pd.DataFrame, dataset: str) -> str:
             if cg
             else ""
         )
-        + f". Each cell is the mean{LATEX.pm}std over all {plural(n_ratios, 'noise ratio')} "
-        f"and {plural(n_seeds(unl), 'seed')} together."
+        + (", per noise ratio $r$" if n_ratios > 1 else f", at noise ratio $r = {ratio}$")
+        + f" ({seed_phrase(n_seeds(unl))})."
         + (f" Columns {', '.join(absent)}: {NOT_RUN}." if absent and not missing else "")
     )
     return finish_table(rows, header, caption=caption, label="tab:ext-unlearners")
