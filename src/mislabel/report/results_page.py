@@ -319,7 +319,7 @@ def render_results_page(
     det = load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset)
     det = with_numeric(det, ["flipped_ratio", "estimated_ratio"])
     unl = with_timing(load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset), timing_csv)
-    unl = with_numeric(unl, [col for col, _, _ in unlearner_metrics(unl)])
+    unl = with_numeric(unl, [*(col for col, _, _ in unlearner_metrics(unl)), "damping"])
     loo = load_loo(loo_csv, dataset=dataset)
     write_text(out_md, results_markdown(det, unl, config, config_name, metric))
     write_text(out_beyond_md, beyond_markdown(det, unl, loo, config, config_name))

@@ -20,6 +20,7 @@ from mislabel.report.cells import (
     Style,
     cells_by_ratio,
     column_decimals,
+    damping_cell,
     format_cell,
     grid_markdown,
 )
@@ -31,6 +32,7 @@ from mislabel.report.frames import (
     is_pretrained,
     load_results,
     n_seeds,
+    numeric,
     paper_unlearning,
     sorted_ratios,
     with_numeric,
@@ -70,6 +72,14 @@ CG_METRICS: tuple[tuple[str, str, tuple[str, str]], ...] = (
     ("cg_iterations", "count", ("CG iter.", "CG iterations")),
     ("cg_converged", "percent", (r"CG conv.\ (\%)", "CG converged (%)")),
 )
+# How far each unlearner moved the parameters, and the damping of the closed-form steps;
+# shown where the summary recorded them. A "damping" cell is `damping_cell`.
+PARAM_CHANGE_METRIC = (
+    "param_l2_to_pretrained",
+    "real",
+    (r"$\lVert \theta - \theta_{\mathrm{pre}} \rVert_2$", "||Δθ|| (to pre-trained)"),
+)
+DAMPING_METRIC = ("damping_used", "damping", ("Damping used", "damping used"))
 
 
 def _unlearners(df: pd.DataFrame) -> list[str]:
@@ -176,11 +186,13 @@ def retrained_rows(
 
     decimals = {col: column_decimals(unl[col]) for col, kind, _ in metrics if kind == "real"}
 
+    def cell(rows: pd.DataFrame, col: str, kind: str) -> str:
+        if kind == "damping":
+            return damping_cell(rows[col], numeric(rows, "damping"))
+        return format_cell(rows[col], kind, pm=style.pm, decimals=decimals.get(col))
+
     def cells(rows: pd.DataFrame) -> tuple[str, ...]:
-        return tuple(
-            format_cell(rows[col], kind, pm=style.pm, decimals=decimals.get(col))
-            for col, kind, _ in metrics
-        )
+        return tuple(cell(rows, col, kind) for col, kind, _ in metrics)
 
     ratios = sorted_ratios(unl)
     label = UNLEARNER_LABELS["pretrained"][style.which]
@@ -198,8 +210,9 @@ def retrained_rows(
 
 def unlearner_metrics(unl: pd.DataFrame) -> list[tuple[str, str, tuple[str, str]]]:
     """The columns of the unlearners-vs-retraining table: `UNLEARNER_METRICS`, then the
-    conjugate-gradient ones where `unl` has them."""
-    return [*UNLEARNER_METRICS, *(m for m in CG_METRICS if has_values(unl, m[0]))]
+    parameter change, the conjugate-gradient ones and the damping used where `unl` has them."""
+    optional = (PARAM_CHANGE_METRIC, *CG_METRICS, DAMPING_METRIC)
+    return [*UNLEARNER_METRICS, *(m for m in optional if has_values(unl, m[0]))]
 
 
 def accuracy_rows(
@@ -273,8 +286,9 @@ def unlearners_table(unl: pd.DataFrame, dataset: str) -> str:
     """Every unlearner vs retraining on D_clean: gap, agreement, distance, time; a block of
     rows per noise ratio, each cell a spread over the seeds at one ratio."""
     metrics = unlearner_metrics(unl)
-    cg = metrics[len(UNLEARNER_METRICS) :]
-    unl = with_numeric(unl, [col for col, _, _ in metrics])
+    shown = {col for col, _, _ in metrics}
+    cg = any(col in shown for col, _, _ in CG_METRICS)
+    unl = with_numeric(unl, [*shown, "damping"])
     missing = not any(has_values(unl, col) for col, _, _ in UNLEARNER_METRICS)
     absent = [head[0] for col, _, head in UNLEARNER_METRICS if not has_values(unl, col)]
     targets = [t for t in ordered(unl["target"], list(TARGET_LABELS)) if t != "none"]
@@ -289,8 +303,21 @@ def unlearners_table(unl: pd.DataFrame, dataset: str) -> str:
         r"that model (\%), $L_2$ distance of all parameters to it, and wall time relative to "
         "retraining on the same forget set"
         + (
-            ", and for conjugate-gradient solves the iterations and the share that converged"
+            r"; $\lVert \theta - \theta_{\mathrm{pre}} \rVert_2$: how far the method moved "
+            "the parameters from the pre-trained model's"
+            if PARAM_CHANGE_METRIC[0] in shown
+            else ""
+        )
+        + (
+            "; for conjugate-gradient solves the iterations and the share that converged"
             if cg
+            else ""
+        )
+        + (
+            "; damping used: the damping of the full-network Newton step (its range over "
+            "the seeds), and in how many runs it was doubled above the configured one because "
+            r"$H + \lambda I$ was indefinite"
+            if DAMPING_METRIC[0] in shown
             else ""
         )
         + (", per noise ratio $r$" if n_ratios > 1 else f", at noise ratio $r = {ratio}$")
