@@ -221,7 +221,8 @@ def test_beyond_cells_equal_those_of_the_rendered_latex_tables(page):
     # 8 columns (4 metrics, the parameter change, 2 of conjugate gradients, the damping
     # used); pre-trained, 7 unlearners x 3 targets
     assert len(markdown_cells(sections[3])) == 8 * (1 + 7 * 3)
-    assert "| &nbsp;&nbsp;Influence (full) |" in sections[3]
+    header = sections[3].splitlines()[2]
+    assert header.count("|") == 8 + 2 and "‖Δθ‖ (to pre-trained)" in header
     full = [r for r in sections[3].splitlines() if r.startswith("| &nbsp;&nbsp;Influence (full)")]
     assert all(r.endswith("| 1 |") for r in full)  # damping 1, never raised
     # the reference itself: retraining on the clean data is 0 away from itself

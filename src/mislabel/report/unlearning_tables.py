@@ -77,7 +77,7 @@ CG_METRICS: tuple[tuple[str, str, tuple[str, str]], ...] = (
 PARAM_CHANGE_METRIC = (
     "param_l2_to_pretrained",
     "real",
-    (r"$\lVert \theta - \theta_{\mathrm{pre}} \rVert_2$", "||Δθ|| (to pre-trained)"),
+    (r"$\lVert \theta - \theta_{\mathrm{pre}} \rVert_2$", "‖Δθ‖ (to pre-trained)"),
 )
 DAMPING_METRIC = ("damping_used", "damping", ("Damping used", "damping used"))
 
