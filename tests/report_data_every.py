@@ -114,6 +114,12 @@ def unlearning_df(
                         row["accuracy_gap_to_retrain_clean"] = acc - clean
                         row["param_l2_to_retrain_clean"] = 2.0 + s
                         row["time_vs_retrain"] = 1.0 if unlearner == "retrain" else 0.1 * (1 + s)
+                        moved = unlearner != "pretrained"
+                        row["param_l2_to_pretrained"] = (1.0 + 0.5 * s) if moved else 0.0
+                        full = unlearner.endswith("_full")
+                        doubled = unlearner == "ssse_full" and s == 1
+                        row["damping"] = 1.0 if full else np.nan
+                        row["damping_used"] = (2.0 if doubled else 1.0) if full else np.nan
                     if cg:
                         uses_cg = unlearner.startswith("influence")
                         row["cg_iterations"] = 10 + s if uses_cg else np.nan

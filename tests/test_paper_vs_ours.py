@@ -12,6 +12,7 @@ from mislabel.report.paper_vs_ours import (
     agreement_counts,
     compare,
     load_paper,
+    prediction_half_width,
     render_paper_vs_ours,
     verdict,
 )
@@ -94,6 +95,36 @@ def summaries(shift_51: float, shift_53: float, seeds=(0, 1)):
     return det, pd.DataFrame(unl_rows).drop_duplicates()
 
 
+def test_prediction_half_width_by_hand():
+    """t_{0.975, n-1} sd sqrt(1 + 1/n), with t from scipy and from printed tables."""
+    from scipy import stats
+
+    # n = 5: t_{0.975, 4} = 2.776445 (tables: 2.776); sd 0.17 -> 0.17 * 2.776445 * sqrt(1.2)
+    assert stats.t.ppf(0.975, 4) == pytest.approx(2.776445, abs=1e-6)
+    assert prediction_half_width(0.17, 5) == pytest.approx(0.17 * 2.776445 * np.sqrt(1.2))
+    assert prediction_half_width(0.17, 5) == pytest.approx(0.5170, abs=1e-4)
+    # n = 2: t_{0.975, 1} = 12.706205; n = 30: t_{0.975, 29} = 2.045230
+    assert prediction_half_width(1.0, 2) == pytest.approx(12.706205 * np.sqrt(1.5), rel=1e-6)
+    assert prediction_half_width(1.0, 30) == pytest.approx(2.045230 * np.sqrt(31 / 30), rel=1e-6)
+    assert prediction_half_width(0.5, 10, level=0.9) == pytest.approx(
+        stats.t.ppf(0.95, 9) * 0.5 * np.sqrt(1.1)
+    )
+    with pytest.raises(ValueError, match="2 seeds"):
+        prediction_half_width(1.0, 1)
+    with pytest.raises(ValueError, match="level"):
+        prediction_half_width(1.0, 5, level=1.0)
+
+
+def test_verdict_under_the_prediction_interval():
+    values = [0.80, 0.82, 0.84]  # mean 0.82, std 0.02; n = 3: t_{0.975, 2} = 4.302653
+    half = 4.302653 * 0.02 * np.sqrt(4 / 3)  # 0.09937
+    inside = verdict(0.82 + half + 0.004, 0.005, values)
+    assert inside["agrees_interval"] is True and inside["agrees"] is False  # 2 std: 0.04
+    outside = verdict(0.82 + half + 0.006, 0.005, values)
+    assert outside["agrees_interval"] is False
+    assert verdict(0.5, 0.005, [0.9])["agrees_interval"] is None
+
+
 def test_compare_counts_agreeing_cells():
     det, unl = summaries(0.0, 0.0)
     counts = agreement_counts(compare(det, unl))
@@ -151,10 +182,13 @@ def test_render_marks_disagreeing_cells_in_latex_and_markdown(tmp_path: Path):
     assert "74.0 / 51.0 ± 1.4 †" in markdown
     assert latex.count(r"$^{\dagger}$") == 2  # the cell and the caption's legend
     for text in (latex, markdown):
-        assert "Table 5.1: 84 of 84 cells agree" in text
-        assert "Table 5.2: 35 of 35 cells agree" in text
-        assert "Table 5.3: 62 of 63 cells agree" in text
+        assert "Table 5.1: 84 of 84 cells agree, 84 within the prediction interval" in text
+        assert "Table 5.2: 35 of 35 cells agree, 35 within the prediction interval" in text
+        assert "Table 5.3: 62 of 63 cells agree, 62 within the prediction interval" in text
+        assert "prediction interval of one new run of ours" in text
         assert "oracle budget" in text and "over 2 seeds" in text
     assert r"configs/authors\_code.yaml" in latex and "configs/authors_code.yaml" in markdown
     cmp = pd.read_csv(csv)
     assert len(cmp) == 147 and int((cmp["agrees"] == False).sum()) == 1  # noqa: E712
+    assert int((cmp["agrees_interval"] == False).sum()) == 1  # noqa: E712
+    assert r"95\% prediction interval" in latex and r"t_{0.975,\,n-1}" in latex

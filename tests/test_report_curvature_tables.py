@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from report_data_every import (
     NOT_RUN,
@@ -88,3 +89,17 @@ def test_loo_table(rendered, tmp_path: Path) -> None:
         assert NOT_RUN in texts(tmp_path / f"skip{i}")["table_ext_loo"]
     with pytest.raises(ValueError, match="spearman"):
         render(tmp_path / "c", loo=loo.drop(columns="spearman"))
+
+
+def test_loo_table_never_pools_noise_ratios(tmp_path: Path) -> None:
+    """Runs at two noise ratios: a block of rows per ratio, each ± a spread over the seeds
+    at that ratio (Pearson 0.95 - 0.1 s at r = 0.1, 0.15 lower at r = 0.3)."""
+    one = loo_df()
+    loo = pd.concat([one, one.assign(ratio=0.3, pearson=one["pearson"] - 0.15)])
+    render(tmp_path / "out", loo=loo)
+    tex = texts(tmp_path / "out")["table_ext_loo"]
+    assert "per noise ratio $r \\in \\{0.1, 0.3\\}$" in tex
+    assert spanning(tex) == ["\\textit{Noise ratio $r = 0.1$}", "\\textit{Noise ratio $r = 0.3$}"]
+    rows = rows_of(tex)
+    full = "Full network (conjugate gradients)"
+    assert rows[full][3] == pm("0.90", "0.07") and rows[full + "'"][3] == pm("0.75", "0.07")

@@ -218,8 +218,13 @@ def test_beyond_cells_equal_those_of_the_rendered_latex_tables(page):
     assert markdown_cells(sections[2]) == latex_cells("table_ext_unlearners_accuracy.tex")
     assert markdown_cells(sections[1]) == latex_cells("table_ext_budget.tex")
     assert markdown_cells(sections[4]) == latex_cells("table_ext_loo.tex")
-    # 6 columns (4 metrics, 2 of conjugate gradients); pre-trained, 7 unlearners x 3 targets
-    assert len(markdown_cells(sections[3])) == 6 * (1 + 7 * 3)
+    # 8 columns (4 metrics, the parameter change, 2 of conjugate gradients, the damping
+    # used); pre-trained, 7 unlearners x 3 targets
+    assert len(markdown_cells(sections[3])) == 8 * (1 + 7 * 3)
+    header = sections[3].splitlines()[2]
+    assert header.count("|") == 8 + 2 and "‖Δθ‖ (to pre-trained)" in header
+    full = [r for r in sections[3].splitlines() if r.startswith("| &nbsp;&nbsp;Influence (full)")]
+    assert all(r.endswith("| 1 |") for r in full)  # damping 1, never raised
     # the reference itself: retraining on the clean data is 0 away from itself
     reference = "| &nbsp;&nbsp;Retrained on D_clean | +0.0 ± 0.0 | 100.0 ± 0.0 | 0.000 ± 0.000 |"
     assert reference in sections[3]

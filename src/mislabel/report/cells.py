@@ -157,6 +157,23 @@ def count_cell(values: Iterable[float]) -> str:
     return f"{lo:g}" if lo == hi else f"{lo:g}--{hi:g}"
 
 
+def damping_cell(used: Iterable[float], configured: Iterable[float]) -> str:
+    """The damping a closed-form step used over the seeds of one cell: its value (or range,
+    `count_cell`), then how many runs raised it above the configured damping, e.g.
+    `1--2 (1 of 5 raised)`; `--` if no run recorded one. NaN in `configured`: not recorded,
+    so no count."""
+    used_arr = np.asarray(list(used), dtype=float)
+    conf_arr = np.asarray(list(configured), dtype=float)
+    if used_arr.shape != conf_arr.shape:
+        raise ValueError(f"{used_arr.size} damping values used, {conf_arr.size} configured")
+    known = np.isfinite(used_arr)
+    cell = count_cell(used_arr)
+    if not known.any() or not np.isfinite(conf_arr[known]).all():
+        return cell
+    raised = int(np.sum(used_arr[known] > conf_arr[known]))
+    return f"{cell} ({raised} of {int(known.sum())} raised)" if raised else cell
+
+
 def cells_by_ratio(
     rows: pd.DataFrame, value: str, kind: str, ratios: Sequence[float], style: Style
 ) -> tuple[str, ...]:

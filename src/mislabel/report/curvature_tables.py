@@ -38,6 +38,7 @@ from mislabel.report.labels import (
     label_of,
     ordered,
     per_ratio,
+    ratio_heading,
     ratio_label,
     seed_phrase,
 )
@@ -136,25 +137,32 @@ def loo_header(with_slope: bool, style: Style = LATEX) -> list[str]:
 
 
 def loo_rows(loo: pd.DataFrame, with_slope: bool, style: Style = LATEX) -> list[Row]:
-    """One row per (scope, number removed): seeds, retrainings per seed, correlations."""
+    """One row per (scope, number removed): seeds, retrainings per seed, correlations; a
+    block of rows per noise ratio (under a heading when there are several), so a ± is
+    always a spread over the seeds at one ratio."""
     out = []
     slope_decimals = column_decimals(loo["slope"]) if with_slope else None
-    for scope in ordered(loo["scope"], list(SCOPE_LABELS)):
-        rows = loo[loo["scope"] == scope]
-        for k in sorted(rows["n_removed"].unique()):
-            sub = rows[rows["n_removed"] == k]
-            cells = [
-                f"{k:g}",
-                str(n_seeds(sub)),
-                count_cell(sub["n_runs"]),
-                format_cell(sub["pearson"], "corr", pm=style.pm),
-                format_cell(sub["spearman"], "corr", pm=style.pm),
-            ]
-            if with_slope:
-                cells.append(
-                    format_cell(sub["slope"], "real", pm=style.pm, decimals=slope_decimals)
-                )
-            out.append(Row(label_of(scope, SCOPE_LABELS, style), tuple(cells)))
+    ratios = sorted_ratios(loo) if "ratio" in loo.columns else [None]
+    for ratio in ratios:
+        at = loo if ratio is None else loo[np.isclose(loo["ratio"], ratio)]
+        if len(ratios) > 1:
+            out.append(Row(ratio_heading(ratio, style), kind="group"))
+        for scope in ordered(at["scope"], list(SCOPE_LABELS)):
+            rows = at[at["scope"] == scope]
+            for k in sorted(rows["n_removed"].unique()):
+                sub = rows[rows["n_removed"] == k]
+                cells = [
+                    f"{k:g}",
+                    str(n_seeds(sub)),
+                    count_cell(sub["n_runs"]),
+                    format_cell(sub["pearson"], "corr", pm=style.pm),
+                    format_cell(sub["spearman"], "corr", pm=style.pm),
+                ]
+                if with_slope:
+                    cells.append(
+                        format_cell(sub["slope"], "real", pm=style.pm, decimals=slope_decimals)
+                    )
+                out.append(Row(label_of(scope, SCOPE_LABELS, style), tuple(cells)))
     return out
 
 
@@ -163,7 +171,7 @@ def loo_ratio_phrase(loo: pd.DataFrame) -> str:
     ratios = ", ".join(ratio_label(r) for r in sorted_ratios(loo))
     if loo["ratio"].nunique() == 1:
         return f", at noise ratio $r = {ratios}$"
-    return rf", pooled over noise ratios $r \in \{{{ratios}\}}$"
+    return rf", per noise ratio $r \in \{{{ratios}\}}$"
 
 
 def loo_table(loo: pd.DataFrame, dataset: str) -> str:

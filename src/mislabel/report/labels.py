@@ -150,6 +150,12 @@ def ratio_label(ratio: float) -> str:
     return f"{ratio:g}"
 
 
+def ratio_heading(ratio: float, style: Style = LATEX) -> str:
+    """The heading of one noise ratio's block of rows."""
+    value = ratio_label(ratio)
+    return (f"Noise ratio $r = {value}$", f"Noise ratio r = {value}")[style.which]
+
+
 def check_metric(metric: str) -> tuple[str, str, str]:
     """(summary column, LaTeX, plain phrase) of a test metric (`TEST_METRICS`)."""
     if metric not in TEST_METRICS:

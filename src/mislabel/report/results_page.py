@@ -53,7 +53,7 @@ from mislabel.report.labels import (
 from mislabel.report.unlearning_tables import (
     accuracy_rows,
     full_method_rows,
-    pooled_rows,
+    retrained_rows,
     unlearner_metrics,
     unlearning_rows,
 )
@@ -154,9 +154,9 @@ def beyond_tables(
         tables.append(
             (
                 "Every unlearner against the model retrained on the clean data (each cell: "
-                "all noise ratios and seeds together)",
+                "mean ± std over the seeds at one noise ratio)",
                 ["unlearner", *(head[style.which] for _, _, head in metrics)],
-                pooled_rows(unl, metrics, all_targets, style),
+                retrained_rows(unl, metrics, all_targets, style),
             )
         )
     if not loo.empty:
@@ -319,7 +319,7 @@ def render_results_page(
     det = load_results(detection_csv, DETECTION_COLUMNS, dataset=dataset)
     det = with_numeric(det, ["flipped_ratio", "estimated_ratio"])
     unl = with_timing(load_results(unlearning_csv, UNLEARNING_COLUMNS, dataset=dataset), timing_csv)
-    unl = with_numeric(unl, [col for col, _, _ in unlearner_metrics(unl)])
+    unl = with_numeric(unl, [*(col for col, _, _ in unlearner_metrics(unl)), "damping"])
     loo = load_loo(loo_csv, dataset=dataset)
     write_text(out_md, results_markdown(det, unl, config, config_name, metric))
     write_text(out_beyond_md, beyond_markdown(det, unl, loo, config, config_name))

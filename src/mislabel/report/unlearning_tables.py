@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from mislabel.report.cells import (
@@ -19,6 +20,7 @@ from mislabel.report.cells import (
     Style,
     cells_by_ratio,
     column_decimals,
+    damping_cell,
     format_cell,
     grid_markdown,
 )
@@ -30,6 +32,7 @@ from mislabel.report.frames import (
     is_pretrained,
     load_results,
     n_seeds,
+    numeric,
     paper_unlearning,
     sorted_ratios,
     with_numeric,
@@ -46,8 +49,9 @@ from mislabel.report.labels import (
     label_of,
     ordered,
     per_ratio,
-    plural,
+    ratio_heading,
     ratio_label,
+    seed_phrase,
     unlearner_label,
 )
 from mislabel.report.latex import finish_table, ratio_header, render_table_tex
@@ -68,6 +72,14 @@ CG_METRICS: tuple[tuple[str, str, tuple[str, str]], ...] = (
     ("cg_iterations", "count", ("CG iter.", "CG iterations")),
     ("cg_converged", "percent", (r"CG conv.\ (\%)", "CG converged (%)")),
 )
+# How far each unlearner moved the parameters, and the damping of the closed-form steps;
+# shown where the summary recorded them. A "damping" cell is `damping_cell`.
+PARAM_CHANGE_METRIC = (
+    "param_l2_to_pretrained",
+    "real",
+    (r"$\lVert \theta - \theta_{\mathrm{pre}} \rVert_2$", "‖Δθ‖ (to pre-trained)"),
+)
+DAMPING_METRIC = ("damping_used", "damping", ("Damping used", "damping used"))
 
 
 def _unlearners(df: pd.DataFrame) -> list[str]:
@@ -162,33 +174,45 @@ def rows_by_target(
     return out
 
 
-def pooled_rows(
+def retrained_rows(
     unl: pd.DataFrame,
     metrics: Sequence[tuple[str, str, tuple[str, str]]],
     targets: Sequence[str],
     style: Style = LATEX,
 ) -> list[Row]:
-    """Pre-trained, then per forget set one sub-row per unlearner; each cell pools all ratios
-    and seeds of a metric."""
+    """Per noise ratio (under a heading when there are several): Pre-trained, then per forget
+    set one sub-row per unlearner; each cell is the mean ± std over the seeds at that ratio,
+    never across ratios."""
 
     decimals = {col: column_decimals(unl[col]) for col, kind, _ in metrics if kind == "real"}
 
-    def cells(rows: pd.DataFrame) -> tuple[str, ...]:
-        return tuple(
-            format_cell(rows[col], kind, pm=style.pm, decimals=decimals.get(col))
-            for col, kind, _ in metrics
-        )
+    def cell(rows: pd.DataFrame, col: str, kind: str) -> str:
+        if kind == "damping":
+            return damping_cell(rows[col], numeric(rows, "damping"))
+        return format_cell(rows[col], kind, pm=style.pm, decimals=decimals.get(col))
 
-    pre = unl[is_pretrained(unl)]
+    def cells(rows: pd.DataFrame) -> tuple[str, ...]:
+        return tuple(cell(rows, col, kind) for col, kind, _ in metrics)
+
+    ratios = sorted_ratios(unl)
     label = UNLEARNER_LABELS["pretrained"][style.which]
-    out = [Row(label, cells(pre))] if not pre.empty else []
-    return out + rows_by_target(unl, targets, cells, style)
+    out: list[Row] = []
+    for ratio in ratios:
+        at = unl[np.isclose(unl["ratio"], ratio)]
+        if len(ratios) > 1:
+            out.append(Row(ratio_heading(ratio, style), kind="group"))
+        pre = at[is_pretrained(at)]
+        out += [Row(label, cells(pre))] if not pre.empty else []
+        present = [t for t in targets if (at["target"] == t).any()]
+        out += rows_by_target(at, present, cells, style)
+    return out
 
 
 def unlearner_metrics(unl: pd.DataFrame) -> list[tuple[str, str, tuple[str, str]]]:
     """The columns of the unlearners-vs-retraining table: `UNLEARNER_METRICS`, then the
-    conjugate-gradient ones where `unl` has them."""
-    return [*UNLEARNER_METRICS, *(m for m in CG_METRICS if has_values(unl, m[0]))]
+    parameter change, the conjugate-gradient ones and the damping used where `unl` has them."""
+    optional = (PARAM_CHANGE_METRIC, *CG_METRICS, DAMPING_METRIC)
+    return [*UNLEARNER_METRICS, *(m for m in optional if has_values(unl, m[0]))]
 
 
 def accuracy_rows(
@@ -259,16 +283,19 @@ def estimated_table(unl: pd.DataFrame, dataset: str, budget: str) -> str:
 
 
 def unlearners_table(unl: pd.DataFrame, dataset: str) -> str:
-    """Every unlearner vs retraining on D_clean: gap, agreement, distance, time (pooled)."""
+    """Every unlearner vs retraining on D_clean: gap, agreement, distance, time; a block of
+    rows per noise ratio, each cell a spread over the seeds at one ratio."""
     metrics = unlearner_metrics(unl)
-    cg = metrics[len(UNLEARNER_METRICS) :]
-    unl = with_numeric(unl, [col for col, _, _ in metrics])
+    shown = {col for col, _, _ in metrics}
+    cg = any(col in shown for col, _, _ in CG_METRICS)
+    unl = with_numeric(unl, [*shown, "damping"])
     missing = not any(has_values(unl, col) for col, _, _ in UNLEARNER_METRICS)
     absent = [head[0] for col, _, head in UNLEARNER_METRICS if not has_values(unl, col)]
     targets = [t for t in ordered(unl["target"], list(TARGET_LABELS)) if t != "none"]
-    rows = None if missing else pooled_rows(unl, metrics, targets)
+    rows = None if missing else retrained_rows(unl, metrics, targets)
     header = ["Method", *(head[0] for _, _, head in metrics)]
     n_ratios = unl["ratio"].nunique()
+    ratio = ratio_label(sorted_ratios(unl)[0]) if n_ratios else ""
     caption = (
         f"Unlearning methods compared with retraining on the clean data, on "
         f"{dataset_label(dataset)}, per forget set: test-accuracy gap to the model retrained on "
@@ -276,12 +303,25 @@ def unlearners_table(unl: pd.DataFrame, dataset: str) -> str:
         r"that model (\%), $L_2$ distance of all parameters to it, and wall time relative to "
         "retraining on the same forget set"
         + (
-            ", and for conjugate-gradient solves the iterations and the share that converged"
+            r"; $\lVert \theta - \theta_{\mathrm{pre}} \rVert_2$: how far the method moved "
+            "the parameters from the pre-trained model's"
+            if PARAM_CHANGE_METRIC[0] in shown
+            else ""
+        )
+        + (
+            "; for conjugate-gradient solves the iterations and the share that converged"
             if cg
             else ""
         )
-        + f". Each cell is the mean{LATEX.pm}std over all {plural(n_ratios, 'noise ratio')} "
-        f"and {plural(n_seeds(unl), 'seed')} together."
+        + (
+            "; damping used: the damping of the full-network Newton step (its range over "
+            "the seeds), and in how many runs it was doubled above the configured one because "
+            r"$H + \lambda I$ was indefinite"
+            if DAMPING_METRIC[0] in shown
+            else ""
+        )
+        + (", per noise ratio $r$" if n_ratios > 1 else f", at noise ratio $r = {ratio}$")
+        + f" ({seed_phrase(n_seeds(unl))})."
         + (f" Columns {', '.join(absent)}: {NOT_RUN}." if absent and not missing else "")
     )
     return finish_table(rows, header, caption=caption, label="tab:ext-unlearners")

@@ -29,7 +29,10 @@ def evaluate_models(
 
     `unlearned` pairs (model file, info JSON). Where the model retrained on the true clean
     set (retrain / mislabeled) is among them, every row is also compared with it: test
-    accuracy gap, test-prediction agreement and L2 distance of all parameters. Wall times
+    accuracy gap, test-prediction agreement and L2 distance of all parameters. Every row
+    also has the L2 distance of its parameters to the pre-trained model's (how far the
+    unlearner moved them) and, for closed-form updates, the configured `damping` beside the
+    `damping_used` (raised where H + damping I was indefinite). Wall times
     stay out of the rows (they go to the timing summary), so a rerun writes the same bytes.
     """
     ds, pre = load_run(dataset_path, pretrained_path)
@@ -67,11 +70,13 @@ def evaluate_models(
                     if ref is not None
                     else nan
                 ),
+                "param_l2_to_pretrained": param_distance(loaded.state.params, pre.state.params),
                 "m_forget": int(info.get("m_forget", 0)),
                 "n_forget_mislabeled": int(info.get("n_forget_mislabeled", 0)),
                 "cg_iterations": info.get("cg_iterations", nan),
                 "cg_relative_residual": info.get("cg_relative_residual", nan),
                 "cg_converged": info.get("cg_converged", nan),
+                "damping": info.get("damping", nan),
                 "damping_used": info.get("damping_used", nan),
             }
         )
