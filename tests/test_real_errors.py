@@ -9,6 +9,8 @@ import pytest
 from sklearn.datasets import load_digits
 
 from mislabel.data.label_errors import verified_errors
+from mislabel.detectors.confident_learning import cross_val_probs
+from mislabel.find import find_issues
 from mislabel.settings import TrainConfig
 from mislabel.stages.real_errors import (
     all_detectors,
@@ -75,6 +77,10 @@ def test_the_detectors_find_labels_flipped_in_digits(tmp_path):
     run = score_detectors(x, y, 10, hidden=(32,), seed=0, config=TrainConfig(epochs=10))
     assert tuple(run.by_detector) == all_detectors()
     assert all(s.shape == y.shape for s in run.by_detector.values())
+    probs = cross_val_probs((32,), x, y, 10, 0, TrainConfig(epochs=10))
+    for name in ("self_confidence", "confident_learning"):
+        expected = find_issues(probs, y, detector=name, ratio=0.1).scores_N
+        np.testing.assert_allclose(run.by_detector["find_issues:" + name], expected)
     rows = hits_table([run], candidates, verified)
     top50 = {r["detector"]: r["verified_mean"] for r in rows if r["top_k"] == 50}
     assert top50["loss"] >= 18 and top50["find_issues:confident_learning"] >= 18

@@ -5,10 +5,11 @@ test images, whose 100 candidates and 15 verified errors (Northcutt et al. 2021)
 by `mislabel.data.label_errors.verified_errors`. Per seed, `score_detectors` trains the
 project's MLP once (`mislabel.network.train.train`), scores every sample with the registry
 detectors (`mislabel.detect.score_group`: loss, influence, aum, cleanlab) and with every
-`mislabel.find.find_issues` detector on cross-validated probabilities
-(`cross_val_probs`). `top_k_hits` counts the known errors among a detector's top k;
-`hits_table` turns the seeds into mean and sd; `write_real_errors` writes the table
-(``.csv``, ``.md``) and one figure per detector of its top 24 images.
+detector of `mislabel.find.find_issues` (`PROB_DETECTORS`, the same scores; `find` is a
+sibling layer, not imported) on cross-validated probabilities (`cross_val_probs`).
+`top_k_hits` counts the known errors among a detector's top k; `hits_table` turns the
+seeds into mean and sd; `write_real_errors` writes the table (``.csv``, ``.md``) and one
+figure per detector of its top 24 images.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ import numpy as np
 
 from mislabel.detect import detector_groups, detector_input, score_group
 from mislabel.detectors.confident_learning import cross_val_probs
-from mislabel.detectors.probabilities import PROB_DETECTORS
+from mislabel.detectors.probabilities import PROB_DETECTORS, check_probs
 from mislabel.files import atomic
-from mislabel.find import find_issues
 from mislabel.network.mlp import make_model
 from mislabel.network.train import train
 from mislabel.report.figure_style import PNG_DPI, PNG_METADATA
@@ -91,9 +91,9 @@ def score_detectors(
     probs_NxC = cross_val_probs(
         tuple(hidden), x_NxD, y_N, n_classes, seed, config, detection.cv_folds
     )
-    for name in PROB_DETECTORS:
-        issues = find_issues(probs_NxC, y_N, detector=name, ratio=0.0)
-        by_detector[FIND_PREFIX + name] = np.asarray(issues.scores_N, np.float64)
+    y_N, probs_NxC = check_probs(y_N, probs_NxC, what="cross-validated probabilities")
+    for name, detector in PROB_DETECTORS.items():  # the scores of `find_issues`
+        by_detector[FIND_PREFIX + name] = np.asarray(detector(y_N, probs_NxC), np.float64)
     return Scores(by_detector, probs_NxC.argmax(axis=1))
 
 
