@@ -61,7 +61,9 @@ def test_hits_table_gives_mean_and_sd_across_seeds():
         (2, 0.5, 1.5),
     ]
     assert rows[0]["verified_sd"] == pytest.approx(np.std([1, 0], ddof=1))
-    assert "0.5 ± 0.7" in markdown_table(rows, [0, 1])
+    text = markdown_table(rows, [0, 1])
+    assert "| a | 0.5 ± 0.7 | 0.5 ± 0.7 | 0.5 ± 0.7 | 1.5 ± 0.7 |" in text
+    assert "Most verified errors in the top 2: a, 0.5 of 1." in text
 
 
 def test_the_detectors_find_labels_flipped_in_digits(tmp_path):
