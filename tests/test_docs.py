@@ -148,26 +148,23 @@ def own_probs_command() -> str:
 def test_bring_your_own_probabilities_runs(tmp_path):
     """The library snippet saves the arrays the command then reads; both run as printed."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    run = subprocess.run(
-        [sys.executable, "-c", own_probs_library()],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+
+    def python(*args: str) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [sys.executable, *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done
+
+    run = python("-c", own_probs_library())
     assert "of the 40 planted" in run.stdout
     command = own_probs_command().replace("\\\n", " ").split()
     assert command[0] == "mislabel"
-    run = subprocess.run(
-        [sys.executable, "-m", "mislabel", *command[1:]],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
+    python("-m", "mislabel", *command[1:])
     files = sorted(p.name for p in (tmp_path / "issues").iterdir())
     assert files == ["flagged.csv", "flagged.png", "summary.json"]

