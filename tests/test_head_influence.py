@@ -16,6 +16,7 @@ from sklearn.metrics import roc_auc_score
 
 from mislabel.checks import MemoryBudgetError
 from mislabel.curvature.head import (
+    _extreme_eigenvalues,
     ekfac_eigenbasis,
     head_influence_scores,
     need_bytes,
@@ -87,6 +88,52 @@ def test_the_pseudo_inverse_drops_the_class_shift_null_space():
     _, info = head_influence_scores(W, b, x, y, kind="exact")
     # softmax is unchanged by adding one vector to every class column: D+1 null directions
     assert info["rank"] == (5 + 1) * (4 - 1)
+
+
+@pytest.mark.parametrize("damping", [0.0, 0.05])
+def test_exact_solves_by_cholesky_when_the_inverse_is_the_one_asked_for(damping):
+    W, b, x, y = small_head(n=80)
+    want, _ = dense_truth(W, b, x, y, True, damping)
+    got, info = head_influence_scores(W, b, x, y, kind="exact", damping=damping)
+    assert info["solve"] == "cholesky"
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["a repeated feature makes H singular beyond the class shift", "a cut near the spectrum"],
+)
+def test_exact_falls_back_to_the_eigendecomposition(case):
+    """Without damping, Cholesky is trusted only far from the pseudo-inverse's cut; near it
+    (or on a singular H) the eigendecomposition drops what the pseudo-inverse drops."""
+    W, b, x, y = small_head(n=80)
+    rtol = 1e-10
+    if case.startswith("a repeated"):
+        x = np.hstack([x, x[:, :1]])
+        W = np.vstack([W, W[:1]])
+    else:
+        _, hess = dense_truth(W, b, x, y, True)
+        vals = np.linalg.eigvalsh(hess)
+        kept = vals[vals > 1e-12 * vals.max()]
+        rtol = 1.5 * kept.min() / kept.max()  # drops the smallest nonzero eigenvalue
+    want, _ = dense_truth(W, b, x, y, True, rtol=rtol)
+    got, info = head_influence_scores(W, b, x, y, kind="exact", pinv_rtol=rtol)
+    assert info["solve"] == "eigh"
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("p", [1, 3, 30, 300])
+def test_extreme_eigenvalues_from_a_cholesky_factor_equal_numpys(p):
+    rng = np.random.default_rng(p)
+    a = rng.normal(size=(p, p))
+    hess = a @ a.T / p + 1e-3 * np.eye(p)
+    upper = np.linalg.cholesky(hess).T.copy(order="F")
+    largest, smallest = _extreme_eigenvalues(upper)
+    vals = np.linalg.eigvalsh(hess)
+    assert largest == pytest.approx(vals[-1], rel=1e-6) and largest <= vals[-1] * (1 + 1e-12)
+    assert smallest == pytest.approx(vals[0], rel=1e-6) and smallest >= vals[0] * (1 - 1e-12)
 
 
 def test_scores_do_not_depend_on_the_chunk():

@@ -6,9 +6,16 @@ Hessian of the mean loss is ``H = mean_i kron(x~_i x~_i^T, Lambda_i)``,
 ``Lambda_i = diag(p_i) - p_i p_i^T``. No N x P array is ever formed: samples stream in chunks
 of `chunk`, and the work reports its progress. Two curvatures:
 
-- ``exact``: H as a dense (P, P) float64 matrix, one eigendecomposition; the pseudo-inverse
+- ``exact``: H as a dense float64 matrix and the paper's inverse: the pseudo-inverse
   (``damping == 0``: eigenvalues at most ``pinv_rtol * max`` dropped, as the paper's last
-  layer) or ``(H + damping I)^-1``. Memory O(P^2), time O(N P^2 + P^3).
+  layer) or ``(H + damping I)^-1``. Adding one vector to every class column leaves the
+  softmax unchanged, so those R directions are H's exact null space: without damping H is
+  formed in the (C-1)-dimensional class basis orthogonal to them (``class_basis``), which
+  the pseudo-inverse would drop anyway. The inverse is a Cholesky factorization when H
+  (plus the damping) is positive definite and, without damping, its smallest eigenvalue is
+  at least `CHOLESKY_MARGIN` times the cut (Lanczos estimates from the factor); otherwise
+  one eigendecomposition. Memory O(P^2), time O(N P^2) (``N P'^2 / 2`` multiply-adds for H
+  and as many for the scores, ``P' = R (C-1)``) plus O(P^3).
 - ``ekfac``: H in the eigenbasis ``Q_A (x) Q_S`` of its Kronecker factors
   ``A = mean x~ x~^T`` and ``S = mean Lambda_i``, with each eigenvalue corrected to H's own
   curvature along that direction, ``lambda_jk = mean_i (q_A,j . x~_i)^2 q_S,k^T Lambda_i q_S,k``
@@ -35,11 +42,14 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 import scipy.linalg.blas
+import scipy.linalg.lapack
 
 from mislabel.checks import MemoryBudgetError
 from mislabel.network.precision import float64
 from mislabel.settings import HEAD_CURVATURES
 
+CHOLESKY_MARGIN = 10.0  # how far above the pseudo-inverse's cut Cholesky is trusted
+LANCZOS_STEPS = 40  # steps of the eigenvalue estimates that check it
 EXACT_MAX_WORK = 1e12  # multiply-adds of the exact path that `auto` accepts
 CHUNK_BYTES = 64 * 2**20  # the working set of one chunk of samples
 GiB = 2**30
@@ -238,77 +248,182 @@ def _score_pass(head: _Head, chunk: int, what: str, log, score_chunk) -> tuple:
 # ----- exact ---------------------------------------------------------------------------
 
 
+def class_basis(c: int, damping: float) -> np.ndarray:
+    """(C, K) orthonormal columns the exact path works in: all C classes when damped
+    (``K = C``); without damping, a basis of the vectors orthogonal to ``1_C`` (``K = C-1``),
+    because adding one vector to every class column leaves the softmax unchanged: those
+    R directions are H's exact null space, which the pseudo-inverse drops."""
+    if damping > 0:
+        return np.eye(c)
+    return scipy.linalg.null_space(np.ones((1, c)))
+
+
 @jax.jit
-def _hessian_parts(theta, b0, xt_BxR, y_B, w_B):
-    """This chunk's parts of ``sum_i kron(x~ x~^T, Lambda_i)``: the class-diagonal blocks
-    ``sum_i p_ic x~ x~^T`` (R, R, C) and ``Z = x~ (x) p`` (B, P), whose ``Z^T Z`` is
-    subtracted (by a symmetric rank-B update, half the work of a product)."""
+def _hessian_parts(theta, b0, Q_CxK, xt_BxR, y_B, w_B):
+    """This chunk's parts of ``sum_i kron(x~_i x~_i^T, Q^T Lambda_i Q)``: the sums
+    ``sum_i p_ic x~ x~^T`` per class (R, R, C) and ``Z = x~ (x) Q^T p`` (B, P'), whose
+    ``Z^T Z`` is subtracted (by a symmetric rank-B update, half the work of a product)."""
     p_BxC, _ = _delta(theta, b0, xt_BxR, y_B, w_B)
     diag_RxRxC = jnp.einsum("br,bs,bc->rsc", xt_BxR, xt_BxR, p_BxC * w_B[:, None])
-    z_BxP = (jnp.sqrt(w_B)[:, None, None] * xt_BxR[:, :, None] * p_BxC[:, None, :]).reshape(
+    q_BxK = p_BxC @ Q_CxK
+    z_BxP = (jnp.sqrt(w_B)[:, None, None] * xt_BxR[:, :, None] * q_BxK[:, None, :]).reshape(
         xt_BxR.shape[0], -1
     )
     return diag_RxRxC, z_BxP
 
 
 @jax.jit
-def _exact_chunk(theta, b0, M_PxK, gD_K, xt_BxR, y_B, w_B):
-    """(if_self, if_train) of one chunk: ``||M^T g_i||^2`` and ``(M^T g_D) . (M^T g_i)``."""
+def _projected_gradients(theta, b0, Q_CxK, xt_BxR, y_B, w_B):
+    """A chunk's gradients in the class basis, ``x~_i (x) Q^T delta_i``, shape (B, P')."""
     _, delta_BxC = _delta(theta, b0, xt_BxR, y_B, w_B)
-    g_BxP = (xt_BxR[:, :, None] * delta_BxC[:, None, :]).reshape(xt_BxR.shape[0], -1)
-    z_BxK = g_BxP @ M_PxK
-    return jnp.sum(z_BxK**2, axis=1), z_BxK @ gD_K
+    q_BxK = delta_BxC @ Q_CxK
+    return (xt_BxR[:, :, None] * q_BxK[:, None, :]).reshape(xt_BxR.shape[0], -1)
 
 
-def _exact_hessian(head: _Head, chunk: int, log) -> np.ndarray:
-    """The mean Hessian (P, P), float64 in Fortran order; only its upper triangle is
-    filled (BLAS's symmetric rank-k update, half the work of a product), which is what
-    the eigendecomposition reads."""
-    n, (r, c) = len(head.y_N), head.theta.shape
+def _exact_hessian(head: _Head, Q_CxK: np.ndarray, chunk: int, log) -> np.ndarray:
+    """The mean Hessian in the class basis, ``(I_R (x) Q)^T H (I_R (x) Q)``, shape (P', P')
+    with ``P' = R K``, float64 in Fortran order; only its upper triangle is filled (BLAS's
+    symmetric rank-k update), which is what Cholesky and the eigendecomposition read."""
+    n, r, k = len(head.y_N), head.theta.shape[0], Q_CxK.shape[1]
+    Q = jnp.asarray(Q_CxK)
     progress = Progress("exact curvature: Hessian", n, log)
-    hess = np.zeros((r * c, r * c), order="F")
-    diag = np.zeros((r, r, c))
+    hess = np.zeros((r * k, r * k), order="F")
+    diag = np.zeros((r, r, Q_CxK.shape[0]))
     for _, stop, args in head.chunks(chunk):
-        d, z = _hessian_parts(head.theta, head.b0, *args)
+        d, z = _hessian_parts(head.theta, head.b0, Q, *args)
         diag += np.asarray(d)
-        z = np.asarray(z)
-        hess = scipy.linalg.blas.dsyrk(-1.0, z, beta=1.0, c=hess, trans=1, overwrite_c=1)
+        hess = scipy.linalg.blas.dsyrk(
+            -1.0, np.asarray(z), beta=1.0, c=hess, trans=1, overwrite_c=1
+        )
         progress.update(stop)
-    # parameter (row, class) has index row C + class: in Fortran order, axes (class, row)
-    square = hess.reshape(c, r, c, r, order="F")
-    for k in range(c):
-        square[k, :, k, :] += diag[:, :, k]
+    # parameter (row, k) has index row K + k: in Fortran order, axes (k, row, k', row')
+    square = hess.reshape(k, r, k, r, order="F")
+    square += np.einsum("rsc,ck,cl->krls", diag, Q_CxK, Q_CxK, optimize=True)
     hess /= n
     return hess
 
 
-def _exact_scores(head: _Head, damping: float, pinv_rtol: float, chunk: int, log):
-    n = len(head.y_N)
-    hess = _exact_hessian(head, chunk, log)
+def _lanczos_top(matvec, p: int, steps: int = LANCZOS_STEPS) -> float:
+    """The largest Ritz value of `steps` plain Lanczos steps on a symmetric positive
+    definite operator (from a fixed random start): never above its largest eigenvalue, and
+    within a small factor of it unless the start is nearly orthogonal to the top of the
+    spectrum (with 40 steps, a weight below about 1e-20 there)."""
+    v = np.random.default_rng(0).standard_normal(p)
+    v /= np.linalg.norm(v)
+    v_prev, beta = np.zeros(p), 0.0
+    alphas, betas = [], []
+    for _ in range(min(steps, p)):
+        w = matvec(v) - beta * v_prev
+        alpha = float(v @ w)
+        w -= alpha * v
+        alphas.append(alpha)
+        beta = float(np.linalg.norm(w))
+        if beta <= 1e-14 * abs(alpha):  # an invariant subspace: the Ritz values are exact
+            break
+        betas.append(beta)
+        v_prev, v = v, w / beta
+    offdiag = np.asarray(betas[: len(alphas) - 1])
+    return float(scipy.linalg.eigvalsh_tridiagonal(np.asarray(alphas), offdiag)[-1])
+
+
+def _extreme_eigenvalues(upper: np.ndarray) -> tuple[float, float]:
+    """(largest, smallest) eigenvalue of ``U^T U`` from its upper Cholesky factor U, by
+    Lanczos on the matrix and on its inverse (each product two triangular passes). The
+    estimates err inwards: the largest from below, the smallest from above."""
+    blas = scipy.linalg.blas
+
+    def forward(v):
+        return blas.dtrmv(upper, blas.dtrmv(upper, v), trans=1)
+
+    def inverse(v):
+        return blas.dtrsv(upper, blas.dtrsv(upper, v, trans=1))
+
+    p = upper.shape[0]
+    return _lanczos_top(forward, p), 1.0 / _lanczos_top(inverse, p)
+
+
+def _cholesky(hess: np.ndarray, damping: float, pinv_rtol: float, log):
+    """The upper Cholesky factor of ``hess + damping I`` and its extreme eigenvalues, or None
+    when the inverse is not the one asked for: hess not positive definite, or (no damping)
+    an eigenvalue the pseudo-inverse would drop, within a factor CHOLESKY_MARGIN."""
+    shifted = hess.copy(order="F")
+    shifted[np.diag_indices_from(shifted)] += damping
+    upper, failed = scipy.linalg.lapack.dpotrf(shifted, lower=0, overwrite_a=1, clean=1)
+    if failed:
+        return None
+    largest, smallest = _extreme_eigenvalues(upper)
+    if damping == 0 and smallest <= CHOLESKY_MARGIN * pinv_rtol * largest:
+        if log:
+            log(
+                f"exact curvature: condition {largest / smallest:.3g} is near the "
+                f"pseudo-inverse's cut ({pinv_rtol:g}); using the eigendecomposition"
+            )
+        return None
+    return upper, largest - damping, smallest - damping
+
+
+def _eigen_inverse_root(hess: np.ndarray, damping: float, pinv_rtol: float):
+    """M with ``M M^T`` the (pseudo-)inverse of hess, from its eigendecomposition."""
     eigvals, eigvecs = scipy.linalg.eigh(
         hess, lower=False, overwrite_a=True, check_finite=False, driver="evr"
     )
-    del hess
     keep, scale = (np.asarray(a) for a in _inverse_scale(eigvals, damping, pinv_rtol))
     first = len(keep) - int(keep.sum())  # eigenvalues ascend, so the kept ones trail
     if not keep[first:].all():
         raise AssertionError("kept eigenvalues must be the largest")
     eigvecs = eigvecs[:, first:]
     eigvecs *= np.sqrt(scale[first:])[None, :]
-    M_PxK = jnp.asarray(eigvecs)
-    del eigvecs
-    gD_K = _mean_gradient(head, chunk, Progress("mean gradient", n, log)).reshape(-1) @ M_PxK
-    scores = _score_pass(
-        head,
-        chunk,
-        "exact curvature: scores",
-        log,
-        lambda *args: _exact_chunk(head.theta, head.b0, M_PxK, gD_K, *args),
-    )
+    kept = eigvals[first:]
+    return eigvecs, float(eigvals[-1]), float(kept[0]) if len(kept) else float("nan")
+
+
+def _exact_scores(head: _Head, damping: float, pinv_rtol: float, chunk: int, log):
+    n, c = len(head.y_N), head.theta.shape[1]
+    Q_CxK = class_basis(c, damping)
+    Q = jnp.asarray(Q_CxK)
+    hess = _exact_hessian(head, Q_CxK, chunk, log)
+    g_mean = np.asarray(_mean_gradient(head, chunk, Progress("mean gradient", n, log)) @ Q)
+    g_mean = g_mean.reshape(-1)
+    factor = _cholesky(hess, damping, pinv_rtol, log)
+    if factor is not None:
+        del hess
+        upper, largest, smallest = factor
+        solve = "cholesky"
+        if log:
+            log(
+                f"exact curvature: Cholesky of {upper.shape[0]:,} x {upper.shape[0]:,}, "
+                f"eigenvalues {smallest:.3g} to {largest:.3g}"
+            )
+        rank = upper.shape[0]
+        u_D = scipy.linalg.solve_triangular(upper, g_mean, trans=1, check_finite=False)
+
+        def whiten(g_BxP):  # U^-T g for every row: ||.||^2 = g^T (H + damping)^-1 g
+            return scipy.linalg.solve_triangular(upper, g_BxP.T, trans=1, check_finite=False).T
+
+    else:
+        solve = "eigh"
+        if log:
+            log(
+                f"exact curvature: eigendecomposition of {hess.shape[0]:,} x {hess.shape[0]:,} "
+                "(one LAPACK call, which reports nothing until it ends)"
+            )
+        M, largest, smallest = _eigen_inverse_root(hess, damping, pinv_rtol)
+        rank = M.shape[1]
+        u_D = g_mean @ M
+
+        def whiten(g_BxP):
+            return g_BxP @ M
+
+    def score_chunk(*args):
+        z_BxK = whiten(np.asarray(_projected_gradients(head.theta, head.b0, Q, *args)))
+        return np.einsum("bk,bk->b", z_BxK, z_BxK), z_BxK @ u_D
+
+    scores = _score_pass(head, chunk, "exact curvature: scores", log, score_chunk)
     info = {
-        "rank": int(keep.sum()),
-        "max_eigenvalue": float(eigvals[-1]),
-        "min_eigenvalue": float(eigvals[0]),
+        "solve": solve,
+        "rank": int(rank),
+        "max_eigenvalue": largest,
+        "min_kept_eigenvalue": smallest,
     }
     return *scores, info
 
