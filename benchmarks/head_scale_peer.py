@@ -268,7 +268,11 @@ def main() -> None:
         print(f"kronfluence/torch not importable by {args.python}: skipped")
         return
     rows = rows_for(QUICK_HEADS if args.quick else HEADS, args)
-    command = " ".join([".venv/bin/python", "benchmarks/head_scale_peer.py", *sys.argv[1:]])
+    shown = [a if a != args.python else "PEER_PYTHON" for a in sys.argv[1:]]
+    command = " ".join([".venv/bin/python", "benchmarks/head_scale_peer.py", *shown])
+    if "PEER_PYTHON" in shown:
+        command += "`, PEER_PYTHON being an interpreter with the `peer` extra installed: `"
+        command += 'pip install -e ".[peer]"'
     text = markdown(rows, args.ours, command)
     out = args.out or HERE / ("head_scale_peer_quick.md" if args.quick else "head_scale_peer.md")
     out.write_text(text)
