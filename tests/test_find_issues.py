@@ -1,7 +1,8 @@
 """find_issues and `mislabel find-issues`: the input checks, the report files (columns,
-order, atomic JSON), the CLI equal to the function, the detectors on a hand example, and
-the blended budget estimator closer to the true count than confident learning's on
-planted noise."""
+order, atomic JSON), the CLI equal to the function, the detectors on a hand example, the
+blended budget estimator closer to the true count than confident learning's on planted
+noise, and the default flag rule better than a global cut on class-dependent noise (the
+rules themselves: tests/test_find_flag_rules.py)."""
 
 from __future__ import annotations
 
@@ -115,11 +116,18 @@ def test_the_report_lists_every_sample_by_score_with_the_budget_flagged(tmp_path
 def test_without_a_ratio_the_estimator_sets_the_budget(tmp_path):
     probs, y = planted_probs()
     y[:10] = (y[:10] + 1) % 3
-    issues = find_issues(probs, y)
+    issues = find_issues(probs, y, flag_by="global")
     assert issues.summary["budget"] == blended_count(y, probs) == issues.flagged_N.sum() > 0
     assert issues.summary["budget_source"] == "estimated (blend)"
+    union = find_issues(probs, y)  # the default rule without a ratio: m to 2m flagged
+    assert union.summary["budget"] == issues.summary["budget"]
+    assert set(np.flatnonzero(issues.flagged_N)) <= set(np.flatnonzero(union.flagged_N))
     alone = find_issues(
-        probs, y, budget_estimator="confident_learning", detector="confident_learning"
+        probs,
+        y,
+        budget_estimator="confident_learning",
+        detector="confident_learning",
+        flag_by="global",
     )
     assert alone.summary["budget"] == calibrated_count(y, probs)
     assert set(np.flatnonzero(alone.flagged_N)) <= set(
@@ -213,3 +221,18 @@ def test_the_blended_budget_is_closer_to_the_truth_than_confident_learning(digit
             errors[name].append(abs(BUDGET_ESTIMATORS[name](labels, probs) - true) / true)
     blend, cl = np.mean(errors["blend"]), np.mean(errors["confident_learning"])
     assert blend < cl - 0.03, errors
+
+
+def test_the_class_pairs_flag_class_dependent_noise_better_than_a_global_cut(digits):
+    """Digits, y -> y + 1 for 15% (seed 1, a test configuration of the benchmark): the
+    default without a ratio (the global top m or the class pairs) against the global top m."""
+    from sklearn.metrics import f1_score
+
+    y, cv_probs = digits
+    noisy = flip_class_dependent(y, 0.15, seed=1)
+    probs = cv_probs(noisy)
+    default = find_issues(probs, noisy)
+    alone = find_issues(probs, noisy, flag_by="global")
+    assert default.summary["flag_by"] == "global_or_pair"
+    f1 = f1_score(noisy != y, default.flagged_N)
+    assert f1 > f1_score(noisy != y, alone.flagged_N) + 0.03

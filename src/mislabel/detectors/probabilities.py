@@ -21,6 +21,7 @@ number in other ways.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -246,3 +247,151 @@ BUDGET_ESTIMATORS: dict[str, Callable[[np.ndarray, np.ndarray], int]] = {
     "confident_learning": calibrated_count,
     "margin_deficit": margin_deficit_count,
 }
+
+
+# -------------------------------------------------------------------------- flagged set
+
+
+def apportion(weights_K: np.ndarray, total: int) -> np.ndarray:
+    """Non-negative integers proportional to the integer `weights_K` that sum to `total`.
+
+    Each entry gets floor(w_k total / W) (W = sum of the weights, exact integer
+    arithmetic), and the `total` minus their sum left over go one each to the largest
+    remainders (the lower index first on a tie): Hamilton's largest-remainder rule. With
+    `total` = W every entry is its weight. Zero weights get zero; all-zero weights get
+    all zeros.
+    """
+    w_K = np.asarray(weights_K, np.int64)
+    weight = int(w_K.sum())
+    if weight == 0:
+        return np.zeros_like(w_K)
+    share_K, rem_K = np.divmod(w_K * int(total), weight)
+    extra = int(total) - int(share_K.sum())
+    share_K[np.argsort(-rem_K, kind="stable")[:extra]] += 1
+    return share_K
+
+
+def pair_cells(y_N: np.ndarray, probs_NxC: np.ndarray, total: int) -> np.ndarray:
+    """How many samples to flag in each class pair: cells_CxC[given i, other j], int64.
+
+    The calibrated confident joint's off-diagonal cells (`calibrate_joint`: n Q[i][j] of
+    Northcutt et al. 2021, the number labelled i that belong to j), scaled to `total` by
+    `apportion`; its own off-diagonal total gives its own cells. A row never asks for more
+    samples than are labelled so: a row that would is given exactly its label count,
+    apportioned over its cells, and the rest of `total` is spread over the other rows
+    again. Where no cell has weight the remainder is not flagged (the cells may then sum
+    to less than `total`). The diagonal is zero.
+    """
+    c = probs_NxC.shape[1]
+    counts_C = np.bincount(y_N, minlength=c)
+    off_CxC = calibrate_joint(confident_joint(y_N, probs_NxC), y_N)
+    np.fill_diagonal(off_CxC, 0)
+    cells_CxC = np.zeros((c, c), np.int64)
+    free_C = off_CxC.sum(axis=1) > 0
+    left = int(total)
+    while left > 0 and free_C.any():
+        share_RxC = apportion(off_CxC[free_C].ravel(), left).reshape(-1, c)
+        rows_R = np.flatnonzero(free_C)
+        over_R = share_RxC.sum(axis=1) > counts_C[rows_R]
+        if not over_R.any():
+            cells_CxC[rows_R] = share_RxC
+            break
+        for i in rows_R[over_R]:  # a full row: every sample labelled i
+            cells_CxC[i] = apportion(off_CxC[i], counts_C[i])
+            left -= int(counts_C[i])
+            free_C[i] = False
+    return cells_CxC
+
+
+def assign_pairs(y_N: np.ndarray, probs_NxC: np.ndarray, cells_CxC: np.ndarray) -> np.ndarray:
+    """The other class each sample is flagged towards, shape (N,), or -1 for none.
+
+    Northcutt et al. (2021)'s prune by noise rate: in each cell (given i, other j) flag
+    the cells_CxC[i, j] samples labelled i with the largest margin p_j - p_i. A sample
+    may lead several cells of its row; here it is flagged once, in the order of the
+    margins over all cells (largest first; ties: the lower sample, then the lower class),
+    each (sample, class) taken while its cell has room and the sample is not yet
+    flagged. Every cell then holds exactly its count, as long as no row asks for more
+    than its label count (`pair_cells` ensures it): a cell left short would have a
+    sample of its row left over, which the order reached while the cell had room.
+    """
+    n, c = probs_NxC.shape
+    if np.any(cells_CxC.diagonal()) or cells_CxC.min() < 0:
+        raise ValueError("cells must be non-negative with a zero diagonal")
+    counts_C = np.bincount(y_N, minlength=c)
+    demand_C = cells_CxC.sum(axis=1)
+    if np.any(demand_C > counts_C):
+        raise ValueError("a row of cells asks for more samples than are labelled so")
+    margin_NxC = probs_NxC - given_prob(y_N, probs_NxC)[:, None]
+    # Only the top (row demand) of a cell by margin can be reached before its row is full.
+    sample_K, other_K = [], []
+    for i, j in zip(*np.nonzero(cells_CxC), strict=True):
+        members = np.flatnonzero(y_N == i)
+        top = members[np.argsort(-margin_NxC[members, j], kind="stable")[: demand_C[i]]]
+        sample_K.append(top)
+        other_K.append(np.full(top.size, j))
+    toward_N = np.full(n, -1, np.int64)
+    if not sample_K:
+        return toward_N
+    sample_K, other_K = np.concatenate(sample_K), np.concatenate(other_K)
+    order = np.lexsort((other_K, sample_K, -margin_NxC[sample_K, other_K]))
+    room_CxC = cells_CxC.copy()
+    for s, j in zip(sample_K[order].tolist(), other_K[order].tolist(), strict=True):
+        if toward_N[s] < 0 and room_CxC[y_N[s], j] > 0:
+            toward_N[s] = j
+            room_CxC[y_N[s], j] -= 1
+    return toward_N
+
+
+class Flagging(NamedTuple):
+    """A flagged set: flagged_N (bool, N) and, for the class-pair rules, the cell counts
+    cells_CxC[given, other] it was asked to flag by class pair (else None)."""
+
+    flagged_N: np.ndarray
+    cells_CxC: np.ndarray | None
+
+
+def flag_global(y_N: np.ndarray, probs_NxC: np.ndarray, scores_N: np.ndarray, m: int) -> Flagging:
+    """The `m` highest scores, wherever they are (ties: the lower index first, as
+    `mislabel.detect.flag_top`)."""
+    flagged_N = np.zeros(len(scores_N), bool)
+    flagged_N[np.argsort(-scores_N, kind="stable")[:m]] = True
+    return Flagging(flagged_N, None)
+
+
+def flag_per_class_pair(
+    y_N: np.ndarray, probs_NxC: np.ndarray, scores_N: np.ndarray, m: int
+) -> Flagging:
+    """`m` samples spread over the class pairs as the confident joint spreads its
+    off-diagonal (`pair_cells`), each pair's largest margins (`assign_pairs`); the
+    scores are not used."""
+    cells_CxC = pair_cells(y_N, probs_NxC, m)
+    return Flagging(assign_pairs(y_N, probs_NxC, cells_CxC) >= 0, cells_CxC)
+
+
+def flag_global_or_pair(
+    y_N: np.ndarray, probs_NxC: np.ndarray, scores_N: np.ndarray, m: int
+) -> Flagging:
+    """Flagged by either rule: the global top `m` scores, and `flag_per_class_pair`'s `m`.
+
+    The global cut finds the samples the model confidently puts elsewhere, whatever the
+    class; the class pairs find flips concentrated in a pair, which the model learns to
+    half believe and a global cut misses. Between m and 2m samples are flagged.
+    """
+    pair = flag_per_class_pair(y_N, probs_NxC, scores_N, m)
+    return Flagging(
+        flag_global(y_N, probs_NxC, scores_N, m).flagged_N | pair.flagged_N, pair.cells_CxC
+    )
+
+
+# name: (y_N, probs_NxC, scores_N, budget m) -> Flagging
+FLAG_RULES: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray, int], Flagging]] = {
+    "global_or_pair": flag_global_or_pair,
+    "global": flag_global,
+    "per_class_pair": flag_per_class_pair,
+}
+# The highest mean F1 on the validation configurations of `benchmarks/find_issues.py`
+# (seed 0): without a ratio, with the estimated budget; with a ratio (there: the true
+# count), where a ratio should fix how many are flagged.
+DEFAULT_FLAG_BY = "global_or_pair"
+RATIO_FLAG_BY = "global"

@@ -14,7 +14,14 @@ from mislabel.cli.inputs import (
     check_report_dir,
     ratio_value,
 )
-from mislabel.detectors.probabilities import BUDGET_ESTIMATORS, PROB_DETECTORS, check_probs
+from mislabel.detectors.probabilities import (
+    BUDGET_ESTIMATORS,
+    DEFAULT_FLAG_BY,
+    FLAG_RULES,
+    PROB_DETECTORS,
+    RATIO_FLAG_BY,
+    check_probs,
+)
 
 Log = Callable[[str], None]
 SUMMARY = "flag label issues from out-of-sample predicted probabilities you already have"
@@ -24,7 +31,7 @@ EPILOG = example(
       mislabel find-issues --pred-probs probs.npy --labels labels.npy --report-dir issues
     probs.npy holds N x C out-of-sample predicted probabilities (each row from a model
     that never trained on that sample, e.g. by cross-validation), labels.npy the N given
-    labels. Writes issues/flagged.csv (every sample, highest score first),
+    labels. Writes issues/flagged.csv (every sample, the flagged first),
     issues/summary.json and, with --images (N x H x W), issues/flagged.png.
     """
 )
@@ -50,8 +57,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ratio",
         type=ratio_value,
-        help=f"assumed noise ratio r {RATIO_TEXT}: flag round(N r) (default: as many as "
-        "--budget-estimator estimates are mislabeled)",
+        help=f"assumed noise ratio r {RATIO_TEXT}: the budget m = round(N r) (default: as "
+        "many as --budget-estimator estimates are mislabeled)",
     )
     p.add_argument(
         "--budget-estimator",
@@ -60,6 +67,15 @@ def add_options(p: argparse.ArgumentParser) -> None:
         help="how many to flag without --ratio: blend = mean of the calibrated "
         "confident-joint count and the summed margin deficit; confident_learning = the "
         "calibrated count alone; margin_deficit = sum of max p - p(given label)",
+    )
+    p.add_argument(
+        "--flag-by",
+        choices=tuple(FLAG_RULES),
+        help="which samples the budget m flags: global = the m highest scores; "
+        "per_class_pair = m spread over the class pairs (given i, other j) as the confident "
+        "joint spreads its off-diagonal, in each pair the largest margins p_j - p_i; "
+        f"global_or_pair = either (m to 2m samples) (default: {DEFAULT_FLAG_BY} without "
+        f"--ratio, {RATIO_FLAG_BY} with it)",
     )
     p.add_argument("--images", help="images of the samples, N x H x W (.npy), for flagged.png")
 
@@ -81,12 +97,14 @@ def run(args: argparse.Namespace, log: Log) -> dict:
         detector=args.detector,
         ratio=args.ratio,
         budget_estimator=args.budget_estimator,
+        flag_by=args.flag_by,
         report_dir=args.report_dir,
         images=images,
     )
     summary = issues.summary
     log(
         f"flagged {summary['flagged']} of {summary['n']} samples "
-        f"({summary['budget_source']}); wrote {args.report_dir}"
+        f"(budget {summary['budget']}, {summary['budget_source']}; flagged by "
+        f"{summary['flag_by']}); wrote {args.report_dir}"
     )
     return summary
