@@ -28,8 +28,7 @@ from mislabel.detectors.probabilities import (
     RATIO_FLAG_BY,
     check_probs,
 )
-from mislabel.files import atomic
-from mislabel.report.flagged import COLUMNS, flagged_rows, write_repair_report
+from mislabel.report.flagged import write_repair_report
 
 DEFAULT_DETECTOR = next(iter(PROB_DETECTORS))
 DEFAULT_ESTIMATOR = next(iter(BUDGET_ESTIMATORS))
@@ -150,9 +149,4 @@ def write_report(
         features_NxD=None if images is None else images.reshape(n, -1),
         image_shape=None if images is None else images.shape[1:],
     )
-    # A class-pair rule may flag a sample that scores below an unflagged one, and
-    # `write_repair_report` orders by score alone: flagged.csv is rewritten flagged first.
-    rows = flagged_rows(scores_N, y_N, suggested_N, flagged_N)
-    rows.sort(key=lambda row: not row["flagged"])  # stable: score order within each part
-    atomic.write_text(paths[0], atomic.csv_text(rows, COLUMNS, float_format="%.9g"))
     return paths

@@ -30,10 +30,13 @@ MAX_IMAGES = 24
 
 
 def flagged_rows(scores_N, given_N, suggested_N, flagged_N) -> list[dict]:
-    """The rows of ``flagged.csv``, highest score first, unscored (NaN) samples last."""
+    """The rows of ``flagged.csv``: the flagged samples first, then the others, each part
+    highest score first (a class-pair rule may flag a sample that scores below an unflagged
+    one), unscored (NaN) samples last within their part; ties by the lower index."""
     scores_N = np.asarray(scores_N, np.float64)
     key = np.where(np.isnan(scores_N), -np.inf, scores_N)
-    order = np.lexsort((np.arange(scores_N.size), -key))  # ties: lower index first
+    unflagged = ~np.asarray(flagged_N, bool)
+    order = np.lexsort((np.arange(scores_N.size), -key, unflagged))
     return [
         {
             "index": int(i),
