@@ -20,6 +20,7 @@ include: "workflow/rules/select.smk"
 include: "workflow/rules/rtol.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/render.smk"
+include: "workflow/rules/real_errors.smk"
 
 
 rule all:

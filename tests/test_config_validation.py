@@ -141,3 +141,42 @@ def test_numbers_from_the_command_line_are_coerced():
     weird = {"seeds": ["zero"]}
     wc.coerce_numbers(weird)
     assert weird == {"seeds": ["zero"]}  # left for the schema to refuse
+
+
+REAL_ERRORS = {"top_k": [50, 100], "forget_detector": "aum", "forget_k": [50], "label_errors": None}
+BAD_REAL_ERRORS = [
+    # (changes to the real_errors mapping, top-level changes, words the one problem holds)
+    ({"forget_detector": "margin"}, {}, ["real_errors.forget_detector='margin' is not", "aum"]),
+    ({"top_k": [0]}, {}, ["real_errors.top_k[0]: 0 is less than the minimum of 1"]),
+    ({"forget_k": [5, 5]}, {}, ["real_errors.forget_k", "non-unique"]),
+    ({"forget_top": 5}, {}, ["unknown key 'real_errors.forget_top'", "forget_k"]),
+    ({"label_errors": "nope.csv"}, {}, ["real_errors.label_errors='nope.csv' is not a file"]),
+    ({}, {"dataset": "fashion_mnist"}, ["null means the shipped table", "'fashion_mnist'"]),
+]
+
+
+@pytest.mark.parametrize(("change", "top", "words"), BAD_REAL_ERRORS)
+def test_a_bad_real_errors_mapping_is_one_problem_naming_its_key(change, top, words):
+    import yaml
+
+    from tests.test_workflow import REPO
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    wc.check(config | {"real_errors": REAL_ERRORS}, schema)  # the good mapping passes
+    with pytest.raises(wc.ConfigError) as err:
+        wc.check(config | top | {"real_errors": REAL_ERRORS | change}, schema)
+    [problem] = str(err.value).splitlines()[1:]
+    for word in words:
+        assert word in problem, problem
+
+
+def test_a_bad_real_errors_config_stops_snakemake_before_any_job(workdir, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "real_errors: {top_k: [50], forget_detector: margin, forget_k: [5], label_errors: null}\n"
+    )
+    proc = snakemake(workdir, "--dry-run", "--configfile", str(bad), check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "real_errors.forget_detector='margin'" in text
+    assert "Traceback" not in text and len(text.strip().splitlines()) <= 8, text

@@ -118,3 +118,15 @@ def test_a_rule_builds_the_settings_from_the_config_and_checks_them():
     assert from_config(TrainConfig, CONFIG) == TrainConfig()
     with pytest.raises(ValueError, match="full_damping=0"):
         from_config(CurvatureSettings, {**CONFIG, "full_damping": 0})
+
+
+def test_the_real_errors_config_takes_the_settings_defaults():
+    """config.yaml leaves real_errors off (null); configs/mnist_real_errors.yaml sets every
+    field of `RealErrorsSettings`, each at the library's default."""
+    from mislabel.settings import RealErrorsSettings, from_config
+
+    assert CONFIG["real_errors"] is None
+    layered = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "configs" / "mnist_real_errors.yaml").read_text()
+    )
+    assert from_config(RealErrorsSettings, layered["real_errors"]) == RealErrorsSettings()

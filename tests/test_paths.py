@@ -27,3 +27,12 @@ def test_run_dir_fills_the_pattern_with_the_shortest_ratio():
     assert paths.fmt_ratio(0.05) == "0.05" and paths.fmt_ratio(1e-5) == "1e-05"
     assert paths.run_dir("mnist", 0.1, 2) == "results/mnist/r0.1/s2"
     assert paths.run_dir("mnist", "0.3", 0, "out/") == "out/mnist/r0.3/s0"
+
+
+def test_real_errors_files_follow_the_documented_layout():
+    run = "real_errors/{dataset}/s{seed}"
+    assert paths.real_errors_file(paths.REAL_ERRORS_SCORES) == f"{run}/scores.npz"
+    assert paths.real_errors_file(paths.REAL_ERRORS_MODEL) == f"{run}/model.msgpack"
+    assert paths.real_errors_file(paths.REAL_ERRORS_FORGET) == f"{run}/forget.csv"
+    log = paths.log_file("real_errors_score", paths.REAL_ERRORS_JOB, per_run=False)
+    assert log == "logs/real_errors_score/{dataset}/s{seed}.log"

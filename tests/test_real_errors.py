@@ -110,3 +110,54 @@ def test_the_table_agrees_with_mnist_test_labels(tmp_path):
     raw = load_dataset("mnist", tmp_path, pip_fetch=None, mirrors=())
     errors = verified_errors()
     assert np.array_equal(raw.test_labels[errors.index_K], errors.given_K)
+
+
+def test_features_of_a_square_size_are_drawn_as_images_and_others_refused():
+    from mislabel.stages.real_errors import as_images
+
+    assert as_images(np.zeros((5, 64), np.float32), "digits").shape == (5, 8, 8)
+    assert as_images(np.zeros((5, 28, 28), np.uint8), "mnist").shape == (5, 28, 28)
+    with pytest.raises(
+        ValueError, match=r"embeddings: .* need images, got samples of shape \(5, 10\)"
+    ):
+        as_images(np.zeros((5, 10), np.float32), "embeddings")
+
+
+def test_a_table_of_known_errors_must_match_the_labels_as_given(tmp_path):
+    from mislabel.stages.real_errors import read_label_errors
+
+    head = "test_index,given_label,suggested_label,votes_given,votes_suggested,votes_neither\n"
+    path = tmp_path / "errors.csv"
+    path.write_text(head + "1,3,4,0,5,0\n2,5,6,5,0,0\n")
+    y = np.array([0, 3, 5, 7])
+    errors = read_label_errors(path, y)
+    assert errors.index_K.tolist() == [1, 2] and errors.verified_K.tolist() == [True, False]
+    with pytest.raises(ValueError, match="sample 1 has given_label 3, the dataset's label is 4"):
+        read_label_errors(path, np.array([0, 4, 5, 7]))
+    with pytest.raises(ValueError, match="index 2 lies outside the 2 training samples"):
+        read_label_errors(path, np.array([0, 3]))
+
+
+def test_scores_survive_their_file_in_the_detectors_order(tmp_path):
+    from mislabel.stages.real_errors import Scores, load_scores, save_scores
+
+    scores = Scores(
+        {"loss": np.array([0.5, 0.1]), "find_issues:self_confidence": np.array([0.2, 0.9])},
+        np.array([3, 1]),
+    )
+    save_scores(tmp_path / "s.npz", scores)
+    loaded = load_scores(tmp_path / "s.npz")
+    assert list(loaded.by_detector) == ["loss", "find_issues:self_confidence"]
+    for name, values in scores.by_detector.items():
+        np.testing.assert_array_equal(loaded.by_detector[name], values)
+    np.testing.assert_array_equal(loaded.suggested_N, [3, 1])
+
+
+def test_the_workflow_declares_a_figure_for_every_scored_detector():
+    from mislabel.workflow import config as wc
+    from mislabel.workflow.artifacts import real_errors_figure
+
+    assert wc.real_errors_names() == all_detectors()
+    assert real_errors_figure("real_errors", "find_issues:self_confidence") == (
+        "real_errors_find_issues_self_confidence.png"
+    )

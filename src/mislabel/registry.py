@@ -22,7 +22,7 @@ layer's exact Hessian (the paper); the entry's `scope` says which.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 FULL_SUFFIX = "_full"
@@ -153,6 +153,20 @@ HEAD_UNLEARNERS = tuple(n for n, e in UNLEARNERS.items() if e.scope != "full")
 CLOSED_FORM_UNLEARNERS = tuple(
     n for n, e in UNLEARNERS.items() if e.paper and e.runner == _CLOSED_FORM
 )
+
+# What the check on real label errors (`mislabel.stages.real_errors`) scores on every sample:
+# every detector but the `_full` twins (their Lanczos eigenpairs of the whole network's
+# Hessian are by far the costliest part of scoring), then the scores of
+# `mislabel.find.find_issues` on cross-validated probabilities, named by `real_errors_detectors`.
+REAL_ERRORS_DETECTORS = tuple(n for n, e in DETECTORS.items() if e.scope != "full")
+FIND_ISSUES_PREFIX = "find_issues:"
+
+
+def real_errors_detectors(find_issues_names: Iterable[str]) -> tuple[str, ...]:
+    """Every score name of the real-errors check: `REAL_ERRORS_DETECTORS`, then
+    ``find_issues:<name>`` for each of `find_issues_names`
+    (`mislabel.detectors.probabilities.PROB_DETECTORS`, which this module may not import)."""
+    return REAL_ERRORS_DETECTORS + tuple(FIND_ISSUES_PREFIX + n for n in find_issues_names)
 
 
 def register_detector(entry: Entry) -> None:

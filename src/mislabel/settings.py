@@ -134,6 +134,33 @@ class RepairSettings(NamedTuple):
     budget_estimator: str = "cleanlab"
 
 
+class RealErrorsSettings(NamedTuple):
+    """The check on real label errors (`mislabel.stages.real_errors`, docs/real_errors.md):
+    the fields of the config's ``real_errors`` mapping (its ``label_errors`` file is an input).
+
+    top_k: the ranks at which the known errors among each detector's highest scores are
+    counted (50, 100, 200: the issue's ranks; the 100 candidates of MNIST's test set fill
+    the middle one). forget_detector: whose top forget_k samples are forgotten; ``aum``
+    ranked the most verified errors in its top 100 in the scoring table on the 10,000
+    training images alone (benchmarks/mnist_real_errors_256), never on the images that
+    judge the forgetting. forget_k: the sizes of the forgotten sets, the table's ranks, so
+    every forgotten set is one whose hits the table counts.
+    """
+
+    top_k: tuple[int, ...] = (50, 100, 200)
+    forget_detector: str = "aum"
+    forget_k: tuple[int, ...] = (50, 100, 200)
+
+    def check(self) -> None:
+        """Raise a ValueError naming the bad setting."""
+        for key in ("top_k", "forget_k"):
+            ks = list(getattr(self, key))
+            if not ks or any(int(k) != k or k < 1 for k in ks) or len(set(ks)) != len(ks):
+                raise ValueError(f"{key} must be distinct integers >= 1, got {ks}")
+        if not self.forget_detector:
+            raise ValueError("forget_detector must name a detector, got an empty name")
+
+
 def from_config(cls: type[T], config: Mapping[str, Any]) -> T:
     """Settings `cls` built from the config's keys of its field names, and checked (a
     rule's params: the job gets the settings whole)."""

@@ -17,6 +17,7 @@ from mislabel.catalog import FEATURES
 from mislabel.settings import (
     CurvatureSettings,
     DetectionSettings,
+    RealErrorsSettings,
     TrainConfig,
     UnlearningSettings,
     from_config,
@@ -41,6 +42,8 @@ CONFIG_NAME = wc.config_name(
     [os.path.relpath(f, workflow.basedir) for f in workflow.configfiles]
 )
 ENV = "../../envs/mislabel.yaml"
+# The check on real label errors (docs/real_errors.md), the target when real_errors is set.
+REAL_ERRORS = config["real_errors"]
 
 
 wildcard_constraints:
@@ -104,10 +107,19 @@ def paper_sources(suffix):
     ]
 
 
+def label_errors_input(wildcards):
+    """The real-errors check's table of known errors, where the config names one."""
+    path = REAL_ERRORS and REAL_ERRORS["label_errors"]
+    return {"label_errors": path} if path else {}
+
+
 def all_targets(wildcards):
     """The summaries, the results page, the side-by-side table and paper.pdf (or, without
     TeX, paper.tex and the note saying why there is no PDF). paper.tex needs every rendered
-    table and figure, so they are built without being listed here."""
+    table and figure, so they are built without being listed here. With real_errors set:
+    the tables and figures of the check on real label errors instead."""
+    if REAL_ERRORS:
+        return wc.real_errors_hits_files(PAPER) + wc.real_errors_forget_files(PAPER)
     paper = (
         [f"{PAPER}/{artifacts.PAPER_PDF}"]
         if HAS_TEX

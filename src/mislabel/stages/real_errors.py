@@ -10,6 +10,12 @@ sibling layer, not imported) on cross-validated probabilities (`cross_val_probs`
 `top_k_hits` counts the known errors among a detector's top k; `hits_table` turns the
 seeds into mean and sd; `write_real_errors` writes the table (``.csv``, ``.md``) and one
 figure per detector of its top 24 images.
+
+The workflow's stages (docs/real_errors.md): `score_run` scores one seed into a file
+(`save_scores`) beside its model; `render_hits` turns the seeds' files into the table and
+figures. `read_real_data` reads a fetched dataset the check's way round: its test split,
+labels as given, is the training set; its training split judges the forgetting
+(`mislabel.stages.real_errors_forget`).
 """
 
 from __future__ import annotations
@@ -21,34 +27,42 @@ from typing import NamedTuple
 
 import numpy as np
 
+from mislabel.data.label_errors import LabelErrors, verified_errors
+from mislabel.data.subset import to_float
 from mislabel.detect import detector_groups, detector_input, score_group
 from mislabel.detectors.confident_learning import cross_val_probs
 from mislabel.detectors.probabilities import PROB_DETECTORS, check_probs
 from mislabel.files import atomic
+from mislabel.files.checkpoint import save_model
 from mislabel.network.mlp import make_model
-from mislabel.network.train import train
+from mislabel.network.train import TrainState, train
+from mislabel.registry import FIND_ISSUES_PREFIX, REAL_ERRORS_DETECTORS, real_errors_detectors
 from mislabel.report.figure_style import PNG_DPI, PNG_METADATA
 from mislabel.report.flagged import MAX_IMAGES, flagged_figure, flagged_rows
-from mislabel.settings import DetectionSettings, TrainConfig
+from mislabel.settings import DetectionSettings, RealErrorsSettings, TrainConfig, from_mapping
+from mislabel.stages.common import PathLike
+from mislabel.stages.data import read_raw
+from mislabel.workflow.artifacts import REAL_ERRORS_STEM, real_errors_figure
 
-REGISTRY_DETECTORS = ("loss", "if_self", "if_train", "if_train_minus_z", "aum", "cleanlab")
-FIND_PREFIX = "find_issues:"
-TOP_K = (50, 100, 200)
+TOP_K = RealErrorsSettings().top_k
 CSV_COLUMNS = ["detector", "seeds", "top_k", "verified_mean", "verified_sd"]
 CSV_COLUMNS += ["candidates_mean", "candidates_sd", "n_verified", "n_candidates"]
 
 
 class Scores(NamedTuple):
-    """One seed's scores: {detector: scores_N} (higher = more likely mislabeled) and the
-    suggested label of every sample (argmax of its cross-validated probabilities), (N,)."""
+    """One seed's scores: {detector: scores_N} (higher = more likely mislabeled), the
+    suggested label of every sample (argmax of its cross-validated probabilities), (N,),
+    and the trained model's state (None where it was not kept, e.g. read from a file)."""
 
     by_detector: dict[str, np.ndarray]
     suggested_N: np.ndarray
+    state: TrainState | None = None
 
 
 def all_detectors() -> tuple[str, ...]:
-    """Names in `score_detectors`' output: the registry's, then ``find_issues:<name>``."""
-    return REGISTRY_DETECTORS + tuple(FIND_PREFIX + name for name in PROB_DETECTORS)
+    """Names in `score_detectors`' output: the registry's, then ``find_issues:<name>``
+    (`mislabel.registry.real_errors_detectors`)."""
+    return real_errors_detectors(PROB_DETECTORS)
 
 
 def score_detectors(
@@ -66,8 +80,8 @@ def score_detectors(
     Args:
       x_NxD: float32 features (pixels in [0, 1]); y_N: the given labels in 0..C-1.
     Returns:
-      `Scores`; the cross-validated probabilities use ``detection.cv_folds`` folds
-      (default `DetectionSettings()`).
+      `Scores` with the trained state; the cross-validated probabilities use
+      ``detection.cv_folds`` folds (default `DetectionSettings()`).
     """
     detection = detection or DetectionSettings()
     x_NxD = np.asarray(x_NxD, np.float32)
@@ -85,7 +99,7 @@ def score_detectors(
         detection=detection,
     )
     by_detector: dict[str, np.ndarray] = {}
-    for group in detector_groups(REGISTRY_DETECTORS):
+    for group in detector_groups(REAL_ERRORS_DETECTORS):
         for name, detection_ in score_group(group, inp).items():
             by_detector[name] = np.asarray(detection_.scores_N, np.float64)
     probs_NxC = cross_val_probs(
@@ -93,8 +107,8 @@ def score_detectors(
     )
     y_N, probs_NxC = check_probs(y_N, probs_NxC, what="cross-validated probabilities")
     for name, detector in PROB_DETECTORS.items():  # the scores of `find_issues`
-        by_detector[FIND_PREFIX + name] = np.asarray(detector(y_N, probs_NxC), np.float64)
-    return Scores(by_detector, probs_NxC.argmax(axis=1))
+        by_detector[FIND_ISSUES_PREFIX + name] = np.asarray(detector(y_N, probs_NxC), np.float64)
+    return Scores(by_detector, probs_NxC.argmax(axis=1), state)
 
 
 def top_k_hits(scores_N: np.ndarray, marked: np.ndarray, ks: Sequence[int] = TOP_K) -> list[int]:
@@ -112,7 +126,8 @@ def top_k_hits(scores_N: np.ndarray, marked: np.ndarray, ks: Sequence[int] = TOP
     return [int(np.sum(rank_N[marked] < k)) for k in ks]
 
 
-def _mean_sd(values: Sequence[int]) -> tuple[float, float]:
+def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample sd (ddof 1; 0 for a single value) of per-seed values."""
     values = np.asarray(values, np.float64)
     return float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else 0.0
 
@@ -137,8 +152,8 @@ def hits_table(
         hits_v = [top_k_hits(run.by_detector[detector], verified_idx, ks) for run in runs]
         hits_c = [top_k_hits(run.by_detector[detector], candidates, ks) for run in runs]
         for j, k in enumerate(ks):
-            v_mean, v_sd = _mean_sd([h[j] for h in hits_v])
-            c_mean, c_sd = _mean_sd([h[j] for h in hits_c])
+            v_mean, v_sd = mean_sd([h[j] for h in hits_v])
+            c_mean, c_sd = mean_sd([h[j] for h in hits_c])
             rows.append(
                 {
                     "detector": detector,
@@ -223,12 +238,14 @@ def write_real_errors(
     given_N: np.ndarray,
     candidates: np.ndarray,
     verified: np.ndarray,
+    ks: Sequence[int] = TOP_K,
 ) -> list[Path]:
-    """Write ``{stem}.csv`` and ``{stem}.md`` (the `hits_table`) and, from the first seed,
-    ``{stem}_{detector}.png`` (`top_figure`) into `out_dir`. Returns the written paths."""
+    """Write ``{stem}.csv`` and ``{stem}.md`` (the `hits_table` at ranks `ks`) and, from the
+    first seed, each detector's `top_figure` (`mislabel.workflow.artifacts.real_errors_figure`)
+    into `out_dir`. Returns the written paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rows = hits_table(runs, candidates, verified)
+    rows = hits_table(runs, candidates, verified, ks)
     paths = [out / f"{stem}.csv", out / f"{stem}.md"]
     atomic.write_text(paths[0], atomic.csv_text(rows, CSV_COLUMNS, float_format="%.4g"))
     atomic.write_text(paths[1], markdown_table(rows, seeds))
@@ -238,7 +255,173 @@ def write_real_errors(
         fig = top_figure(
             images_NxHxW, scores_N, given_N, first.suggested_N, candidates, verified, title
         )
-        paths.append(out / f"{stem}_{detector.replace(FIND_PREFIX, 'find_issues_')}.png")
+        paths.append(out / real_errors_figure(stem, detector))
         with atomic.atomic_path(paths[-1]) as tmp:
             fig.savefig(tmp, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
     return paths
+
+
+# ------------------------------------------------------------------- the workflow's stages
+
+
+class RealData(NamedTuple):
+    """A dataset the check's way round (`read_real_data`).
+
+    x_NxD, y_N: the training set, the dataset's test split (float32 inputs, labels as
+    given); images_NxHxW: the same samples as images, for the figures; x_eval_MxD, y_eval_M:
+    the evaluation set, the dataset's training split; n_classes: 1 + the largest label.
+    """
+
+    x_NxD: np.ndarray
+    y_N: np.ndarray
+    images_NxHxW: np.ndarray
+    x_eval_MxD: np.ndarray
+    y_eval_M: np.ndarray
+    n_classes: int
+
+
+def as_images(samples: np.ndarray, what: str) -> np.ndarray:
+    """Samples as N x H x W images: images stay, (N, D) features of a square D become
+    (N, sqrt D, sqrt D) (scikit-learn's digits: 8 x 8); others are refused."""
+    samples = np.asarray(samples)
+    if samples.ndim == 3:
+        return samples
+    side = int(round(np.sqrt(samples.shape[1]))) if samples.ndim == 2 else 0
+    if samples.ndim != 2 or side * side != samples.shape[1]:
+        raise ValueError(
+            f"{what}: the figures of the real-errors check need images, got samples of shape "
+            f"{samples.shape} (features of a square size D are drawn as sqrt D x sqrt D)"
+        )
+    return samples.reshape(len(samples), side, side)
+
+
+def read_real_data(path: PathLike, dataset: str) -> RealData:
+    """Read a fetched dataset (`mislabel.stages.data.fetch_dataset`; re-verified) as
+    `RealData`: its test split trains, its training split evaluates."""
+    raw = read_raw(path, dataset)
+
+    def flat(x: np.ndarray) -> np.ndarray:
+        return to_float(np.asarray(x).reshape(len(x), -1))
+
+    y_N = np.asarray(raw.test_labels, np.int32)
+    y_eval_M = np.asarray(raw.train_labels, np.int32)
+    return RealData(
+        flat(raw.test_images),
+        y_N,
+        as_images(raw.test_images, f"{dataset} test split"),
+        flat(raw.train_images),
+        y_eval_M,
+        int(max(y_N.max(), y_eval_M.max())) + 1,
+    )
+
+
+def read_label_errors(path: PathLike | None, y_N: np.ndarray) -> LabelErrors:
+    """The known errors of the training set: the table at `path` (None: the shipped one of
+    MNIST's test set, `verified_errors`), checked against the labels as given.
+
+    Raises:
+      ValueError: an index outside the training set, or a given label that differs from the
+        training set's (the table is of another dataset).
+    """
+    errors = verified_errors(path)
+    where = path or "the shipped table of MNIST's test set"
+    if errors.index_K.max() >= len(y_N):
+        raise ValueError(
+            f"label errors {where}: index {errors.index_K.max()} lies outside the "
+            f"{len(y_N)} training samples"
+        )
+    differ = np.flatnonzero(np.asarray(y_N)[errors.index_K] != errors.given_K)
+    if differ.size:
+        i = errors.index_K[differ[0]]
+        raise ValueError(
+            f"label errors {where}: sample {i} has given_label {errors.given_K[differ[0]]}, "
+            f"the dataset's label is {y_N[i]} ({differ.size} such); is the table of this dataset?"
+        )
+    return errors
+
+
+def save_scores(path: PathLike, scores: Scores) -> None:
+    """Write a seed's `Scores` (without the state) as ``.npz``: ``detectors`` (D,) names,
+    ``scores_DxN`` and ``suggested_N``."""
+    names = list(scores.by_detector)
+    atomic.save_npz(
+        path,
+        detectors=np.array(names),
+        scores_DxN=np.stack([scores.by_detector[n] for n in names]),
+        suggested_N=np.asarray(scores.suggested_N),
+    )
+
+
+def load_scores(path: PathLike) -> Scores:
+    """Read `save_scores`' file (state None)."""
+    with np.load(path, allow_pickle=False) as npz:
+        names = [str(n) for n in npz["detectors"]]
+        return Scores(dict(zip(names, npz["scores_DxN"], strict=True)), npz["suggested_N"])
+
+
+def score_run(
+    dataset_path: PathLike,
+    scores_path: PathLike,
+    model_path: PathLike,
+    *,
+    dataset: str,
+    hidden: Sequence[int],
+    training: TrainConfig,
+    detection: DetectionSettings,
+    seed: int,
+    label_errors: PathLike | None = None,
+    log=print,
+) -> dict:
+    """Train the model of one seed on the training set of `read_real_data`, score every
+    sample with every detector (`score_detectors`); write the scores and the model.
+
+    The known errors (`read_label_errors`) are checked first, so a table of another
+    dataset stops the run before any training."""
+    data = read_real_data(dataset_path, dataset)
+    read_label_errors(label_errors, data.y_N)
+    training = from_mapping(TrainConfig, training)
+    run = score_detectors(
+        data.x_NxD,
+        data.y_N,
+        data.n_classes,
+        hidden=hidden,
+        seed=seed,
+        config=training,
+        detection=from_mapping(DetectionSettings, detection),
+    )
+    save_scores(scores_path, run)
+    model = make_model(tuple(hidden), data.n_classes)
+    save_model(
+        model_path, model, run.state, data.x_NxD.shape[1], {"seed": int(seed), **training._asdict()}
+    )
+    log(f"scored {len(data.y_N)} samples with {len(run.by_detector)} detectors (seed {seed})")
+    return {"n": len(data.y_N), "detectors": list(run.by_detector)}
+
+
+def render_hits(
+    dataset_path: PathLike,
+    scores_paths: Sequence[PathLike],
+    out_dir: PathLike,
+    *,
+    dataset: str,
+    seeds: Sequence[int],
+    settings: RealErrorsSettings,
+    label_errors: PathLike | None = None,
+) -> list[Path]:
+    """The hits table and figures (`write_real_errors`, stem `REAL_ERRORS_STEM`) of the
+    seeds' score files (one per seed, in the order of `seeds`) at ranks ``settings.top_k``."""
+    if len(scores_paths) != len(seeds):
+        raise ValueError(f"{len(scores_paths)} score files for {len(seeds)} seeds")
+    data = read_real_data(dataset_path, dataset)
+    errors = read_label_errors(label_errors, data.y_N)
+    return write_real_errors(
+        out_dir,
+        REAL_ERRORS_STEM,
+        [load_scores(p) for p in scores_paths],
+        seeds,
+        images_NxHxW=data.images_NxHxW,
+        given_N=data.y_N,
+        candidates=errors.index_K,
+        verified=errors.verified_K,
+        ks=from_mapping(RealErrorsSettings, settings).top_k,
+    )

@@ -114,3 +114,32 @@ def histogram_stem(detector: str) -> str:
     if not NAME_RE.match(detector):
         raise ValueError(f"detector name {detector!r} must match {NAME_RE.pattern}")
     return HISTOGRAM_FIGURES.get(detector, f"{EXTRA_HISTOGRAM_PREFIX}{detector}")
+
+
+# The check on real label errors (`mislabel.stages.real_errors`, docs/real_errors.md): the
+# hits table (`<stem>.csv`, `<stem>.md`) and each detector's top images (`real_errors_figure`),
+# then the table of forgetting (`REAL_ERRORS_FORGET_STEM`: `.csv`, `.md`).
+REAL_ERRORS_STEM = "real_errors"
+REAL_ERRORS_FORGET_STEM = "real_errors_forget"
+TABLE_SUFFIXES: tuple[str, ...] = (".csv", ".md")
+
+
+def real_errors_figure(stem: str, detector: str) -> str:
+    """The figure of a detector's top images: ``<stem>_<detector>.png``, its ``:`` (of
+    ``find_issues:<name>``) written as ``_``."""
+    name = f"{stem}_{detector.replace(':', '_')}"
+    if not NAME_RE.match(name):
+        raise ValueError(f"detector name {detector!r} makes the file name {name!r}")
+    return f"{name}.png"
+
+
+def real_errors_hits_files(detectors: tuple[str, ...] | list[str]) -> list[str]:
+    """The files of the hits table and of each detector's figure."""
+    return [REAL_ERRORS_STEM + s for s in TABLE_SUFFIXES] + [
+        real_errors_figure(REAL_ERRORS_STEM, d) for d in detectors
+    ]
+
+
+REAL_ERRORS_FORGET_FILES: tuple[str, ...] = tuple(
+    REAL_ERRORS_FORGET_STEM + s for s in TABLE_SUFFIXES
+)

@@ -5,6 +5,7 @@ must build (run paths: `mislabel.workflow.paths`; artifact names: `mislabel.work
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,8 +20,10 @@ from mislabel.catalog import (
 from mislabel.settings import (
     CurvatureSettings,
     DetectionSettings,
+    RealErrorsSettings,
     TrainConfig,
     UnlearningSettings,
+    from_config,
     from_mapping,
 )
 from mislabel.workflow.paths import PAPER, SUMMARY
@@ -186,9 +189,60 @@ def settings_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def real_errors_names() -> tuple[str, ...]:
+    """Every detector the real-errors check scores (`mislabel.registry.real_errors_detectors`).
+
+    Imports `mislabel.detectors.probabilities` (NumPy, which Snakemake itself has loaded
+    already): the names of `find_issues`' detectors live with their functions."""
+    from mislabel.detectors.probabilities import PROB_DETECTORS
+
+    return registry.real_errors_detectors(PROB_DETECTORS)
+
+
+def real_errors_problems(config: Mapping[str, Any]) -> list[str]:
+    """What the real-errors check (the config's ``real_errors`` mapping) cannot run with."""
+    block = config.get("real_errors")
+    if not block:
+        return []
+    try:
+        settings = from_config(RealErrorsSettings, block)
+    except ValueError as error:
+        return [f"real_errors: {error}"]
+    problems = []
+    names = real_errors_names()
+    if settings.forget_detector not in names:
+        problems.append(
+            f"real_errors.forget_detector={settings.forget_detector!r} is not scored by the "
+            f"real-errors check; choose one of {', '.join(names)}"
+        )
+    label_errors = block["label_errors"]
+    if label_errors is None and config["dataset"] != "mnist":
+        problems.append(
+            f"real_errors.label_errors: null means the shipped table of MNIST's test-set errors, "
+            f"but dataset={config['dataset']!r}; give the CSV of your dataset's known errors"
+        )
+    elif label_errors is not None and not os.path.isfile(label_errors):
+        problems.append(f"real_errors.label_errors={label_errors!r} is not a file")
+    return problems
+
+
+def real_errors_hits_files(paper_dir: str = PAPER) -> list[str]:
+    """The hits table and the figures of the real-errors check, in `paper_dir`."""
+    from mislabel.workflow.artifacts import real_errors_hits_files as names
+
+    return [f"{paper_dir}/{name}" for name in names(real_errors_names())]
+
+
+def real_errors_forget_files(paper_dir: str = PAPER) -> list[str]:
+    """The table of forgetting of the real-errors check, in `paper_dir`."""
+    from mislabel.workflow.artifacts import REAL_ERRORS_FORGET_FILES
+
+    return [f"{paper_dir}/{name}" for name in REAL_ERRORS_FORGET_FILES]
+
+
 def cross_check(config: Mapping[str, Any]) -> list[str]:
     """Problems the schema cannot see; each message names the key, the value and the fix."""
-    problems = name_problems(config) + settings_problems(config)
+    problems = name_problems(config) + settings_problems(config) + real_errors_problems(config)
     if config["pipeline_detector"] not in config["detectors"]:
         problems.append(
             f"pipeline_detector={config['pipeline_detector']!r} is not among detectors="

@@ -61,6 +61,20 @@ def unlearned_name(ext: str, target: str) -> str:
     return f"{target}.{ext}"
 
 
+# The check on real label errors (docs/real_errors.md): one folder per (dataset, seed); the
+# logs and benchmarks of its jobs are ``log_file(rule, REAL_ERRORS_JOB, per_run=False)``.
+REAL_ERRORS_JOB = "{dataset}/s{seed}"
+REAL_ERRORS_RUN = f"real_errors/{REAL_ERRORS_JOB}"
+REAL_ERRORS_SCORES = "scores.npz"  # every detector's scores and the suggested labels
+REAL_ERRORS_MODEL = "model.msgpack"  # the model trained on the labels as given
+REAL_ERRORS_FORGET = "forget.csv"  # accuracy before and after each forgetting
+
+
+def real_errors_file(name: str) -> str:
+    """Pattern of one real-errors run's file `name` (above), relative to `results_dir`."""
+    return f"{REAL_ERRORS_RUN}/{name}"
+
+
 SCORE_TIMING = "timing/score.json"  # the score job's timing facts, in the run folder
 UNLEARN_TIMING = "timing.json"  # an unlearning job's timing facts, in its unlearner's folder
 
