@@ -16,7 +16,7 @@ holdout is 10,000 fresh samples of the same classes, those whose label was not f
 With `--profile`, it also times one Hessian-vector product (the unit of the conjugate
 gradients) and the EK-FAC preconditioner on larger heads, and estimates their repair as the
 measured repair's count of products times one product's time; each row's measured process
-counts its products (`HeadSystem.matvec` calls) and their time.
+counts its products and their time.
 
 Usage: .venv/bin/python benchmarks/head_repair_scale.py [--quick] [--profile]
 """
@@ -122,23 +122,26 @@ def markdown(rows: list[dict], command: str) -> str:
 
 
 def count_hvps(out: str, argv: list[str]) -> None:
-    """Run `mislabel argv` in this process, counting `HeadSystem.matvec` calls and their
-    time into the JSON file `out` (the measured process of `run`)."""
+    """Run `mislabel argv` in this process, counting the Hessian-vector products over every
+    sample (`mislabel.curvature.head_solve._hvp_all`, which `HeadSystem.solve` and
+    `HeadSystem.matvec` call) and their time into the JSON file `out`."""
+    import jax
+
     from mislabel.cli.app import run as cli
-    from mislabel.curvature.head_solve import HeadSystem
+    from mislabel.curvature import head_solve
 
     tally = {"calls": 0, "seconds": 0.0}
-    matvec = HeadSystem.matvec
+    hvp_all = head_solve._hvp_all
 
-    def counted(self, V):
+    def counted(*args, **kwargs):
         start = time.perf_counter()
         try:
-            return matvec(self, V)
+            return jax.block_until_ready(hvp_all(*args, **kwargs))
         finally:
             tally["calls"] += 1
             tally["seconds"] += time.perf_counter() - start
 
-    HeadSystem.matvec = counted
+    head_solve._hvp_all = counted
     code = cli(argv)
     Path(out).write_text(json.dumps(tally))
     sys.exit(code)
