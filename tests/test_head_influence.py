@@ -211,7 +211,8 @@ def test_progress_is_reported_and_silent_without_a_log():
     W, b, x, y = small_head(n=200)
     lines: list[str] = []
     head_influence_scores(W, b, x, y, kind="ekfac", chunk=50, log=lines.append)
-    assert any("EK-FAC: scores: 200/200 samples" in line and "s left" in line for line in lines)
+    done = [line for line in lines if line.startswith("EK-FAC: scores: 100%")]
+    assert done and "| 200/200 [" in done[-1] and " samples/s]" in done[-1], lines
 
 
 def test_bad_shapes_are_refused():

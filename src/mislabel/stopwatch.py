@@ -1,4 +1,5 @@
-"""Wall time of a block of work with JAX's compilation split off, from a single run.
+"""Wall time of a block of work with JAX's compilation split off, from a single run, and
+the progress lines of long work (`progress_line`).
 
 JAX reports when it traces a function to a jaxpr, lowers it to MLIR and compiles it (or
 loads it from the persistent compilation cache) through `jax.monitoring` time spans. A
@@ -12,6 +13,8 @@ from __future__ import annotations
 import threading
 import time
 from typing import NamedTuple
+
+from tqdm import tqdm
 
 # JAX's time-span events of tracing, lowering and backend compilation (the last one includes
 # a persistent-cache load), from jax._src.dispatch.
@@ -94,3 +97,14 @@ class Stopwatch:
         with _lock:
             _active.remove(self)
         self.timing = Timing(end - self._start, union_length(self._spans, self._start, end))
+
+
+def progress_line(
+    what: str, done: int, total: int, elapsed: float, unit: str, note: str = ""
+) -> str:
+    """One line of progress, by tqdm's meter in ASCII (it goes to logs as well as to
+    terminals): ``what:  37%|###7      | 18560/50000 [00:11<00:18, 1657.14 samples/s]``,
+    the time so far and the time left in brackets, `note` after the rate."""
+    return tqdm.format_meter(
+        done, total, elapsed, prefix=what, unit=f" {unit}", ascii=True, postfix=note or None
+    )

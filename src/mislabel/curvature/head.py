@@ -47,6 +47,7 @@ import scipy.linalg.lapack
 from mislabel.checks import MemoryBudgetError
 from mislabel.network.precision import float64
 from mislabel.settings import HEAD_CURVATURES
+from mislabel.stopwatch import progress_line
 
 CHOLESKY_MARGIN = 10.0  # how far above the pseudo-inverse's cut Cholesky is trusted
 LANCZOS_STEPS = 40  # steps of the eigenvalue estimates that check it
@@ -154,11 +155,7 @@ class Progress:
         if self.log is None or (now - self.last < self.every and done < self.total):
             return
         self.last = now
-        elapsed = now - self.start
-        eta = elapsed * (self.total - done) / done if done else float("nan")
-        self.log(
-            f"{self.what}: {done:,}/{self.total:,} samples, {elapsed:.0f} s, ~{eta:.0f} s left"
-        )
+        self.log(progress_line(self.what, done, self.total, now - self.start, "samples"))
 
 
 def _padded(x_NxD, y_N, start: int, stop: int, chunk: int, bias: bool, weights_N=None):

@@ -26,6 +26,7 @@ import optax
 
 from mislabel.network.mlp import MLP, Params, init_params, make_model, margins, per_sample_loss
 from mislabel.settings import TrainConfig
+from mislabel.stopwatch import progress_line
 
 
 class TrainState(NamedTuple):
@@ -99,12 +100,8 @@ def epoch_progress(log: Callable[[str], None], epochs: int):
     start = time.perf_counter()
 
     def sink(e: int, loss: float, acc: float) -> None:
-        elapsed = time.perf_counter() - start
-        left = elapsed / (e + 1) * (epochs - e - 1)
-        log(
-            f"epoch {e + 1:3d}/{epochs}: train loss {loss:.4f}, train accuracy (noisy labels) "
-            f"{acc:.4f}, {elapsed:.1f} s, ~{left:.0f} s left"
-        )
+        note = f"train loss {loss:.4f}, train accuracy (noisy labels) {acc:.4f}"
+        log(progress_line("training", e + 1, epochs, time.perf_counter() - start, "epochs", note))
 
     _EPOCH_SINKS.append(sink)
     try:
