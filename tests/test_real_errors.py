@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from mislabel.data.label_errors import verified_errors
-from mislabel.detectors.confident_learning import cross_val_probs
+from mislabel.detectors.confident_learning import confident_learning, cross_val_probs
 from mislabel.find import find_issues
 from mislabel.settings import TrainConfig
 from mislabel.stages.real_errors import (
@@ -82,6 +82,9 @@ def test_the_detectors_find_labels_flipped_in_digits(tmp_path):
     for name in ("self_confidence", "confident_learning"):
         expected = find_issues(probs, y, detector=name, ratio=0.1).scores_N
         np.testing.assert_allclose(run.by_detector["find_issues:" + name], expected)
+    # one cross-validation serves both: the registry's detector on its own gives the same
+    registry_scores = confident_learning((32,), x, y, 10, 0, TrainConfig(epochs=10))[0]
+    np.testing.assert_allclose(run.by_detector["cleanlab"], registry_scores, rtol=1e-12, atol=1e-15)
     rows = hits_table([run], candidates, verified)
     top50 = {r["detector"]: r["verified_mean"] for r in rows if r["top_k"] == 50}
     assert top50["loss"] >= 18 and top50["find_issues:confident_learning"] >= 18

@@ -101,6 +101,8 @@ def _closed_form(base: str, label: str, scope: str) -> Entry:
 
 # Detectors: the paper's four, the influence ones over the full network, then AUM and
 # confident learning (both also estimate how many samples are mislabeled).
+CONFIDENT_LEARNING = "cleanlab"  # the detector that trains cross-validated models
+
 DETECTORS: dict[str, Entry] = {
     e.name: e
     for e in (
@@ -115,7 +117,7 @@ DETECTORS: dict[str, Entry] = {
             needs_margins=True,
         ),
         Entry(
-            "cleanlab",
+            CONFIDENT_LEARNING,
             "mislabel.detectors.confident_learning:score",
             ("Confident learning (cleanlab)", "Confident learning (cleanlab)"),
             estimates=True,

@@ -30,13 +30,18 @@ import numpy as np
 from mislabel.data.label_errors import LabelErrors, verified_errors
 from mislabel.data.subset import to_float
 from mislabel.detect import detector_groups, detector_input, score_group
-from mislabel.detectors.confident_learning import cross_val_probs
+from mislabel.detectors.confident_learning import confident_scores, cross_val_probs
 from mislabel.detectors.probabilities import PROB_DETECTORS, check_probs
 from mislabel.files import atomic
 from mislabel.files.checkpoint import save_model
 from mislabel.network.mlp import make_model
 from mislabel.network.train import TrainState, train
-from mislabel.registry import FIND_ISSUES_PREFIX, REAL_ERRORS_DETECTORS, real_errors_detectors
+from mislabel.registry import (
+    CONFIDENT_LEARNING,
+    FIND_ISSUES_PREFIX,
+    REAL_ERRORS_DETECTORS,
+    real_errors_detectors,
+)
 from mislabel.report.figure_style import PNG_DPI, PNG_METADATA
 from mislabel.report.flagged import MAX_IMAGES, flagged_figure, flagged_rows
 from mislabel.settings import DetectionSettings, RealErrorsSettings, TrainConfig, from_mapping
@@ -99,13 +104,15 @@ def score_detectors(
         detection=detection,
     )
     by_detector: dict[str, np.ndarray] = {}
-    for group in detector_groups(REAL_ERRORS_DETECTORS):
+    # confident learning's cross-validation is run once, below, for it and find-issues alike
+    on_model = tuple(name for name in REAL_ERRORS_DETECTORS if name != CONFIDENT_LEARNING)
+    for group in detector_groups(on_model):
         for name, detection_ in score_group(group, inp).items():
             by_detector[name] = np.asarray(detection_.scores_N, np.float64)
-    probs_NxC = cross_val_probs(
-        tuple(hidden), x_NxD, y_N, n_classes, seed, config, detection.cv_folds
-    )
+    probs_NxC = cross_val_probs(*inp.training_recipe(), detection.cv_folds)
     y_N, probs_NxC = check_probs(y_N, probs_NxC, what="cross-validated probabilities")
+    if CONFIDENT_LEARNING in REAL_ERRORS_DETECTORS:
+        by_detector[CONFIDENT_LEARNING] = confident_scores(y_N, probs_NxC)[0]
     for name, detector in PROB_DETECTORS.items():  # the scores of `find_issues`
         by_detector[FIND_ISSUES_PREFIX + name] = np.asarray(detector(y_N, probs_NxC), np.float64)
     return Scores(by_detector, probs_NxC.argmax(axis=1), state)
